@@ -1,0 +1,132 @@
+"""Domain errors: every outcome a command or query can refuse with.
+
+    ChronicleError
+     ├── NotFound                       the aggregate or read-model row does not exist
+     ├── InvalidCommand                 the command's arguments break a rule of the domain
+     │    └── IdempotencyKeyReused      the key was used before with another request
+     ├── InsufficientCredits            the balance does not cover a reservation
+     ├── Conflict
+     │    ├── ConcurrentJobLimitReached the plan's concurrent-job limit is reached
+     │    ├── RuleSlotLimitReached      the plan's rule-slot limit is reached
+     │    ├── ReservationSettled        the reservation was already committed or rolled back
+     │    ├── IllegalTransition         a state machine refuses the transition
+     │    └── VersionConflict           a stale expected version, or retries exhausted
+     ├── Unauthenticated                no, expired or tampered credentials
+     ├── Forbidden                      credentials valid, role not allowed
+     └── Unavailable
+          ├── ProjectionBehind          a read model did not reach the asked log position in time
+          └── StoreUnavailable          the database cannot be reached
+
+Each class names its own stable ``code``; the API maps each class to one HTTP status.
+"""
+
+
+class ChronicleError(Exception):
+    """Base of every error Chronicle reports to a caller."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ChronicleError):
+    """The aggregate or row does not exist (or is not the caller's)."""
+
+    code = "not_found"
+
+
+class InvalidCommand(ChronicleError):
+    """The command's arguments break a rule of the domain."""
+
+    code = "invalid_command"
+
+
+class IdempotencyKeyReused(InvalidCommand):
+    """An idempotency key was used before with a different request."""
+
+    code = "idempotency_key_reused"
+
+
+class InsufficientCredits(ChronicleError):
+    """The available balance does not cover a reservation."""
+
+    code = "insufficient_credits"
+
+
+class Conflict(ChronicleError):
+    """The command conflicts with the aggregate's current state."""
+
+    code = "conflict"
+
+
+class ConcurrentJobLimitReached(Conflict):
+    """The plan allows no more concurrently active jobs."""
+
+    code = "concurrent_job_limit"
+
+
+class RuleSlotLimitReached(Conflict):
+    """The plan allows no more rules."""
+
+    code = "rule_slot_limit"
+
+
+class ReservationSettled(Conflict):
+    """The reservation was already settled the other way."""
+
+    code = "reservation_settled"
+
+
+class IllegalTransition(Conflict):
+    """A state machine refuses the transition from its current state."""
+
+    code = "illegal_transition"
+
+
+class VersionConflict(Conflict):
+    """The expected version is stale, or concurrent writers exhausted the retries."""
+
+    code = "version_conflict"
+
+
+class Unauthenticated(ChronicleError):
+    """Credentials are missing, expired or tampered with."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(ChronicleError):
+    """Credentials are valid but their role may not do this."""
+
+    code = "forbidden"
+
+
+class Unavailable(ChronicleError):
+    """A dependency could not answer in time."""
+
+    code = "unavailable"
+
+
+class ProjectionBehind(Unavailable):
+    """A read model did not reach the requested log position in time."""
+
+    code = "projection_behind"
+
+
+class StoreUnavailable(Unavailable):
+    """The event store cannot be reached."""
+
+    code = "store_unavailable"
+
+
+def all_error_types() -> list[type[ChronicleError]]:
+    """Every error class in the tree, the base included."""
+    found: list[type[ChronicleError]] = []
+    pending: list[type[ChronicleError]] = [ChronicleError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found

@@ -1,0 +1,198 @@
+"""UserCredits: one user's credit balance, reservations per job, plan and rule slots.
+
+It replaces the UserLimiter Durable Object: the balance never goes negative, a job's
+reservation is settled exactly once (commit or rollback, each idempotent per job id),
+active jobs and rule slots stay within the plan's limits.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.base import Aggregate
+from domain.errors import (
+    ConcurrentJobLimitReached,
+    InsufficientCredits,
+    InvalidCommand,
+    NotFound,
+    ReservationSettled,
+    RuleSlotLimitReached,
+)
+from domain.plans import Plan, get_plan
+
+COMMITTED = "committed"
+ROLLED_BACK = "rolled_back"
+
+
+class UserCredits(Aggregate):
+    """A user's credits, reservations and rule slots."""
+
+    snapshot_interval = 200
+
+    class Created(Aggregate.Created):
+        plan: str
+        credits: int
+
+    class Granted(Aggregate.Event):
+        amount: int
+        reason: str
+
+        def apply(self, credits: UserCredits) -> None:
+            credits.available += self.amount
+
+    class PlanChanged(Aggregate.Event):
+        plan: str
+
+        def apply(self, credits: UserCredits) -> None:
+            credits.plan_name = self.plan
+
+    class Reserved(Aggregate.Event):
+        job_id: str
+        amount: int
+
+        def apply(self, credits: UserCredits) -> None:
+            credits.available -= self.amount
+            credits.reservations[self.job_id] = self.amount
+
+    class Committed(Aggregate.Event):
+        job_id: str
+        consumed: int
+        refunded: int
+
+        def apply(self, credits: UserCredits) -> None:
+            del credits.reservations[self.job_id]
+            credits.available += self.refunded
+            credits.settled[self.job_id] = COMMITTED
+
+    class RolledBack(Aggregate.Event):
+        job_id: str
+        refunded: int
+
+        def apply(self, credits: UserCredits) -> None:
+            del credits.reservations[self.job_id]
+            credits.available += self.refunded
+            credits.settled[self.job_id] = ROLLED_BACK
+
+    class RuleSlotTaken(Aggregate.Event):
+        rule_id: str
+
+        def apply(self, credits: UserCredits) -> None:
+            credits.rule_ids.append(self.rule_id)
+
+    class RuleSlotFreed(Aggregate.Event):
+        rule_id: str
+
+        def apply(self, credits: UserCredits) -> None:
+            credits.rule_ids.remove(self.rule_id)
+
+    def __init__(self, plan: str, credits: int) -> None:
+        self.plan_name = plan
+        self.available = credits
+        self.reservations: dict[str, int] = {}
+        self.settled: dict[str, str] = {}
+        self.rule_ids: list[str] = []
+
+    @classmethod
+    def open(cls, user_id: UUID, plan: str, credits: int) -> UserCredits:
+        """A new user's credits on ``plan`` with ``credits`` to start with."""
+        get_plan(plan)
+        _require_count("credits", credits, minimum=0)
+        return cls._create(cls.Created, id=user_id, plan=plan, credits=credits)
+
+    @property
+    def plan(self) -> Plan:
+        return get_plan(self.plan_name)
+
+    @property
+    def reserved(self) -> int:
+        return sum(self.reservations.values())
+
+    @property
+    def active_jobs(self) -> int:
+        return len(self.reservations)
+
+    def grant(self, amount: int, reason: str) -> None:
+        """Add ``amount`` credits, saying why."""
+        _require_count("amount", amount, minimum=1)
+        if not reason.strip():
+            raise InvalidCommand("reason must not be empty")
+        self.trigger_event(self.Granted, amount=amount, reason=reason.strip())
+
+    def change_plan(self, plan: str) -> None:
+        """Move to ``plan``; existing reservations and rules are kept."""
+        get_plan(plan)
+        if plan != self.plan_name:
+            self.trigger_event(self.PlanChanged, plan=plan)
+
+    def reserve(self, job_id: str, amount: int) -> None:
+        """Set ``amount`` credits aside for ``job_id``; a repeat changes nothing."""
+        _require_count("amount", amount, minimum=1)
+        if job_id in self.settled:
+            raise ReservationSettled(f"job {job_id} was already {self.settled[job_id]}")
+        if job_id in self.reservations:
+            if self.reservations[job_id] != amount:
+                raise InvalidCommand(
+                    f"job {job_id} already holds a reservation of "
+                    f"{self.reservations[job_id]} credits, not {amount}"
+                )
+            return
+        if self.active_jobs >= self.plan.max_concurrent_jobs:
+            raise ConcurrentJobLimitReached(
+                f"plan {self.plan_name!r} allows {self.plan.max_concurrent_jobs} "
+                "concurrent jobs and all are in use"
+            )
+        if amount > self.available:
+            raise InsufficientCredits(
+                f"reserving {amount} credits needs more than the {self.available} available"
+            )
+        self.trigger_event(self.Reserved, job_id=job_id, amount=amount)
+
+    def commit(self, job_id: str, consumed: int) -> None:
+        """Spend ``consumed`` of the job's reservation and refund the rest."""
+        if self.settled.get(job_id) == COMMITTED:
+            return
+        reserved = self._reservation(job_id)
+        _require_count("consumed", consumed, minimum=0)
+        if consumed > reserved:
+            raise InvalidCommand(
+                f"consumed {consumed} exceeds the {reserved} credits reserved for job {job_id}"
+            )
+        self.trigger_event(
+            self.Committed, job_id=job_id, consumed=consumed, refunded=reserved - consumed
+        )
+
+    def rollback(self, job_id: str) -> None:
+        """Refund the whole reservation of ``job_id``."""
+        if self.settled.get(job_id) == ROLLED_BACK:
+            return
+        reserved = self._reservation(job_id)
+        self.trigger_event(self.RolledBack, job_id=job_id, refunded=reserved)
+
+    def take_rule_slot(self, rule_id: str) -> None:
+        """Take one of the plan's rule slots for ``rule_id``; a repeat changes nothing."""
+        if rule_id in self.rule_ids:
+            return
+        if len(self.rule_ids) >= self.plan.rule_slots:
+            raise RuleSlotLimitReached(
+                f"plan {self.plan_name!r} allows {self.plan.rule_slots} rules "
+                "and all slots are taken"
+            )
+        self.trigger_event(self.RuleSlotTaken, rule_id=rule_id)
+
+    def free_rule_slot(self, rule_id: str) -> None:
+        """Give back the slot of ``rule_id``; freeing a free slot changes nothing."""
+        if rule_id in self.rule_ids:
+            self.trigger_event(self.RuleSlotFreed, rule_id=rule_id)
+
+    def _reservation(self, job_id: str) -> int:
+        if job_id in self.settled:
+            raise ReservationSettled(f"job {job_id} was already {self.settled[job_id]}")
+        try:
+            return self.reservations[job_id]
+        except KeyError:
+            raise NotFound(f"no reservation for job {job_id}") from None
+
+
+def _require_count(name: str, value: int, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidCommand(f"{name} must be an integer of at least {minimum}, got {value!r}")

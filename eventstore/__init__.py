@@ -1,0 +1,1 @@
+"""The write side's infrastructure: settings, PostgreSQL, the event store and the command executor."""
