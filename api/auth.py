@@ -1,0 +1,87 @@
+"""JWT (HS256) tokens: who the caller is and in which role."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from domain.errors import Forbidden, Unauthenticated
+from eventstore.settings import Settings
+
+ROLES = ("user", "admin", "worker")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller. ``position`` is where their account was created in the log."""
+
+    subject: str
+    role: str
+    position: int = 0
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.subject}"
+
+    def require(self, role: str) -> None:
+        if self.role != role:
+            raise Forbidden(f"this endpoint needs the {role!r} role, the token has {self.role!r}")
+
+
+class TokenIssuer:
+    """Signs and verifies tokens with one secret."""
+
+    def __init__(self, secret: str, settings: Settings) -> None:
+        self._secret = secret
+        self._ttl = {
+            "user": settings.user_token_days * 86400,
+            "admin": settings.admin_token_minutes * 60,
+            "worker": settings.admin_token_minutes * 60,
+        }
+
+    def issue(self, subject: str, role: str, *, position: int = 0, ttl: int | None = None) -> str:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": subject, "role": role, "iat": now, "exp": now + (ttl or self._ttl[role]),
+        }
+        if position:
+            claims["pos"] = position
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=["HS256"], options={"require": ["sub", "exp"]}
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired") from None
+        except jwt.InvalidTokenError as exc:
+            raise Unauthenticated(f"the token is invalid: {exc}") from None
+        role = claims.get("role", "user")
+        if role not in ROLES:
+            raise Unauthenticated(f"the token names an unknown role {role!r}")
+        return Principal(str(claims["sub"]), role, int(claims.get("pos", 0)))
+
+
+def load_secret(settings: Settings) -> str:
+    """The configured secret, else one generated once and kept in the data dir."""
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    path = settings.data_dir / "jwt_secret"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".jwt_secret.{os.getpid()}")
+        draft.touch(mode=0o600)
+        draft.write_text(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):  # another process was first: keep theirs
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text().strip()

@@ -1,0 +1,84 @@
+"""The composition root: builds every collaborator from settings, and closes them in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from api.auth import TokenIssuer, load_secret
+from eventstore.database import Database
+from eventstore.executor import CommandExecutor
+from eventstore.migrate import migrate
+from eventstore.settings import Settings
+from eventstore.store import open_application
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner
+from projections.watcher import LogWatcher
+
+
+@dataclass
+class Services:
+    """What routes and commands need, built once per process."""
+
+    settings: Settings
+    dsn: str
+    app: Any
+    executor: CommandExecutor
+    watcher: LogWatcher
+    tokens: TokenIssuer
+    reads: ConnectionPool
+    runner: ProjectionRunner | None = None
+
+
+@contextmanager
+def database(settings: Settings, *, apply_migrations: bool | None = None) -> Iterator[str]:
+    """The DSN of Chronicle's database; the embedded server is migrated unless told not to."""
+    with Database(settings.database_url, settings.data_dir) as db:
+        if apply_migrations if apply_migrations is not None else db.embedded:
+            migrate(db.dsn)
+        yield db.dsn
+
+
+@contextmanager
+def services(
+    settings: Settings, dsn: str, *, run_projections: bool = False
+) -> Iterator[Services]:
+    """Everything built on the database of ``dsn``; projectors run here if asked."""
+    with ExitStack() as stack:
+        app = open_application(dsn, pool_size=settings.pool_size)
+        stack.callback(app.close)
+        executor = CommandExecutor(
+            app,
+            max_attempts=settings.command_max_attempts,
+            timeout=settings.command_timeout_seconds,
+        )
+        stack.callback(executor.close)
+        watcher = LogWatcher(dsn).start()
+        stack.callback(watcher.stop)
+        reads = ConnectionPool(
+            dsn, min_size=1, max_size=settings.pool_size, open=True,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+        )
+        stack.callback(reads.close)
+        built = Services(
+            settings=settings, dsn=dsn, app=app, executor=executor, watcher=watcher,
+            tokens=TokenIssuer(load_secret(settings), settings), reads=reads,
+        )
+        if run_projections:
+            built.runner = projection_runner(settings, dsn, app, watcher).start()
+            stack.callback(built.runner.stop)
+        yield built
+
+
+def projection_runner(settings: Settings, dsn: str, app: Any, watcher: LogWatcher) -> ProjectionRunner:
+    """The runner of every projection."""
+    return ProjectionRunner(
+        dsn, app, all_projections(), watcher,
+        batch_size=settings.projector_batch_size,
+        poll_seconds=settings.projector_poll_seconds,
+    )

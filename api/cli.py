@@ -1,0 +1,114 @@
+"""The ``chronicle`` command: serve, run projections, migrate, mint admin tokens."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from eventstore.settings import Settings
+
+cli = typer.Typer(help="Chronicle: event-sourced credits, jobs and tests on PostgreSQL.",
+                  no_args_is_help=True)
+projections_cli = typer.Typer(help="Run the projectors or see how far behind they are.",
+                              no_args_is_help=True)
+admin_cli = typer.Typer(help="Local administration.", no_args_is_help=True)
+cli.add_typer(projections_cli, name="projections")
+cli.add_typer(admin_cli, name="admin")
+
+Host = Annotated[str | None, typer.Option(help="Bind address (default CHRONICLE_HOST).")]
+Port = Annotated[int | None, typer.Option(help="Port (default CHRONICLE_PORT).")]
+
+
+def _settings() -> Settings:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return Settings()
+
+
+def _serve(host: str | None, port: int | None, *, run_projections: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+    from api.bootstrap import database, services
+
+    settings = _settings()
+    with database(settings) as dsn, services(settings, dsn, run_projections=run_projections) as s:
+        uvicorn.run(create_app(s), host=host or settings.host, port=port or settings.port,
+                    log_level="info")
+
+
+@cli.command()
+def serve(host: Host = None, port: Port = None) -> None:
+    """API and projectors in one process (local use); migrates the embedded database."""
+    _serve(host, port, run_projections=True)
+
+
+@cli.command()
+def api(host: Host = None, port: Port = None) -> None:
+    """The API alone; run `chronicle projections run` beside it."""
+    _serve(host, port, run_projections=False)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply the database migrations."""
+    from api.bootstrap import database
+
+    with database(_settings(), apply_migrations=True):
+        typer.echo("migrations applied")
+
+
+@projections_cli.command("run")
+def projections_run() -> None:
+    """Run every projector until interrupted (a second instance waits as a standby)."""
+    from api.bootstrap import database, projection_runner
+    from eventstore.store import open_application
+    from projections.watcher import LogWatcher
+
+    settings = _settings()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with database(settings) as dsn:
+        app = open_application(dsn, pool_size=4)
+        watcher = LogWatcher(dsn).start()
+        runner = projection_runner(settings, dsn, app, watcher).start()
+        typer.echo(f"projecting {', '.join(runner.names)}; Ctrl-C stops")
+        stop.wait()
+        runner.stop()
+        watcher.stop()
+        app.close()
+
+
+@projections_cli.command("status")
+def projections_status() -> None:
+    """Each projection's position and its lag behind the event log."""
+    from api.bootstrap import database
+    from projections.status import projection_status
+
+    with database(_settings()) as dsn:
+        rows = projection_status(dsn)
+    typer.echo(f"{'projection':<20} {'position':>10} {'head':>10} {'lag':>8}")
+    for row in rows:
+        typer.echo(f"{row['name']:<20} {row['position']:>10} {row['head']:>10} {row['lag']:>8}")
+
+
+@admin_cli.command("token")
+def admin_token(
+    subject: Annotated[str, typer.Option(help="Who the token is for.")] = "admin",
+    role: Annotated[str, typer.Option(help="admin, worker or user.")] = "admin",
+    minutes: Annotated[int | None, typer.Option(help="Lifetime (default from settings).")] = None,
+) -> None:
+    """Print a signed token (for a local setup: it uses this machine's secret)."""
+    from api.auth import TokenIssuer, load_secret
+
+    settings = Settings()
+    issuer = TokenIssuer(load_secret(settings), settings)
+    typer.echo(issuer.issue(subject, role, ttl=minutes * 60 if minutes else None))
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,55 @@
+"""Admin operations on users: grant credits, change plan, read the summary and the ledger."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+
+from api.deps import AdminPrincipal, Command, MinPosition, ServicesDep, wait_for
+from api.schemas.users import CreditGrant, CreditsChanged, LedgerEntry, PlanChange, UserSummary
+from domain import credits
+from projections.queries import get_user_summary, list_ledger
+
+router = APIRouter(prefix="/admin/users", tags=["admin"])
+
+
+@router.post("/{user_id}/credits", response_model=CreditsChanged)
+def grant_credits(
+    user_id: UUID, body: CreditGrant, _: AdminPrincipal, command: Command, services: ServicesDep
+) -> CreditsChanged:
+    """Grant credits to a user, with a reason kept in the ledger."""
+    outcome = command.run(services, credits.grant_credits(user_id, body.amount, body.reason))
+    return CreditsChanged(**outcome.result, position=outcome.position)
+
+
+@router.put("/{user_id}/plan", response_model=CreditsChanged)
+def change_plan(
+    user_id: UUID, body: PlanChange, _: AdminPrincipal, command: Command, services: ServicesDep
+) -> CreditsChanged:
+    """Move a user to another plan; reservations and rules already held are kept."""
+    outcome = command.run(services, credits.change_plan(user_id, body.plan))
+    return CreditsChanged(**outcome.result, position=outcome.position)
+
+
+@router.get("/{user_id}", response_model=UserSummary)
+def get_user(
+    user_id: UUID, _: AdminPrincipal, services: ServicesDep, min_position: MinPosition = None
+) -> UserSummary:
+    """A user's summary (read model)."""
+    wait_for(services, ["user_summary"], min_position)
+    return UserSummary.model_validate(get_user_summary(services.reads, user_id))
+
+
+@router.get("/{user_id}/ledger", response_model=list[LedgerEntry])
+def get_ledger(
+    user_id: UUID,
+    _: AdminPrincipal,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[int | None, Query(ge=1, description="Rows with a smaller id.")] = None,
+    min_position: MinPosition = None,
+) -> list[LedgerEntry]:
+    """A user's credit ledger, newest first: grants, reservations, commits, refunds."""
+    wait_for(services, ["credit_ledger"], min_position)
+    rows = list_ledger(services.reads, user_id, limit=limit, before=before)
+    return [LedgerEntry.model_validate(r) for r in rows]

@@ -1,0 +1,21 @@
+"""Liveness and readiness."""
+
+from fastapi import APIRouter
+
+from api.deps import ServicesDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """The process is up (no I/O: also the trivial endpoint benchmarks compare against)."""
+    return {"status": "ok"}
+
+
+@router.get("/health/ready")
+def ready(services: ServicesDep) -> dict[str, object]:
+    """The database answers; the projections' positions."""
+    with services.reads.connection() as conn:
+        conn.execute("SELECT 1")
+    return {"status": "ready"}
