@@ -50,7 +50,10 @@ class TokenIssuer:
             raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
         now = int(time.time())
         claims: dict[str, Any] = {
-            "sub": subject, "role": role, "iat": now, "exp": now + (ttl or self._ttl[role]),
+            "sub": subject,
+            "role": role,
+            "iat": now,
+            "exp": now + (ttl or self._ttl[role]),
         }
         if position:
             claims["pos"] = position

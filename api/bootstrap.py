@@ -45,9 +45,7 @@ def database(settings: Settings, *, apply_migrations: bool | None = None) -> Ite
 
 
 @contextmanager
-def services(
-    settings: Settings, dsn: str, *, run_projections: bool = False
-) -> Iterator[Services]:
+def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> Iterator[Services]:
     """Everything built on the database of ``dsn``; projectors run here if asked."""
     with ExitStack() as stack:
         app = open_application(dsn, pool_size=settings.pool_size)
@@ -61,13 +59,21 @@ def services(
         watcher = LogWatcher(dsn).start()
         stack.callback(watcher.stop)
         reads = ConnectionPool(
-            dsn, min_size=1, max_size=settings.pool_size, open=True,
+            dsn,
+            min_size=1,
+            max_size=settings.pool_size,
+            open=True,
             kwargs={"autocommit": True, "row_factory": dict_row},
         )
         stack.callback(reads.close)
         built = Services(
-            settings=settings, dsn=dsn, app=app, executor=executor, watcher=watcher,
-            tokens=TokenIssuer(load_secret(settings), settings), reads=reads,
+            settings=settings,
+            dsn=dsn,
+            app=app,
+            executor=executor,
+            watcher=watcher,
+            tokens=TokenIssuer(load_secret(settings), settings),
+            reads=reads,
         )
         if run_projections:
             built.runner = projection_runner(settings, dsn, app, watcher).start()
@@ -75,10 +81,15 @@ def services(
         yield built
 
 
-def projection_runner(settings: Settings, dsn: str, app: Any, watcher: LogWatcher) -> ProjectionRunner:
+def projection_runner(
+    settings: Settings, dsn: str, app: Any, watcher: LogWatcher
+) -> ProjectionRunner:
     """The runner of every projection."""
     return ProjectionRunner(
-        dsn, app, all_projections(), watcher,
+        dsn,
+        app,
+        all_projections(),
+        watcher,
         batch_size=settings.projector_batch_size,
         poll_seconds=settings.projector_poll_seconds,
     )

@@ -8,13 +8,16 @@ import threading
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from eventstore.settings import Settings
 
-cli = typer.Typer(help="Chronicle: event-sourced credits, jobs and tests on PostgreSQL.",
-                  no_args_is_help=True)
-projections_cli = typer.Typer(help="Run the projectors or see how far behind they are.",
-                              no_args_is_help=True)
+cli = typer.Typer(
+    help="Chronicle: event-sourced credits, jobs and tests on PostgreSQL.", no_args_is_help=True
+)
+projections_cli = typer.Typer(
+    help="Run the projectors or see how far behind they are.", no_args_is_help=True
+)
 admin_cli = typer.Typer(help="Local administration.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(admin_cli, name="admin")
@@ -25,7 +28,18 @@ Port = Annotated[int | None, typer.Option(help="Port (default CHRONICLE_PORT).")
 
 def _settings() -> Settings:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return Settings()
+    return load_settings()
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or exit naming each bad CHRONICLE_ variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "CHRONICLE_" + "_".join(str(p) for p in error["loc"]).upper()
+            typer.echo(f"invalid setting {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _serve(host: str | None, port: int | None, *, run_projections: bool) -> None:
@@ -36,8 +50,9 @@ def _serve(host: str | None, port: int | None, *, run_projections: bool) -> None
 
     settings = _settings()
     with database(settings) as dsn, services(settings, dsn, run_projections=run_projections) as s:
-        uvicorn.run(create_app(s), host=host or settings.host, port=port or settings.port,
-                    log_level="info")
+        uvicorn.run(
+            create_app(s), host=host or settings.host, port=port or settings.port, log_level="info"
+        )
 
 
 @cli.command()
@@ -105,10 +120,14 @@ def admin_token(
     """Print a signed token (for a local setup: it uses this machine's secret)."""
     from api.auth import TokenIssuer, load_secret
 
-    settings = Settings()
+    settings = load_settings()
     issuer = TokenIssuer(load_secret(settings), settings)
     typer.echo(issuer.issue(subject, role, ttl=minutes * 60 if minutes else None))
 
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

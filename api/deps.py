@@ -78,7 +78,11 @@ async def command_context(
     Idempotency keys are scoped to the actor (or to ``scope``, for callers with no identity yet).
     """
     request_id = request.state.request_id
-    metadata = {"actor": actor, "correlation_id": request_id, "causation_id": f"request:{request_id}"}
+    metadata = {
+        "actor": actor,
+        "correlation_id": request_id,
+        "causation_id": f"request:{request_id}",
+    }
     if idempotency_key is None:
         return CommandContext(metadata, None)
     if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():

@@ -1,4 +1,4 @@
-"""One table from domain errors to HTTP statuses, and the handlers that render ``{"error": ...}``."""
+"""One table from domain errors to HTTP statuses, and handlers rendering `{"error": ...}`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.Unavailable: 503,
     e.ProjectionBehind: 503,
     e.StoreUnavailable: 503,
+    e.StorageUnavailable: 503,
 }
 
 

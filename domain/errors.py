@@ -15,7 +15,8 @@
      ├── Forbidden                      credentials valid, role not allowed
      └── Unavailable
           ├── ProjectionBehind          a read model did not reach the asked log position in time
-          └── StoreUnavailable          the database cannot be reached
+          ├── StoreUnavailable          the database cannot be reached
+          └── StorageUnavailable        the object store cannot be reached or refuses access
 
 Each class names its own stable ``code``; the API maps each class to one HTTP status.
 """
@@ -119,6 +120,12 @@ class StoreUnavailable(Unavailable):
     """The event store cannot be reached."""
 
     code = "store_unavailable"
+
+
+class StorageUnavailable(Unavailable):
+    """The object store cannot be reached, or refuses these credentials or this bucket."""
+
+    code = "storage_unavailable"
 
 
 def all_error_types() -> list[type[ChronicleError]]:

@@ -1,1 +1,1 @@
-"""The write side's infrastructure: settings, PostgreSQL, the event store and the command executor."""
+"""Write-side infrastructure: settings, PostgreSQL, the event store, the command executor."""

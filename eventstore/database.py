@@ -72,7 +72,9 @@ def ensure_database(server_dsn: str, name: str) -> None:
 def drop_database(server_dsn: str, name: str) -> None:
     """Drop database ``name``, disconnecting its sessions first."""
     with psycopg.connect(server_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def _libpq_url(url: str) -> str:

@@ -170,8 +170,12 @@ class CommandExecutor:
         order = {id(e): i for i, e in enumerate(e for a in aggregates for e in a.pending_events)}
         versions = {a.id: a.version - len(a.pending_events) for a in aggregates}
         records = [
-            (c.idempotency.key, c.idempotency.fingerprint, idem.encode_outcome(outcome),
-             [order[id(e)] for e in events])
+            (
+                c.idempotency.key,
+                c.idempotency.fingerprint,
+                idem.encode_outcome(outcome),
+                [order[id(e)] for e in events],
+            )
             for c, outcome, events in done
             if c.idempotency and _is_final(outcome)
         ]
@@ -192,7 +196,9 @@ class CommandExecutor:
             self._maybe_snapshot(aggregate, versions[aggregate.id])
         for command, outcome, events in done:
             position = max((positions[order[id(e)]] for e in events), default=None)
-            _resolve(command, outcome if isinstance(outcome, Exception) else Outcome(outcome, position))
+            _resolve(
+                command, outcome if isinstance(outcome, Exception) else Outcome(outcome, position)
+            )
         return []
 
     def _retry_or_give_up(self, commands: list[_Command]) -> list[_Command]:
@@ -202,10 +208,13 @@ class CommandExecutor:
             if command.attempts < self._max_attempts:
                 again.append(command)
             else:
-                _resolve(command, VersionConflict(
-                    f"concurrent writers changed the same aggregate {command.attempts} times "
-                    "in a row; retry the command"
-                ))
+                _resolve(
+                    command,
+                    VersionConflict(
+                        f"concurrent writers changed the same aggregate {command.attempts} times "
+                        "in a row; retry the command"
+                    ),
+                )
         return again
 
     def _maybe_snapshot(self, aggregate: Any, version_before: int) -> None:

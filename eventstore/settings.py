@@ -1,8 +1,9 @@
 """Settings, read from the environment with the ``CHRONICLE_`` prefix."""
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,7 +18,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path(".data"), description="Embedded database, JWT secret.")
     jwt_secret: SecretStr | None = Field(
-        default=None, description="HS256 secret; without one a random secret is kept in data_dir."
+        default=None,
+        min_length=32,
+        description="HS256 secret (32 bytes or more); without one a random secret is kept "
+        "in data_dir.",
     )
     signup_credits: int = Field(default=10, ge=0)
     user_token_days: int = Field(default=365, ge=1)
@@ -32,6 +36,37 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(default=5.0, ge=0, description="Read-your-writes bound.")
     projector_batch_size: int = Field(default=500, ge=1)
     projector_poll_seconds: float = Field(default=1.0, gt=0)
+
+    s3_bucket: str | None = Field(
+        default=None, description="S3/R2/MinIO bucket; without one objects live under storage_dir."
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3 API endpoint (R2, MinIO); none means AWS S3."
+    )
+    s3_region: str = Field(default="auto", description="Signing region; R2 takes 'auto'.")
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_path_style: bool = Field(
+        default=False, description="Path-style bucket addressing (MinIO and most self-hosted)."
+    )
+    storage_dir: Path | None = Field(
+        default=None, description="Local object store without a bucket; default data_dir/objects."
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="This API as clients reach it (upload URLs)."
+    )
+    upload_url_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _without_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _default_storage_dir(self) -> Self:
+        if self.storage_dir is None:
+            self.storage_dir = self.data_dir / "objects"
+        return self
 
     @property
     def pool_size(self) -> int:

@@ -24,10 +24,20 @@ class CreditLedgerProjection:
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         for kind, job_id, amount, delta, reason in _rows(event):
-            cur.execute(INSERT, (
-                position, event.originator_id, kind, job_id, amount, delta, reason,
-                event.metadata.get("actor", "system"), event.timestamp,
-            ))
+            cur.execute(
+                INSERT,
+                (
+                    position,
+                    event.originator_id,
+                    kind,
+                    job_id,
+                    amount,
+                    delta,
+                    reason,
+                    event.metadata.get("actor", "system"),
+                    event.timestamp,
+                ),
+            )
 
 
 def _rows(event: Any) -> list[tuple[str, str | None, int, int, str | None]]:

@@ -64,7 +64,9 @@ class ProjectionRunner:
     def start(self) -> ProjectionRunner:
         for projection in self._projections:
             thread = threading.Thread(
-                target=self._run, args=(projection,), name=f"projection-{projection.name}",
+                target=self._run,
+                args=(projection,),
+                name=f"projection-{projection.name}",
                 daemon=True,
             )
             thread.start()
@@ -73,6 +75,7 @@ class ProjectionRunner:
 
     def stop(self) -> None:
         self._stopping.set()
+        self._watcher.wake()
         for thread in self._threads:
             thread.join(timeout=10)
 
@@ -136,5 +139,7 @@ def run_batch(conn: psycopg.Connection[Any], app: Any, projection: Projection, l
 
 def read_position(conn: psycopg.Connection[Any], name: str) -> int:
     """The log position projection ``name`` has reached (0 before its first event)."""
-    row = conn.execute("SELECT position FROM projection_position WHERE name = %s", (name,)).fetchone()
+    row = conn.execute(
+        "SELECT position FROM projection_position WHERE name = %s", (name,)
+    ).fetchone()
     return int(row[0]) if row else 0

@@ -16,7 +16,12 @@ def projection_status(dsn: str) -> list[dict[str, Any]]:
             "SELECT name, position, updated_at FROM projection_position ORDER BY name"
         ).fetchall()
     return [
-        {"name": name, "position": position, "head": head, "lag": head - position,
-         "updated_at": updated_at}
+        {
+            "name": name,
+            "position": position,
+            "head": head,
+            "lag": head - position,
+            "updated_at": updated_at,
+        }
         for name, position, updated_at in rows
     ]

@@ -33,19 +33,36 @@ class UserSummaryProjection:
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if isinstance(event, UserCredits.Created):
             plan = get_plan(event.plan)
-            cur.execute(INSERT, (
-                event.originator_id, plan.name, event.credits, plan.max_concurrent_jobs,
-                plan.rule_slots, event.originator_version, event.timestamp, event.timestamp,
-            ))
+            cur.execute(
+                INSERT,
+                (
+                    event.originator_id,
+                    plan.name,
+                    event.credits,
+                    plan.max_concurrent_jobs,
+                    plan.rule_slots,
+                    event.originator_version,
+                    event.timestamp,
+                    event.timestamp,
+                ),
+            )
         elif isinstance(event, UserCredits.PlanChanged):
             plan = get_plan(event.plan)
-            cur.execute(CHANGE_PLAN, (
-                plan.name, plan.max_concurrent_jobs, plan.rule_slots,
-                event.originator_version, event.timestamp, event.originator_id,
-            ))
+            cur.execute(
+                CHANGE_PLAN,
+                (
+                    plan.name,
+                    plan.max_concurrent_jobs,
+                    plan.rule_slots,
+                    event.originator_version,
+                    event.timestamp,
+                    event.originator_id,
+                ),
+            )
         elif (change := _adjustment(event)) is not None:
-            cur.execute(ADJUST, (*change, event.originator_version, event.timestamp,
-                                 event.originator_id))
+            cur.execute(
+                ADJUST, (*change, event.originator_version, event.timestamp, event.originator_id)
+            )
 
 
 def _adjustment(event: Any) -> tuple[int, int, int, int] | None:

@@ -47,6 +47,12 @@ class LogWatcher:
             self._thread.join(timeout=5)
         self._pool.close()
 
+    def wake(self) -> None:
+        """Wake every ``wait_for_events`` caller now (as a new event would)."""
+        with self._changed:
+            self._events_seen += 1
+            self._changed.notify_all()
+
     @property
     def events_seen(self) -> int:
         return self._events_seen
@@ -102,7 +108,7 @@ class LogWatcher:
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     conn.execute(f"LISTEN {POSITIONS_CHANNEL}")
                     while not self._stopping.is_set():
-                        for notify in conn.notifies(timeout=0.5):
+                        for notify in conn.notifies(timeout=0.1):
                             self._on_notify(notify.channel, notify.payload)
             except psycopg.Error:
                 log.warning("lost the LISTEN connection; reconnecting", exc_info=True)

@@ -8,6 +8,8 @@ CHRONICLE_TEST_SYSTEM_DSN), the latter skipped with the reason when it cannot be
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +27,7 @@ SYSTEM_DSN = os.environ.get(
     "CHRONICLE_TEST_SYSTEM_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 )
 TABLES_KEPT = {"alembic_version"}
+TEST_SECRET = "chronicle-test-secret-of-at-least-32-bytes"
 
 
 def _system_unreachable() -> str | None:
@@ -39,9 +42,14 @@ def _system_unreachable() -> str | None:
 def dsn(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated, empty database on one PostgreSQL server."""
     if request.param == "embedded":
-        with Database(None, tmp_path_factory.mktemp("embedded")) as db:
-            migrate(db.dsn)
-            yield db.dsn
+        # Not under pytest's 0700 temp root: the server runs as its own system user.
+        data_dir = Path(tempfile.mkdtemp(prefix="chronicle-test-"))
+        try:
+            with Database(None, data_dir) as db:
+                migrate(db.dsn)
+                yield db.dsn
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
         return
     reason = _system_unreachable()
     if reason:
@@ -71,7 +79,7 @@ def clean_dsn(dsn: str) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, jwt_secret="test-secret", read_wait_seconds=10)
+    return Settings(data_dir=tmp_path, jwt_secret=TEST_SECRET, read_wait_seconds=10)
 
 
 @pytest.fixture
@@ -102,3 +110,28 @@ def wait_until(condition: Callable[[], object], timeout: float = 30.0, what: str
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {what or condition}")
         pause.wait(0.02)
+
+
+@pytest.fixture
+def running(clean_dsn: str, settings: Settings) -> Iterator[object]:
+    """Every service on a clean database, projectors included."""
+    from api.bootstrap import services
+
+    with services(settings, clean_dsn, run_projections=True) as built:
+        yield built
+
+
+@pytest.fixture
+def client(running: object) -> Iterator[object]:
+    """An HTTP client of the API on ``running`` services."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(running)) as http:
+        yield http
+
+
+def server_dsn(dsn: str) -> str:
+    """The DSN of the maintenance database on the server of ``dsn``."""
+    return psycopg.conninfo.make_conninfo(dsn, dbname="postgres")

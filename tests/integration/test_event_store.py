@@ -1,0 +1,116 @@
+"""Commands through the executor on real PostgreSQL: saved, reloaded, idempotent, metadata kept."""
+
+from uuid import uuid4
+
+import pytest
+
+from domain import credits
+from domain.errors import IdempotencyKeyReused, InsufficientCredits
+from eventstore.executor import CommandExecutor
+from eventstore.idempotency import Idempotency
+from eventstore.store import open_application
+
+
+def test_saved_aggregates_reload_in_a_fresh_application(executor, clean_dsn):
+    user_id = uuid4()
+    executor.execute(credits.open_account(user_id, "free", 10))
+    executor.execute(credits.reserve_credits(user_id, "job-1", 4))
+    executor.execute(credits.commit_credits(user_id, "job-1", 3))
+    fresh = open_application(clean_dsn, pool_size=1)
+    try:
+        reloaded = fresh.repository.get(user_id)
+    finally:
+        fresh.close()
+    assert (reloaded.available, reloaded.reserved, reloaded.settled) == (
+        7,
+        0,
+        {"job-1": "committed"},
+    )
+
+
+def test_positions_grow_with_each_command(executor):
+    user_id = uuid4()
+    first = executor.execute(credits.open_account(user_id, "free", 10)).position
+    second = executor.execute(credits.grant_credits(user_id, 1, "x")).position
+    assert second > first > 0
+
+
+def test_an_idempotency_key_returns_the_first_outcome_after_a_restart(app, clean_dsn):
+    user_id = uuid4()
+    key = Idempotency("admin:a:grant-1", "fingerprint")
+    first_executor = CommandExecutor(app)
+    first_executor.execute(credits.open_account(user_id, "free", 10))
+    first = first_executor.execute(credits.grant_credits(user_id, 5, "gift"), idempotency=key)
+    first_executor.close()
+    restarted = CommandExecutor(app)
+    try:
+        again = restarted.execute(credits.grant_credits(user_id, 5, "gift"), idempotency=key)
+    finally:
+        restarted.close()
+    assert again.replayed and again.result == first.result and again.position == first.position
+    assert app.repository.get(user_id).available == 15
+
+
+def test_a_refused_command_is_refused_again_under_its_key(executor, app):
+    user_id = uuid4()
+    executor.execute(credits.open_account(user_id, "free", 10))
+    key = Idempotency("user:u:reserve-1", "fp")
+    with pytest.raises(InsufficientCredits):
+        executor.execute(credits.reserve_credits(user_id, "job", 50), idempotency=key)
+    executor.execute(credits.grant_credits(user_id, 100, "top up"))
+    with pytest.raises(InsufficientCredits):
+        executor.execute(credits.reserve_credits(user_id, "job", 50), idempotency=key)
+    assert app.repository.get(user_id).reserved == 0
+
+
+def test_a_key_reused_with_another_request_is_refused(executor):
+    user_id = uuid4()
+    executor.execute(credits.open_account(user_id, "free", 10))
+    executor.execute(credits.grant_credits(user_id, 1, "a"), idempotency=Idempotency("k", "one"))
+    with pytest.raises(IdempotencyKeyReused):
+        executor.execute(
+            credits.grant_credits(user_id, 2, "b"), idempotency=Idempotency("k", "two")
+        )
+
+
+def test_the_same_key_from_two_executors_at_once_runs_the_command_once(app):
+    user_id = uuid4()
+    first, second = CommandExecutor(app), CommandExecutor(app)
+    try:
+        first.execute(credits.open_account(user_id, "free", 10))
+        key = Idempotency("admin:a:k", "fp")
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            outcomes = list(
+                pool.map(
+                    lambda n: (first if n % 2 else second).execute(
+                        credits.grant_credits(user_id, 7, "once"), idempotency=key
+                    ),
+                    range(8),
+                )
+            )
+    finally:
+        first.close()
+        second.close()
+    assert len({o.position for o in outcomes}) == 1
+    assert app.repository.get(user_id).available == 17
+
+
+def test_events_keep_actor_correlation_and_causation(executor, app):
+    user_id = uuid4()
+    metadata = {"actor": "admin:ann", "correlation_id": "req-9", "causation_id": "request:req-9"}
+    executor.execute(credits.open_account(user_id, "free", 10), metadata=metadata)
+    (event,) = app.events.get(user_id)
+    assert event.metadata == metadata
+
+
+def test_a_long_stream_loads_from_a_snapshot(executor, app):
+    user_id = uuid4()
+    executor.execute(credits.open_account(user_id, "pro", 10_000))
+    for n in range(250):
+        executor.execute(credits.reserve_credits(user_id, f"j{n}", 1))
+        executor.execute(credits.commit_credits(user_id, f"j{n}", 1))
+    snapshots = list(app.snapshots.get(user_id))
+    assert snapshots and snapshots[-1].originator_version % 200 == 0
+    assert app.repository.get(user_id).available == 10_000 - 250

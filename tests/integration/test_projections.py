@@ -1,0 +1,222 @@
+"""Projectors on real PostgreSQL: exactly once, in order, never past a late commit, one active."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from uuid import uuid4
+
+import psycopg
+
+from domain import credits
+from eventstore.store import open_application
+from projections.registry import all_projections
+from projections.runner import ProjectionRunner, read_position
+from projections.watcher import LogWatcher
+from tests.conftest import TEST_SECRET, wait_until
+from tests.integration.folds import fold_ledger_counts, fold_user_summaries
+
+NAMES = ["user_summary", "credit_ledger"]
+
+
+def make_history(executor, users=20, jobs=10):
+    """Grants, reservations, commits, rollbacks and rule slots on ``users`` users."""
+    ids = [uuid4() for _ in range(users)]
+    for user_id in ids:
+        executor.execute(credits.open_account(user_id, "pro", 100))
+        executor.execute(credits.grant_credits(user_id, 5, "welcome"))
+        executor.execute(credits.take_rule_slot(user_id, "rule-1"))
+        for n in range(jobs):
+            executor.execute(credits.reserve_credits(user_id, f"job-{n}", 3))
+            if n % 3:
+                executor.execute(credits.commit_credits(user_id, f"job-{n}", n % 4))
+            else:
+                executor.execute(credits.rollback_credits(user_id, f"job-{n}"))
+    return ids
+
+
+def read_models(dsn):
+    with psycopg.connect(dsn) as conn:
+        summaries = {
+            row[0]: dict(
+                zip(
+                    [
+                        "plan",
+                        "credits",
+                        "reserved_credits",
+                        "active_jobs",
+                        "max_concurrent_jobs",
+                        "rule_slots_used",
+                        "rule_slots_limit",
+                    ],
+                    row[1:],
+                    strict=True,
+                )
+            )
+            for row in conn.execute(
+                "SELECT user_id, plan, credits, reserved_credits, active_jobs, "
+                "max_concurrent_jobs, rule_slots_used, rule_slots_limit FROM user_summary"
+            )
+        }
+        ledger = dict(conn.execute("SELECT kind, count(*) FROM credit_ledger GROUP BY kind"))
+        balances = dict(
+            conn.execute("SELECT user_id, sum(delta) FROM credit_ledger GROUP BY user_id")
+        )
+    return summaries, ledger, balances
+
+
+def head(dsn):
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(
+            "SELECT coalesce(max(notification_id), 0) FROM chronicle_events"
+        ).fetchone()[0]
+
+
+def positions(dsn):
+    with psycopg.connect(dsn) as conn:
+        return {name: read_position(conn, name) for name in NAMES}
+
+
+def assert_read_models_equal_the_fold(dsn, app):
+    summaries, ledger, balances = read_models(dsn)
+    expected = fold_user_summaries(app)
+    assert summaries == expected
+    assert ledger == fold_ledger_counts(app)
+    assert balances == {user_id: row["credits"] for user_id, row in expected.items()}
+
+
+def start_runner(dsn, app, batch_size=500):
+    watcher = LogWatcher(dsn).start()
+    runner = ProjectionRunner(
+        dsn, app, all_projections(), watcher, batch_size=batch_size, poll_seconds=0.2
+    ).start()
+    return runner, watcher
+
+
+def test_read_models_equal_the_fold_over_the_events(executor, app, clean_dsn):
+    make_history(executor)
+    runner, watcher = start_runner(clean_dsn, app, batch_size=37)
+    try:
+        assert watcher.wait_for_position(NAMES, head(clean_dsn), timeout=30)
+    finally:
+        runner.stop()
+        watcher.stop()
+    assert_read_models_equal_the_fold(clean_dsn, app)
+
+
+def test_a_new_event_wakes_the_projector(executor, app, clean_dsn):
+    runner, watcher = start_runner(clean_dsn, app)
+    try:
+        position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
+        assert watcher.wait_for_position(NAMES, position, timeout=10)
+    finally:
+        runner.stop()
+        watcher.stop()
+
+
+def run_projector_process(dsn, batch_size):
+    env = {
+        **os.environ,
+        "CHRONICLE_DATABASE_URL": dsn,
+        "CHRONICLE_PROJECTOR_BATCH_SIZE": str(batch_size),
+        "CHRONICLE_JWT_SECRET": TEST_SECRET,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "projections", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def advanced(dsn, before, process):
+    if process.poll() is not None:
+        raise AssertionError(f"the projector exited: {process.stderr.read().decode()[-2000:]}")
+    return all(p > before[n] for n, p in positions(dsn).items())
+
+
+def test_a_projector_killed_between_batches_resumes_without_counting_twice(
+    executor, app, clean_dsn
+):
+    make_history(executor, users=60, jobs=20)
+    last = head(clean_dsn)
+    kills_mid_way = 0
+    for _ in range(3):
+        before = positions(clean_dsn)
+        process = run_projector_process(clean_dsn, batch_size=5)
+        try:
+            wait_until(
+                lambda b=before, p=process: advanced(clean_dsn, b, p),
+                timeout=60,
+                what="the projector to advance",
+            )
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        kills_mid_way += min(positions(clean_dsn).values()) < last
+    assert kills_mid_way >= 1, "the projector finished before it could be killed"
+    final = run_projector_process(clean_dsn, batch_size=500)
+    try:
+        wait_until(
+            lambda: min(positions(clean_dsn).values()) >= last,
+            timeout=60,
+            what="the restarted projector to catch up",
+        )
+    finally:
+        final.terminate()
+        final.wait()
+    assert_read_models_equal_the_fold(clean_dsn, app)
+
+
+def test_a_projector_never_skips_an_event_committed_late(executor, app, clean_dsn):
+    user_id = uuid4()
+    executor.execute(credits.open_account(user_id, "free", 1))
+    slow = psycopg.connect(clean_dsn)
+    # A slower writer, as the event store writes: lock the table, insert, and hold the commit.
+    late_id = uuid4()
+    stored = app.mapper.to_stored_event(
+        credits.UserCredits.open(late_id, "free", 2).collect_events()[0]
+    )
+    slow.execute("LOCK TABLE chronicle_events IN EXCLUSIVE MODE")
+    (late_position,) = slow.execute(
+        "INSERT INTO chronicle_events (originator_id, originator_version, topic, state) "
+        "VALUES (%s, %s, %s, %s) RETURNING notification_id",
+        (stored.originator_id, stored.originator_version, stored.topic, stored.state),
+    ).fetchone()
+    quick = threading.Thread(
+        target=executor.execute, args=(credits.open_account(uuid4(), "free", 3),)
+    )
+    quick.start()
+    runner, watcher = start_runner(clean_dsn, app)
+    try:
+        assert watcher.wait_for_position(NAMES, late_position - 1, timeout=10)
+        assert not watcher.wait_for_position(NAMES, late_position, timeout=0.5)
+        slow.commit()
+        quick.join()
+        assert watcher.wait_for_position(NAMES, head(clean_dsn), timeout=10)
+    finally:
+        slow.close()
+        runner.stop()
+        watcher.stop()
+    summaries, _, _ = read_models(clean_dsn)
+    assert late_id in summaries and len(summaries) == 3
+    assert head(clean_dsn) > late_position
+
+
+def test_a_second_runner_waits_as_a_standby_until_the_first_stops(executor, app, clean_dsn):
+    first, first_watcher = start_runner(clean_dsn, app)
+    other_app = open_application(clean_dsn, pool_size=2)
+    second, second_watcher = start_runner(clean_dsn, other_app)
+    try:
+        position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
+        assert first_watcher.wait_for_position(NAMES, position, timeout=10)
+        first.stop()
+        first_watcher.stop()
+        position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
+        assert second_watcher.wait_for_position(NAMES, position, timeout=10)
+    finally:
+        second.stop()
+        second_watcher.stop()
+        other_app.close()
+    assert_read_models_equal_the_fold(clean_dsn, app)

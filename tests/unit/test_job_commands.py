@@ -1,0 +1,311 @@
+"""Job and rule use cases through the real command executor, on the in-memory event store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.application import AggregateNotFoundError, Application
+
+from domain import credits as credit_commands
+from domain import jobs, rules
+from domain.errors import (
+    ConcurrentJobLimitReached,
+    InsufficientCredits,
+    NotFound,
+    RuleSlotLimitReached,
+)
+from domain.job import Job
+from eventstore.executor import CommandExecutor
+
+COST = 5
+
+
+@pytest.fixture
+def memory_app() -> Application:
+    return Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+@pytest.fixture
+def commands(memory_app: Application) -> Iterator[CommandExecutor]:
+    executor = CommandExecutor(memory_app)
+    yield executor
+    executor.close()
+
+
+@pytest.fixture
+def run(commands: CommandExecutor) -> Callable[[Any], dict[str, Any]]:
+    return lambda command: commands.execute(command).result
+
+
+@pytest.fixture
+def user(run: Callable[[Any], dict[str, Any]]) -> UUID:
+    user_id = uuid4()
+    run(credit_commands.open_account(user_id, "free", 100))
+    return user_id
+
+
+def create_job(user_id: UUID, items: int = 3, cost: int = COST) -> Any:
+    keys = [f"uploads/{i}.png" for i in range(items)]
+    return jobs.create_job(uuid4(), user_id, "upscale", items, cost, keys)
+
+
+def queued_job(run: Callable[[Any], dict[str, Any]], user_id: UUID, items: int = 3) -> UUID:
+    job_id = UUID(run(create_job(user_id, items))["job_id"])
+    run(jobs.confirm_upload(job_id, user_id))
+    run(jobs.execute_job(job_id, user_id))
+    return job_id
+
+
+def report(run: Callable[[Any], dict[str, Any]], job_id: UUID, *outcomes: str) -> None:
+    for index, outcome in enumerate(outcomes):
+        run(jobs.record_item_result(job_id, index, outcome, f"key-{index}"))
+
+
+def test_create_job_reserves_the_credits_with_the_job(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    created = run(create_job(user, items=3))
+
+    job = memory_app.repository.get(UUID(created["job_id"]))
+    assert (job.status, job.reserved) == ("created", 15)
+    assert (created["credits"]["credits"], created["credits"]["reserved_credits"]) == (85, 15)
+
+
+def test_create_job_short_of_credits_saves_no_job(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    command = create_job(user, items=21)
+
+    with pytest.raises(InsufficientCredits):
+        run(command)
+
+    assert memory_app.repository.get(user).version == 1
+    assert _aggregates_of(memory_app, Job) == set()
+
+
+def test_create_job_beyond_the_concurrent_limit_saves_no_job(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    run(create_job(user, items=1))
+    run(create_job(user, items=1))
+
+    with pytest.raises(ConcurrentJobLimitReached):
+        run(create_job(user, items=1))
+
+    assert len(_aggregates_of(memory_app, Job)) == 2
+
+
+def test_a_job_that_costs_nothing_reserves_nothing(run: Any, user: UUID) -> None:
+    created = run(create_job(user, items=2, cost=0))
+
+    assert (created["reserved"], created["credits"]["reserved_credits"]) == (0, 0)
+
+
+def test_cancel_job_refunds_the_reservation(run: Any, user: UUID) -> None:
+    job_id = queued_job(run, user)
+
+    canceled = run(jobs.cancel_job(job_id, user, "changed my mind"))
+
+    assert canceled["status"] == "canceled"
+    assert (canceled["credits"]["credits"], canceled["credits"]["reserved_credits"]) == (100, 0)
+
+
+def test_settle_commits_the_consumed_credits_and_refunds_the_rest(run: Any, user: UUID) -> None:
+    job_id = queued_job(run, user, items=3)
+    report(run, job_id, "succeeded", "failed", "succeeded")
+
+    settled = run(jobs.settle_job_credits(job_id))
+
+    assert (settled["status"], settled["settlement"], settled["consumed"]) == (
+        "done",
+        "committed",
+        10,
+    )
+    assert (settled["credits"]["credits"], settled["credits"]["reserved_credits"]) == (90, 0)
+
+
+def test_settle_twice_records_nothing_the_second_time(
+    commands: CommandExecutor, run: Any, user: UUID
+) -> None:
+    job_id = queued_job(run, user, items=1)
+    report(run, job_id, "succeeded")
+    first = commands.execute(jobs.settle_job_credits(job_id))
+
+    again = commands.execute(jobs.settle_job_credits(job_id))
+
+    assert (first.position is not None, again.position) == (True, None)
+    assert again.result["credits"]["credits"] == first.result["credits"]["credits"] == 95
+
+
+def test_settle_of_a_failed_job_refunds_everything(run: Any, user: UUID) -> None:
+    job_id = queued_job(run, user, items=2)
+    report(run, job_id, "failed", "failed")
+
+    settled = run(jobs.settle_job_credits(job_id))
+
+    assert (settled["status"], settled["settlement"], settled["credits"]["credits"]) == (
+        "failed",
+        "rolled_back",
+        100,
+    )
+
+
+def test_settle_of_a_running_job_does_nothing(run: Any, user: UUID) -> None:
+    job_id = queued_job(run, user, items=2)
+    report(run, job_id, "succeeded")
+
+    settled = run(jobs.settle_job_credits(job_id))
+
+    assert (settled["settlement"], settled["credits"]["reserved_credits"]) == (None, 15 - 5)
+
+
+def test_a_repeated_item_callback_answers_the_same_and_records_nothing(
+    commands: CommandExecutor, run: Any, user: UUID
+) -> None:
+    job_id = queued_job(run, user)
+    first = commands.execute(jobs.record_item_result(job_id, 0, "succeeded", "cb-0", "out/0"))
+
+    again = commands.execute(jobs.record_item_result(job_id, 0, "succeeded", "cb-0", "out/0"))
+
+    assert (again.result, again.position) == (first.result, None)
+
+
+def test_a_lease_exhausted_item_is_failed_once(
+    commands: CommandExecutor, run: Any, user: UUID
+) -> None:
+    job_id = queued_job(run, user, items=2)
+    command = jobs.fail_item(job_id, 1, "lease expired 3 times", "lease-exhausted:1")
+    first = commands.execute(command)
+
+    again = commands.execute(command)
+
+    assert (
+        first.result
+        == again.result
+        == {"job_id": str(job_id), "item_index": 1, "outcome": "failed", "status": "recorded"}
+    )
+    assert again.position is None
+
+
+def test_expire_upload_cancels_and_refunds_once(
+    commands: CommandExecutor, run: Any, user: UUID
+) -> None:
+    job_id = UUID(run(create_job(user))["job_id"])
+    expired = run(jobs.expire_upload(job_id))
+
+    again = commands.execute(jobs.expire_upload(job_id))
+
+    assert (expired["expired"], expired["status"], expired["reason"]) == (
+        True,
+        "canceled",
+        "upload deadline passed",
+    )
+    assert (again.result["expired"], again.position) == (False, None)
+    assert run(credit_commands.grant_credits(user, 1, "check"))["credits"] == 101
+
+
+def test_expire_stalled_fails_the_job_and_refunds(run: Any, user: UUID) -> None:
+    job_id = queued_job(run, user)
+    report(run, job_id, "succeeded")
+
+    expired = run(jobs.expire_stalled(job_id, datetime.now(UTC)))
+
+    assert (expired["expired"], expired["status"], expired["reason"]) == (True, "failed", "stalled")
+    assert run(jobs.settle_job_credits(job_id))["credits"]["credits"] == 100
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda job_id, user_id: jobs.confirm_upload(job_id, user_id),
+        lambda job_id, user_id: jobs.execute_job(job_id, user_id),
+        lambda job_id, user_id: jobs.cancel_job(job_id, user_id, "not mine"),
+    ],
+    ids=["confirm_upload", "execute_job", "cancel_job"],
+)
+def test_another_users_job_is_not_found(run: Any, user: UUID, command: Any) -> None:
+    job_id = UUID(run(create_job(user))["job_id"])
+    missing_id = uuid4()
+    with pytest.raises(NotFound) as missing:
+        run(command(missing_id, uuid4()))
+
+    with pytest.raises(NotFound) as foreign:
+        run(command(job_id, uuid4()))
+
+    assert foreign.value.message == missing.value.message.replace(str(missing_id), str(job_id))
+
+
+def test_a_rule_takes_a_slot_in_the_same_save(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    created = run(rules.create_rule(uuid4(), user, "Night", "upscale", {"scale": 2}))
+
+    assert memory_app.repository.get(UUID(created["rule_id"])).name == "Night"
+    assert created["credits"]["rule_slots_used"] == 1
+
+
+def test_the_third_rule_of_a_free_user_is_refused_and_not_saved(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    run(rules.create_rule(uuid4(), user, "One", "upscale", {}))
+    run(rules.create_rule(uuid4(), user, "Two", "upscale", {}))
+    third = uuid4()
+
+    with pytest.raises(RuleSlotLimitReached):
+        run(rules.create_rule(third, user, "Three", "upscale", {}))
+
+    with pytest.raises(AggregateNotFoundError):
+        memory_app.repository.get(third)
+
+
+def test_deleting_a_rule_frees_its_slot(run: Any, user: UUID) -> None:
+    rule_id = uuid4()
+    run(rules.create_rule(rule_id, user, "One", "upscale", {}))
+    run(rules.create_rule(uuid4(), user, "Two", "upscale", {}))
+
+    deleted = run(rules.delete_rule(rule_id, user))
+
+    assert (deleted["deleted"], deleted["credits"]["rule_slots_used"]) == (True, 1)
+    assert run(rules.create_rule(uuid4(), user, "Three", "upscale", {}))["name"] == "Three"
+
+
+def test_update_rule_changes_the_rule(run: Any, user: UUID) -> None:
+    rule_id = uuid4()
+    run(rules.create_rule(rule_id, user, "One", "upscale", {}))
+
+    updated = run(rules.update_rule(rule_id, user, "Uno", "denoise", {"strength": 0.3}))
+
+    assert (updated["name"], updated["preset"], updated["params"]) == (
+        "Uno",
+        "denoise",
+        {"strength": 0.3},
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        lambda rule_id, user_id: rules.update_rule(rule_id, user_id, "Mine", "upscale", {}),
+        lambda rule_id, user_id: rules.delete_rule(rule_id, user_id),
+    ],
+    ids=["update_rule", "delete_rule"],
+)
+def test_another_users_rule_is_not_found(run: Any, user: UUID, command: Any) -> None:
+    rule_id = uuid4()
+    run(rules.create_rule(rule_id, user, "One", "upscale", {}))
+
+    with pytest.raises(NotFound, match=f"Rule {rule_id} not found"):
+        run(command(rule_id, uuid4()))
+
+
+def _aggregates_of(app: Application, cls: type) -> set[UUID]:
+    notifications = app.recorder.select_notifications(start=1, limit=10_000)
+    return {
+        n.originator_id
+        for n in notifications
+        if n.topic.startswith(f"{cls.__module__}:{cls.__qualname__}.")
+    }
