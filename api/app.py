@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import errors
 from api.bootstrap import Services, database, services
 from api.middleware import RequestIdMiddleware
-from api.routes import admin, auth, health, me
+from api.routes import admin, auth, health, jobs, me, presets, rules, storage, worker
 from eventstore.settings import Settings
 
 
@@ -43,6 +43,7 @@ def create_app(
     )
     app.add_middleware(RequestIdMiddleware)
     errors.install(app)
-    for router in (health.router, auth.router, me.router, admin.router):
-        app.include_router(router)
+    routers = (health, auth, me, admin, presets, rules, jobs, worker, storage)
+    for module in routers:
+        app.include_router(module.router)
     return app

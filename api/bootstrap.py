@@ -14,10 +14,13 @@ from api.auth import TokenIssuer, load_secret
 from eventstore.database import Database
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
+from eventstore.presets import Presets
 from eventstore.settings import Settings
 from eventstore.store import open_application
+from projections.deadlines import DeadlineScheduler
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
+from projections.storage import ObjectStore, object_store
 from projections.watcher import LogWatcher
 
 
@@ -32,6 +35,8 @@ class Services:
     watcher: LogWatcher
     tokens: TokenIssuer
     reads: ConnectionPool
+    store: ObjectStore
+    presets: Presets
     runner: ProjectionRunner | None = None
 
 
@@ -74,22 +79,36 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             watcher=watcher,
             tokens=TokenIssuer(load_secret(settings), settings),
             reads=reads,
+            store=object_store(settings, load_secret(settings)),
+            presets=Presets.load(settings.presets_file),
         )
         if run_projections:
-            built.runner = projection_runner(settings, dsn, app, watcher).start()
+            built.runner = projection_runner(built).start()
             stack.callback(built.runner.stop)
+            stack.callback(deadline_scheduler(built).start().stop)
         yield built
 
 
-def projection_runner(
-    settings: Settings, dsn: str, app: Any, watcher: LogWatcher
-) -> ProjectionRunner:
-    """The runner of every projection."""
+def projection_runner(built: Services) -> ProjectionRunner:
+    """The runner of every projection and process manager."""
     return ProjectionRunner(
-        dsn,
-        app,
-        all_projections(),
-        watcher,
-        batch_size=settings.projector_batch_size,
-        poll_seconds=settings.projector_poll_seconds,
+        built.dsn,
+        built.app,
+        all_projections(built.executor),
+        built.watcher,
+        batch_size=built.settings.projector_batch_size,
+        poll_seconds=built.settings.projector_poll_seconds,
+    )
+
+
+def deadline_scheduler(built: Services) -> DeadlineScheduler:
+    """The loop that fires job deadlines and exhausted leases."""
+    settings = built.settings
+    return DeadlineScheduler(
+        built.reads,
+        built.executor,
+        upload_timeout=settings.job_upload_timeout_seconds,
+        stall_timeout=settings.job_stall_timeout_seconds,
+        lease_max_attempts=settings.lease_max_attempts,
+        poll_seconds=settings.deadline_poll_seconds,
     )

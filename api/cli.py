@@ -78,24 +78,20 @@ def migrate() -> None:
 
 @projections_cli.command("run")
 def projections_run() -> None:
-    """Run every projector until interrupted (a second instance waits as a standby)."""
-    from api.bootstrap import database, projection_runner
-    from eventstore.store import open_application
-    from projections.watcher import LogWatcher
+    """Run every projector, process manager and the deadline loop until interrupted.
+
+    A second instance of a projector waits as a standby until the active one stops.
+    """
+    from api.bootstrap import database, services
 
     settings = _settings()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with database(settings) as dsn:
-        app = open_application(dsn, pool_size=4)
-        watcher = LogWatcher(dsn).start()
-        runner = projection_runner(settings, dsn, app, watcher).start()
-        typer.echo(f"projecting {', '.join(runner.names)}; Ctrl-C stops")
+    with database(settings) as dsn, services(settings, dsn, run_projections=True) as built:
+        assert built.runner is not None
+        typer.echo(f"projecting {', '.join(built.runner.names)}; Ctrl-C stops")
         stop.wait()
-        runner.stop()
-        watcher.stop()
-        app.close()
 
 
 @projections_cli.command("status")

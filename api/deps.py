@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 
 from api.auth import Principal
 from api.bootstrap import Services
-from domain.errors import InvalidCommand, ProjectionBehind, Unauthenticated
+from domain.errors import InvalidCommand, NotFound, ProjectionBehind, Unauthenticated
 from eventstore.executor import Outcome
 from eventstore.idempotency import Idempotency
+from projections.queries import log_head
+
+T = TypeVar("T")
 
 
 def get_services(request: Request) -> Services:
@@ -106,6 +111,31 @@ MinPosition = Annotated[
         "(the `position` of a command's response); 503 if it did not in time.",
     ),
 ]
+
+
+def user_id_of(principal: Principal) -> uuid.UUID:
+    """The user id a user token is for."""
+    try:
+        return uuid.UUID(principal.subject)
+    except ValueError:
+        raise Unauthenticated("the token's subject is not a user id") from None
+
+
+def find_or_not_found(
+    services: Services, names: list[str], find: Callable[[], T | None], what: str
+) -> T:
+    """``find()``, or once more after the projections caught up with the log; else NotFound.
+
+    What a client just created may not be projected yet: "not found" means not found as
+    of the newest event, which costs one bounded wait only when the row is missing.
+    """
+    found = find()
+    if found is None:
+        wait_for(services, names, log_head(services.reads))
+        found = find()
+    if found is None:
+        raise NotFound(f"{what} not found")
+    return found
 
 
 def wait_for(services: Services, names: list[str], position: int | None) -> None:

@@ -24,6 +24,7 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.RuleSlotLimitReached: 409,
     e.ReservationSettled: 409,
     e.IllegalTransition: 409,
+    e.UploadsMissing: 409,
     e.VersionConflict: 409,
     e.Unauthenticated: 401,
     e.Forbidden: 403,

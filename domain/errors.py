@@ -10,6 +10,7 @@
      │    ├── RuleSlotLimitReached      the plan's rule-slot limit is reached
      │    ├── ReservationSettled        the reservation was already committed or rolled back
      │    ├── IllegalTransition         a state machine refuses the transition
+     │    ├── UploadsMissing            a job's uploads are not all in storage
      │    └── VersionConflict           a stale expected version, or retries exhausted
      ├── Unauthenticated                no, expired or tampered credentials
      ├── Forbidden                      credentials valid, role not allowed
@@ -84,6 +85,12 @@ class IllegalTransition(Conflict):
     """A state machine refuses the transition from its current state."""
 
     code = "illegal_transition"
+
+
+class UploadsMissing(Conflict):
+    """Some of a job's objects are not in storage yet."""
+
+    code = "uploads_missing"
 
 
 class VersionConflict(Conflict):

@@ -46,6 +46,16 @@ def create_job(
     return run
 
 
+def get_upload_keys(job_id: UUID, user_id: UUID) -> Command:
+    """The job's object keys and status (records nothing)."""
+
+    def run(aggregates: Aggregates) -> dict[str, Any]:
+        job = _own_job(aggregates, job_id, user_id)
+        return {"status": job.status, "upload_keys": list(job.upload_keys)}
+
+    return run
+
+
 def confirm_upload(job_id: UUID, user_id: UUID) -> Command:
     return _on_own_job(job_id, user_id, lambda job: job.confirm_upload())
 

@@ -75,6 +75,7 @@ class CommandExecutor:
         self._cache = AggregateCache(app.repository.get, cache_size)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
+        self.conflicts = 0  # batches rejected by the version check (another process wrote)
         self._writer = threading.Thread(target=self._write_loop, name="command-writer", daemon=True)
         self._writer.start()
 
@@ -182,6 +183,7 @@ class CommandExecutor:
         try:
             recordings = self._app.save(*aggregates, idempotency=records)
         except IntegrityError:
+            self.conflicts += 1
             self._cache.evict(a.id for a in aggregates)
             return self._retry_or_give_up([c for c, _, _ in done])
         except (OperationalError, InterfaceError) as exc:

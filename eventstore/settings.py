@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     projector_batch_size: int = Field(default=500, ge=1)
     projector_poll_seconds: float = Field(default=1.0, gt=0)
 
+    presets_file: Path | None = Field(
+        default=None, description="Job presets (JSON); default: the presets shipped with Chronicle."
+    )
+    job_upload_timeout_seconds: float = Field(
+        default=3600, gt=0, description="A job not uploaded within this is canceled and refunded."
+    )
+    job_stall_timeout_seconds: float = Field(
+        default=600, gt=0, description="A running job with no progress for this long is failed."
+    )
+    deadline_poll_seconds: float = Field(default=1.0, gt=0)
+    lease_seconds: int = Field(default=60, ge=1, le=3600, description="A worker's item lease.")
+    lease_max_attempts: int = Field(
+        default=3, ge=1, description="Leases of one item before it is failed."
+    )
+
     s3_bucket: str | None = Field(
         default=None, description="S3/R2/MinIO bucket; without one objects live under storage_dir."
     )
@@ -56,6 +71,9 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="This API as clients reach it (upload URLs)."
     )
     upload_url_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
+    upload_max_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1, description="Largest upload the local store accepts."
+    )
 
     @field_validator("public_base_url")
     @classmethod

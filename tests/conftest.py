@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -135,3 +136,37 @@ def client(running: object) -> Iterator[object]:
 def server_dsn(dsn: str) -> str:
     """The DSN of the maintenance database on the server of ``dsn``."""
     return psycopg.conninfo.make_conninfo(dsn, dbname="postgres")
+
+
+@dataclass
+class Live:
+    """A served API: its base URL and the services behind it."""
+
+    url: str
+    services: object
+
+
+@pytest.fixture
+def live_server(clean_dsn: str, settings: Settings) -> Iterator[Live]:
+    """The API and projectors served by uvicorn on a free local port."""
+    import socket
+    import threading
+
+    import uvicorn
+
+    from api.app import create_app
+    from api.bootstrap import services
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.public_base_url = f"http://127.0.0.1:{port}"
+    with services(settings, clean_dsn, run_projections=True) as built:
+        config = uvicorn.Config(create_app(built), host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        wait_until(lambda: server.started, timeout=30, what="uvicorn to start")
+        yield Live(settings.public_base_url, built)
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,4 +1,8 @@
-"""``LocalObjectStore``: objects as files in a directory, uploaded through signed API URLs."""
+"""``LocalObjectStore``: objects as files in a directory, moved through signed API URLs.
+
+An object ``key`` is the file ``root/key``; its content type is the file ``root/.meta/key``
+(no key segment starts with a dot, so that tree never collides with an object).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,12 @@ from domain.errors import Forbidden, InvalidCommand, NotFound, StorageUnavailabl
 from projections.storage.port import check_content_type, check_expiry, check_key
 
 UPLOAD_PATH = "/storage/upload/"
-_SIGNING_CONTEXT = b"chronicle-upload-v1"
+DOWNLOAD_PATH = "/storage/objects/"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+_META_DIR = ".meta"
+# A purpose in every signed message, so an upload signature never passes as a download one.
+_UPLOAD_CONTEXT = b"chronicle-upload-v1"
+_DOWNLOAD_CONTEXT = b"chronicle-download-v1"
 
 
 class LocalObjectStore:
@@ -45,7 +54,7 @@ class LocalObjectStore:
             {
                 "expires": expires,
                 "content_type": content_type,
-                "signature": self._sign(key, expires, content_type),
+                "signature": self._sign(_UPLOAD_CONTEXT, key, expires, content_type),
             }
         )
         return f"{self._base_url}{UPLOAD_PATH}{quote(key, safe='/')}?{query}"
@@ -57,11 +66,20 @@ class LocalObjectStore:
         type than the signed one is refused like a tampered URL.
         """
         check_key(key)
-        expected = self._sign(key, expires, content_type).encode()
-        if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
-            raise Forbidden(f"the upload URL for {key!r} is not valid for this request")
-        if self._clock() > expires:
-            raise Forbidden(f"the upload URL for {key!r} has expired")
+        self._verify("upload", key, expires, signature, _UPLOAD_CONTEXT, content_type)
+
+    def presign_get(self, key: str, expires_seconds: int) -> str:
+        """A URL to this API's download route, signed for the key and a deadline."""
+        self._path(key)
+        expires = int(self._clock()) + check_expiry(expires_seconds)
+        signature = self._sign(_DOWNLOAD_CONTEXT, key, expires)
+        query = urlencode({"expires": expires, "signature": signature})
+        return f"{self._base_url}{DOWNLOAD_PATH}{quote(key, safe='/')}?{query}"
+
+    def verify_download(self, key: str, expires: int, signature: str) -> None:
+        """Raise ``Forbidden`` unless ``presign_get`` signed this key and deadline, not expired."""
+        check_key(key)
+        self._verify("download", key, expires, signature, _DOWNLOAD_CONTEXT)
 
     def exists(self, key: str) -> bool:
         """Whether a file is stored under the key."""
@@ -73,11 +91,17 @@ class LocalObjectStore:
         return [key for key, path in paths if not path.is_file()]
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        """Write the file through a temporary sibling so readers never see half an object."""
-        path = self._path(key)
+        """Write the file through a temporary sibling so readers never see half an object.
+
+        The content type is written first, so a failed write can pair an object with the type
+        of its replacement, but never leaves an object of no known type behind a new one.
+        """
+        path, meta = self._path(key), self._meta_path(key)
         check_content_type(content_type)
         try:
+            meta.parent.mkdir(parents=True, exist_ok=True)
             path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_atomically(meta, content_type.encode())
             self._write_atomically(path, data)
         except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
             raise InvalidCommand(f"object key {key!r} collides with another key's path") from exc
@@ -94,6 +118,21 @@ class LocalObjectStore:
         except OSError as exc:
             raise StorageUnavailable(f"could not read object {key!r}: {exc}") from exc
 
+    def content_type(self, key: str) -> str:
+        """The type the object was stored with (octet-stream if none was kept); ``NotFound``."""
+        if not self.exists(key):
+            raise NotFound(f"no object stored under {key!r}")
+        try:
+            stored = self._meta_path(key).read_text("ascii").strip()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
+            return DEFAULT_CONTENT_TYPE
+        except OSError as exc:
+            raise StorageUnavailable(f"could not read object {key!r}: {exc}") from exc
+        try:
+            return check_content_type(stored)
+        except InvalidCommand:
+            return DEFAULT_CONTENT_TYPE
+
     def _path(self, key: str) -> Path:
         """The resolved file for a valid key, refusing one that symlinks lead out of the root."""
         try:
@@ -104,10 +143,30 @@ class LocalObjectStore:
             raise InvalidCommand(f"invalid object key {key!r}: it leads outside the store")
         return path
 
-    def _sign(self, key: str, expires: int, content_type: str) -> str:
-        parts = [_SIGNING_CONTEXT, key.encode(), b"%d" % expires, content_type.encode()]
-        message = b"\n".join(parts)
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+    def _meta_path(self, key: str) -> Path:
+        """The content-type file of a valid key, under ``root/.meta`` and refusing symlinks out."""
+        meta_root = self._root / _META_DIR
+        try:
+            path = (meta_root / check_key(key)).resolve()
+        except (OSError, RuntimeError) as exc:
+            raise InvalidCommand(f"invalid object key {key!r}: {exc}") from exc
+        if not path.is_relative_to(meta_root):
+            raise InvalidCommand(f"invalid object key {key!r}: it leads outside the store")
+        return path
+
+    def _verify(
+        self, purpose: str, key: str, expires: int, signature: str, context: bytes, *extra: str
+    ) -> None:
+        expected = self._sign(context, key, expires, *extra).encode()
+        if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+            raise Forbidden(f"the {purpose} URL for {key!r} is not valid for this request")
+        if self._clock() > expires:
+            raise Forbidden(f"the {purpose} URL for {key!r} has expired")
+
+    def _sign(self, context: bytes, key: str, expires: int, *extra: str) -> str:
+        # Keys and content types hold no newline (both are checked), so the fields cannot shift.
+        parts = [context, key.encode(), b"%d" % expires, *(value.encode() for value in extra)]
+        return hmac.new(self._secret, b"\n".join(parts), hashlib.sha256).hexdigest()
 
     @staticmethod
     def _write_atomically(path: Path, data: bytes) -> None:

@@ -13,10 +13,14 @@ _CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~
 
 
 class ObjectStore(Protocol):
-    """Objects by key: presigned uploads for clients, existence checks, plain reads and writes."""
+    """Objects by key: presigned uploads and downloads, existence checks, plain reads and writes."""
 
     def presign_put(self, key: str, content_type: str, expires_seconds: int) -> str:
         """A URL that accepts one HTTP PUT of the object with exactly this Content-Type."""
+        ...
+
+    def presign_get(self, key: str, expires_seconds: int) -> str:
+        """A URL that answers an HTTP GET with the object's bytes until it expires."""
         ...
 
     def exists(self, key: str) -> bool:
@@ -65,5 +69,5 @@ def check_content_type(content_type: str) -> str:
 def check_expiry(expires_seconds: int) -> int:
     """Return the lifetime when it is between one second and seven days (the S3 maximum)."""
     if not 1 <= expires_seconds <= 7 * 24 * 3600:
-        raise InvalidCommand(f"invalid upload lifetime {expires_seconds}s: use 1 to 604800")
+        raise InvalidCommand(f"invalid URL lifetime {expires_seconds}s: use 1 to 604800")
     return expires_seconds

@@ -17,7 +17,7 @@ _LOOKUP_THREADS = 8
 
 
 class S3ObjectStore:
-    """Objects in one bucket; clients upload straight to the store with presigned PUT URLs."""
+    """Objects in one bucket; clients reach the store directly with presigned PUT and GET URLs."""
 
     def __init__(
         self,
@@ -63,6 +63,15 @@ class S3ObjectStore:
         with self._translated("sign an upload for", key):
             url: str = self._client.generate_presigned_url(
                 "put_object", Params=params, ExpiresIn=check_expiry(expires_seconds)
+            )
+        return url
+
+    def presign_get(self, key: str, expires_seconds: int) -> str:
+        """A SigV4 URL for a GET of the object, straight from the bucket."""
+        params = {"Bucket": self._bucket, "Key": check_key(key)}
+        with self._translated("sign a download of", key):
+            url: str = self._client.generate_presigned_url(
+                "get_object", Params=params, ExpiresIn=check_expiry(expires_seconds)
             )
         return url
 

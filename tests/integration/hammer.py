@@ -87,7 +87,10 @@ def main() -> None:
     app = open_application(dsn, pool_size=int(threads) + 2)
     executor = CommandExecutor(app)
     try:
-        print(json.dumps(hammer(executor, UUID(user_id), int(threads), int(attempts), int(seed))))
+        print("ready", flush=True)
+        sys.stdin.readline()  # start together with the other processes
+        tally = hammer(executor, UUID(user_id), int(threads), int(attempts), int(seed))
+        print(json.dumps({**tally, "executor_conflicts": executor.conflicts}))
     finally:
         executor.close()
         app.close()

@@ -16,6 +16,10 @@ EXPECTED = {
     "projection_position",
     "user_summary",
     "credit_ledger",
+    "jobs_log",
+    "job_items",
+    "job_dispatch",
+    "rules",
 }
 
 

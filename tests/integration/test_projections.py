@@ -17,7 +17,7 @@ from projections.watcher import LogWatcher
 from tests.conftest import TEST_SECRET, wait_until
 from tests.integration.folds import fold_ledger_counts, fold_user_summaries
 
-NAMES = ["user_summary", "credit_ledger"]
+NAMES = ["user_summary", "credit_ledger", "jobs", "rules", "job_settlement"]
 
 
 def make_history(executor, users=20, jobs=10):
@@ -86,17 +86,17 @@ def assert_read_models_equal_the_fold(dsn, app):
     assert balances == {user_id: row["credits"] for user_id, row in expected.items()}
 
 
-def start_runner(dsn, app, batch_size=500):
+def start_runner(dsn, app, executor, batch_size=500):
     watcher = LogWatcher(dsn).start()
     runner = ProjectionRunner(
-        dsn, app, all_projections(), watcher, batch_size=batch_size, poll_seconds=0.2
+        dsn, app, all_projections(executor), watcher, batch_size=batch_size, poll_seconds=0.2
     ).start()
     return runner, watcher
 
 
 def test_read_models_equal_the_fold_over_the_events(executor, app, clean_dsn):
     make_history(executor)
-    runner, watcher = start_runner(clean_dsn, app, batch_size=37)
+    runner, watcher = start_runner(clean_dsn, app, executor, batch_size=37)
     try:
         assert watcher.wait_for_position(NAMES, head(clean_dsn), timeout=30)
     finally:
@@ -106,7 +106,7 @@ def test_read_models_equal_the_fold_over_the_events(executor, app, clean_dsn):
 
 
 def test_a_new_event_wakes_the_projector(executor, app, clean_dsn):
-    runner, watcher = start_runner(clean_dsn, app)
+    runner, watcher = start_runner(clean_dsn, app, executor)
     try:
         position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
         assert watcher.wait_for_position(NAMES, position, timeout=10)
@@ -188,7 +188,7 @@ def test_a_projector_never_skips_an_event_committed_late(executor, app, clean_ds
         target=executor.execute, args=(credits.open_account(uuid4(), "free", 3),)
     )
     quick.start()
-    runner, watcher = start_runner(clean_dsn, app)
+    runner, watcher = start_runner(clean_dsn, app, executor)
     try:
         assert watcher.wait_for_position(NAMES, late_position - 1, timeout=10)
         assert not watcher.wait_for_position(NAMES, late_position, timeout=0.5)
@@ -205,9 +205,9 @@ def test_a_projector_never_skips_an_event_committed_late(executor, app, clean_ds
 
 
 def test_a_second_runner_waits_as_a_standby_until_the_first_stops(executor, app, clean_dsn):
-    first, first_watcher = start_runner(clean_dsn, app)
+    first, first_watcher = start_runner(clean_dsn, app, executor)
     other_app = open_application(clean_dsn, pool_size=2)
-    second, second_watcher = start_runner(clean_dsn, other_app)
+    second, second_watcher = start_runner(clean_dsn, other_app, executor)
     try:
         position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
         assert first_watcher.wait_for_position(NAMES, position, timeout=10)

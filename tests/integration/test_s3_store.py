@@ -107,6 +107,32 @@ def test_moto_does_not_enforce_the_signed_content_type(store: S3ObjectStore, buc
     assert stored_content_type(store, bucket, "a.png") == "text/html"
 
 
+def test_a_presigned_get_returns_the_object(store: S3ObjectStore) -> None:
+    store.put("tests/t1/result.json", b'{"ok": true}', "application/json")
+    url = store.presign_get("tests/t1/result.json", 60)
+
+    response = httpx.get(url)
+
+    assert response.status_code == 200
+    assert response.content == b'{"ok": true}'
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_a_presigned_get_is_a_signed_url_with_the_expiry(store: S3ObjectStore) -> None:
+    url = store.presign_get("a.png", 120)
+
+    query = parse_qs(urlsplit(url).query)
+
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"]
+    assert query["X-Amz-Expires"] == ["120"]
+
+
+def test_a_presigned_get_of_a_missing_object_answers_404(store: S3ObjectStore) -> None:
+    response = httpx.get(store.presign_get("never-stored.bin", 60))
+
+    assert response.status_code == 404
+
+
 def test_put_then_get_returns_the_same_bytes(store: S3ObjectStore) -> None:
     store.put("dir/a.bin", b"\x00\x01\x02", "application/octet-stream")
 
@@ -129,6 +155,11 @@ def test_missing_lists_the_absent_keys_in_order(store: S3ObjectStore) -> None:
 def test_an_escaping_key_is_refused_before_any_request(unreachable_store: S3ObjectStore) -> None:
     with pytest.raises(InvalidCommand, match=r"\.\./x"):
         unreachable_store.put("../x", b"x", "text/plain")
+
+
+def test_an_escaping_key_is_never_presigned_for_download(store: S3ObjectStore) -> None:
+    with pytest.raises(InvalidCommand, match=r"\.\./x"):
+        store.presign_get("../x", 60)
 
 
 @pytest.mark.parametrize(

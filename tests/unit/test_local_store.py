@@ -1,4 +1,4 @@
-"""The local object store: files under a root, keys that cannot escape it, signed upload URLs."""
+"""The local object store: files under a root, keys that cannot escape it, signed URLs."""
 
 from __future__ import annotations
 
@@ -46,6 +46,14 @@ def upload_params(url: str) -> tuple[str, int, str, str]:
     query = {name: values[0] for name, values in parse_qs(parts.query, strict_parsing=True).items()}
     key = parts.path.removeprefix("/storage/upload/")
     return key, int(query["expires"]), query["content_type"], query["signature"]
+
+
+def download_params(url: str) -> tuple[str, int, str]:
+    """The key, expiry and signature a download route would read from the URL."""
+    parts = urlsplit(url)
+    query = {name: values[0] for name, values in parse_qs(parts.query, strict_parsing=True).items()}
+    key = parts.path.removeprefix("/storage/objects/")
+    return key, int(query["expires"]), query["signature"]
 
 
 def signed_png(store: LocalObjectStore) -> tuple[str, int, str, str]:
@@ -123,8 +131,11 @@ ESCAPING_KEYS = [
         lambda s, k: s.exists(k),
         lambda s, k: s.missing(["ok", k]),
         lambda s, k: s.presign_put(k, "text/plain", 60),
+        lambda s, k: s.presign_get(k, 60),
+        lambda s, k: s.verify_download(k, 1_700_000_060, "0" * 64),
+        lambda s, k: s.content_type(k),
     ],
-    ids=["put", "get", "exists", "missing", "presign_put"],
+    ids=["put", "get", "exists", "missing", "presign_put", "presign_get", "verify", "type"],
 )
 def test_a_key_that_could_escape_the_root_is_refused(
     store: LocalObjectStore, key: str, use: Callable[[LocalObjectStore, str], object]
@@ -230,3 +241,87 @@ def test_a_non_ascii_signature_is_forbidden(store: LocalObjectStore) -> None:
 
     with pytest.raises(Forbidden):
         store.verify_upload(key, expires, content_type, "\u00e9" * 64)
+
+
+def test_content_type_is_the_one_stored_last(store: LocalObjectStore) -> None:
+    store.put("dir/a", b"x", "text/plain")
+    store.put("dir/a", b"{}", "application/json")
+
+    assert store.content_type("dir/a") == "application/json"
+
+
+def test_content_type_of_an_object_stored_without_one_is_octet_stream(
+    store: LocalObjectStore, root: Path
+) -> None:
+    root.mkdir()
+    (root / "legacy.bin").write_bytes(b"x")
+
+    assert store.content_type("legacy.bin") == "application/octet-stream"
+
+
+def test_content_type_of_a_missing_object_raises_not_found(store: LocalObjectStore) -> None:
+    with pytest.raises(NotFound, match="nothing.bin"):
+        store.content_type("nothing.bin")
+
+
+def test_content_types_are_kept_outside_the_key_space(store: LocalObjectStore, root: Path) -> None:
+    store.put("a.txt", b"x", "text/plain")
+
+    assert sorted(p.name for p in root.iterdir()) == [".meta", "a.txt"]
+
+
+def test_presign_get_points_at_the_api_download_route(store: LocalObjectStore) -> None:
+    url = store.presign_get("tests/t1/thumb.png", 900)
+
+    assert url.startswith(f"{BASE_URL}/storage/objects/tests/t1/thumb.png?")
+    assert download_params(url)[:2] == ("tests/t1/thumb.png", 1_700_000_900)
+
+
+def test_a_presigned_download_verifies(store: LocalObjectStore) -> None:
+    url = store.presign_get("tests/t1/thumb.png", 900)
+
+    store.verify_download(*download_params(url))
+
+
+def test_a_tampered_download_signature_is_forbidden(store: LocalObjectStore) -> None:
+    key, expires, signature = download_params(store.presign_get("a.png", 60))
+    tampered = ("0" if signature[0] != "0" else "1") + signature[1:]
+
+    with pytest.raises(Forbidden, match="download URL .* not valid"):
+        store.verify_download(key, expires, tampered)
+
+
+def test_a_download_url_moved_to_another_key_is_forbidden(store: LocalObjectStore) -> None:
+    _, expires, signature = download_params(store.presign_get("a.png", 60))
+
+    with pytest.raises(Forbidden):
+        store.verify_download("b.png", expires, signature)
+
+
+def test_an_extended_download_expiry_is_forbidden(store: LocalObjectStore) -> None:
+    key, expires, signature = download_params(store.presign_get("a.png", 60))
+
+    with pytest.raises(Forbidden):
+        store.verify_download(key, expires + 3600, signature)
+
+
+def test_an_expired_download_is_forbidden(store: LocalObjectStore, clock: Clock) -> None:
+    params = download_params(store.presign_get("a.png", 60))
+    clock.now += 61
+
+    with pytest.raises(Forbidden, match="expired"):
+        store.verify_download(*params)
+
+
+def test_an_upload_signature_is_not_a_download_signature(store: LocalObjectStore) -> None:
+    key, expires, _, signature = signed_png(store)
+
+    with pytest.raises(Forbidden):
+        store.verify_download(key, expires, signature)
+
+
+def test_a_download_signature_is_not_an_upload_signature(store: LocalObjectStore) -> None:
+    key, expires, signature = download_params(store.presign_get("a.png", 60))
+
+    with pytest.raises(Forbidden):
+        store.verify_upload(key, expires, "image/png", signature)

@@ -1,0 +1,84 @@
+"""The local object store through this API: uploads and downloads on signed URLs.
+
+With an S3 bucket configured these routes answer 404: presigned URLs then point at the bucket.
+"""
+
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import ServicesDep
+from api.errors import error_body
+from api.schemas.storage import StoredObject
+from domain.errors import Forbidden, NotFound
+from projections.storage import LocalObjectStore
+
+router = APIRouter(prefix="/storage", tags=["storage"])
+
+# Stored objects are served from the API's origin: never sniffed, never run as a page.
+_DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+
+
+def get_local_store(services: ServicesDep) -> LocalObjectStore:
+    if not isinstance(services.store, LocalObjectStore):
+        raise NotFound(
+            "uploads go directly to the S3 store: its presigned URLs point at the bucket, "
+            "not at this API"
+        )
+    return services.store
+
+
+LocalStore = Annotated[LocalObjectStore, Depends(get_local_store)]
+Expires = Annotated[int, Query(description="Unix time the URL stops working, as signed.")]
+Signature = Annotated[str, Query(description="The URL's signature, as issued.")]
+
+
+@router.put(
+    "/upload/{key:path}",
+    response_model=StoredObject,
+    responses={413: {"description": "The body is larger than the upload limit."}},
+)
+async def upload(
+    key: str,
+    request: Request,
+    services: ServicesDep,
+    store: LocalStore,
+    expires: Expires,
+    content_type: Annotated[str, Query(description="The signed type; send it as Content-Type.")],
+    signature: Signature,
+) -> StoredObject | JSONResponse:
+    """Store the body under the key, through a URL the API signed (a presigned PUT)."""
+    store.verify_upload(key, expires, content_type, signature)
+    if request.headers.get("content-type") != content_type:
+        raise Forbidden(f"the upload URL for {key!r} requires 'Content-Type: {content_type}'")
+    limit = services.settings.upload_max_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:  # stop reading: a missing or false Content-Length is no bypass
+            return _too_large(limit)
+    await anyio.to_thread.run_sync(store.put, key, bytes(body), content_type)
+    return StoredObject(key=key, size=len(body))
+
+
+@router.get(
+    "/objects/{key:path}",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download(key: str, store: LocalStore, expires: Expires, signature: Signature) -> Response:
+    """The object's bytes with its stored content type, through a URL the API signed."""
+    store.verify_download(key, expires, signature)
+    data = store.get(key)
+    headers = {"Content-Type": store.content_type(key), **_DOWNLOAD_HEADERS}
+    return Response(data, headers=headers)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    message = f"the upload is larger than the limit of {limit} bytes"
+    return JSONResponse(error_body("payload_too_large", message), 413)

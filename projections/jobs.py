@@ -1,0 +1,113 @@
+"""Job read models: ``jobs_log`` (status, progress, deadlines), ``job_items`` and ``job_dispatch``.
+
+One projection keeps the three together, so the dispatch queue never disagrees with the
+job's status: a queued job's items become leasable, a reported item leaves the queue, and a
+finished or canceled job takes all of its items with it.
+"""
+
+from typing import Any
+
+from psycopg import Cursor
+
+from domain.job import CANCELED, FAILED, QUEUED, STALLED, SUCCEEDED, UPLOADED, Job
+
+INSERT_JOB = """
+    INSERT INTO jobs_log (job_id, user_id, preset, status, item_count, cost_per_item, reserved,
+        upload_keys, created_at, updated_at, version)
+    VALUES (%s, %s, %s, 'created', %s, %s, %s, %s, %s, %s, %s)
+"""
+SET_STATUS = """
+    UPDATE jobs_log SET status = %s, {column} = %s, updated_at = %s, version = %s
+    WHERE job_id = %s
+"""
+RECORD_ITEM = """
+    UPDATE jobs_log SET done_items = done_items + %s, failed_items = failed_items + %s,
+        last_progress_at = %s, updated_at = %s, version = %s
+    WHERE job_id = %s
+"""
+INSERT_ITEM = """
+    INSERT INTO job_items (job_id, item_index, outcome, result_key, error, reported_at)
+    VALUES (%s, %s, %s, %s, %s, %s)
+"""
+START = """
+    UPDATE jobs_log SET status = 'running', started_at = %s, last_progress_at = %s,
+        updated_at = %s, version = %s
+    WHERE job_id = %s
+"""
+FINISH = """
+    UPDATE jobs_log SET status = %(status)s, reason = %(reason)s, finished_at = %(at)s,
+        consumed = CASE WHEN %(status)s = 'done' THEN cost_per_item * %(succeeded)s ELSE 0 END,
+        updated_at = %(at)s, version = %(version)s
+    WHERE job_id = %(job_id)s
+"""
+ENQUEUE = """
+    INSERT INTO job_dispatch (job_id, item_index, user_id, upload_key, queued_at)
+    SELECT job_id, i - 1, user_id, upload_keys[i], %s
+    FROM jobs_log, generate_subscripts(upload_keys, 1) AS i
+    WHERE job_id = %s
+"""
+DEQUEUE_ITEM = "DELETE FROM job_dispatch WHERE job_id = %s AND item_index = %s"
+DEQUEUE_JOB = "DELETE FROM job_dispatch WHERE job_id = %s"
+
+
+class JobsProjection:
+    """Keeps jobs_log, job_items and job_dispatch equal to the fold of the Job events."""
+
+    name = "jobs"
+
+    def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
+        if not isinstance(event, Job.Event):
+            return
+        job_id, at, version = event.originator_id, event.timestamp, event.originator_version
+        if isinstance(event, Job.Created):
+            cur.execute(
+                INSERT_JOB,
+                (
+                    job_id,
+                    event.user_id,
+                    event.preset,
+                    event.item_count,
+                    event.cost_per_item,
+                    event.reserved,
+                    event.upload_keys,
+                    at,
+                    at,
+                    version,
+                ),
+            )
+        elif isinstance(event, Job.UploadConfirmed):
+            cur.execute(
+                SET_STATUS.format(column="uploaded_at"), (UPLOADED, at, at, version, job_id)
+            )
+        elif isinstance(event, Job.Queued):
+            cur.execute(SET_STATUS.format(column="queued_at"), (QUEUED, at, at, version, job_id))
+            cur.execute(ENQUEUE, (at, job_id))
+        elif isinstance(event, Job.Started):
+            cur.execute(START, (at, at, at, version, job_id))
+        elif isinstance(event, Job.ItemSucceeded | Job.ItemFailed):
+            succeeded = isinstance(event, Job.ItemSucceeded)
+            cur.execute(RECORD_ITEM, (int(succeeded), int(not succeeded), at, at, version, job_id))
+            cur.execute(
+                INSERT_ITEM,
+                (
+                    job_id,
+                    event.index,
+                    SUCCEEDED if succeeded else FAILED,
+                    getattr(event, "result_key", None),
+                    getattr(event, "error", None),
+                    at,
+                ),
+            )
+            cur.execute(DEQUEUE_ITEM, (job_id, event.index))
+        elif isinstance(event, Job.Finished | Job.Stalled | Job.Canceled):
+            cur.execute(FINISH, {"job_id": job_id, "at": at, "version": version, **_ending(event)})
+            cur.execute(DEQUEUE_JOB, (job_id,))
+
+
+def _ending(event: Any) -> dict[str, Any]:
+    """Status, reason and succeeded items of an event that ends a job."""
+    if isinstance(event, Job.Finished):
+        return {"status": event.status, "reason": None, "succeeded": event.succeeded}
+    if isinstance(event, Job.Stalled):
+        return {"status": FAILED, "reason": STALLED, "succeeded": 0}
+    return {"status": CANCELED, "reason": event.reason, "succeeded": 0}
