@@ -121,6 +121,70 @@ def admin_token(
     typer.echo(issuer.issue(subject, role, ttl=minutes * 60 if minutes else None))
 
 
+@cli.command()
+def worker(
+    api: Annotated[str, typer.Option(help="Base URL of the Chronicle API.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CHRONICLE_WORKER_TOKEN",
+            help="A worker token; default: one minted with this machine's secret.",
+        ),
+    ] = None,
+    fail_rate: Annotated[
+        float, typer.Option(help="Share of items (0 to 1) reported failed on purpose.")
+    ] = 0.0,
+    duplicate_rate: Annotated[
+        float, typer.Option(help="Share of callbacks (0 to 1) sent twice, same key and body.")
+    ] = 0.0,
+    batch: Annotated[int, typer.Option(min=1, max=100, help="Items per lease.")] = 10,
+    idle_exit: Annotated[
+        float | None, typer.Option(min=0, help="Exit after this many seconds without work.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the random choices.")] = None,
+) -> None:
+    """A reference GPU worker: lease items, derive a JSON result, report it; Ctrl-C stops."""
+    import random
+
+    from api.worker import ReferenceWorker, WorkerError
+
+    for option, rate in (("--fail-rate", fail_rate), ("--duplicate-rate", duplicate_rate)):
+        if not 0.0 <= rate <= 1.0:
+            raise typer.BadParameter(f"must be between 0 and 1, not {rate}", param_hint=option)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not one line per request
+    if token is None:
+        from api.auth import TokenIssuer, load_secret
+
+        settings = load_settings()
+        token = TokenIssuer(load_secret(settings), settings).issue("reference-worker", "worker")
+    with ReferenceWorker(
+        api,
+        token,
+        fail_rate=fail_rate,
+        duplicate_rate=duplicate_rate,
+        batch=batch,
+        rng=random.Random(seed),
+    ) as reference:
+        # The first Ctrl-C lets the batch in hand be reported; a second one interrupts.
+        def stop(*_: object) -> None:
+            reference.stop()
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, stop)
+        typer.echo(f"working for {api}; Ctrl-C stops", err=True)
+        try:
+            reference.run(stop_when_idle=idle_exit)
+        except WorkerError as exc:
+            typer.echo(f"worker stopped: {exc}", err=True)
+            raise typer.Exit(1) from None
+        finally:
+            typer.echo(", ".join(f"{name} {n}" for name, n in reference.counts.items()))
+
+
 def main() -> None:
     cli()
 

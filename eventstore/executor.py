@@ -114,9 +114,7 @@ class CommandExecutor:
             stop = _STOP in batch
             commands = [c for c in batch if c is not _STOP]
             try:
-                pending = commands
-                while pending:
-                    pending = self._attempt(self._replay_known(pending))
+                self._run(commands)
             except BaseException as exc:  # the writer must outlive any one batch
                 log.exception("command batch failed")
                 self._cache.clear()
@@ -125,27 +123,43 @@ class CommandExecutor:
             if stop:
                 return
 
-    def _replay_known(self, pending: list[_Command]) -> list[_Command]:
+    def _run(self, commands: list[_Command]) -> None:
+        """Run ``commands`` until each has its outcome.
+
+        After a conflict, a batch of several commands is split and each runs in a transaction
+        of its own, so that a command that cannot commit does not take the others with it.
+        """
+        pending = commands
+        while pending:
+            fresh, repeats = self._replay_known(pending)
+            pending, conflicted = self._attempt(fresh)
+            if conflicted and len(pending) > 1:
+                for command in pending:
+                    self._run([command])
+                pending = []
+            pending += repeats  # answered from the record of the first, now committed
+
+    def _replay_known(self, pending: list[_Command]) -> tuple[list[_Command], list[_Command]]:
         """Answer commands whose idempotency key was recorded; hold back in-batch repeats."""
         keyed = {c.idempotency.key for c in pending if c.idempotency}
         if not keyed:
-            return pending
+            return pending, []
         known = idem.lookup(self._app.recorder.datastore, keyed)
-        fresh, seen = [], set()
+        fresh, repeats, seen = [], [], set()
         for command in pending:
             key = command.idempotency.key if command.idempotency else None
             if key in known:
                 fingerprint, stored = known[key]
                 _resolve_replay(command, fingerprint, stored)
             elif key in seen:
-                self._queue.put(command)  # answered from the record once the first commits
+                repeats.append(command)
             else:
                 seen.add(key)
                 fresh.append(command)
-        return fresh
+        return fresh, repeats
 
-    def _attempt(self, pending: list[_Command]) -> list[_Command]:
-        """Run ``pending`` and commit; return the commands to run again."""
+    def _attempt(self, pending: list[_Command]) -> tuple[list[_Command], bool]:
+        """Run ``pending`` and commit; the commands to run again, and whether it conflicted."""
         batch: dict[Any, Any] = {}
         done: list[tuple[_Command, Any, list[Any]]] = []
         for command in pending:
@@ -158,7 +172,7 @@ class CommandExecutor:
                         # It failed half-way: the state in memory is no longer trustworthy.
                         self._cache.evict([*batch, *unit.touched])
                         _resolve(command, exc)
-                        return [c for c in pending if c is not command]
+                        return [c for c in pending if c is not command], False
                     done.append((command, exc, []))
                     continue
             batch.update(unit.added)
@@ -167,7 +181,7 @@ class CommandExecutor:
 
     def _commit(
         self, aggregates: list[Any], done: list[tuple[_Command, Any, list[Any]]]
-    ) -> list[_Command]:
+    ) -> tuple[list[_Command], bool]:
         order = {id(e): i for i, e in enumerate(e for a in aggregates for e in a.pending_events)}
         versions = {a.id: a.version - len(a.pending_events) for a in aggregates}
         records = [
@@ -185,13 +199,16 @@ class CommandExecutor:
         except IntegrityError:
             self.conflicts += 1
             self._cache.evict(a.id for a in aggregates)
-            return self._retry_or_give_up([c for c, _, _ in done])
+            return self._retry_or_give_up([c for c, _, _ in done]), True
         except (OperationalError, InterfaceError) as exc:
             self._cache.evict(a.id for a in aggregates)
-            error = StoreUnavailable(f"the event store cannot be reached: {exc}")
+            error = StoreUnavailable(
+                f"the event store could not be reached ({exc}); the outcome is unknown: "
+                "repeat the command with the same Idempotency-Key to learn it"
+            )
             for command, _, _ in done:
                 _resolve(command, error)
-            return []
+            return [], False
         positions = [r.notification.id for r in recordings]
         for aggregate in aggregates:
             self._cache.put(aggregate)
@@ -201,7 +218,7 @@ class CommandExecutor:
             _resolve(
                 command, outcome if isinstance(outcome, Exception) else Outcome(outcome, position)
             )
-        return []
+        return [], False
 
     def _retry_or_give_up(self, commands: list[_Command]) -> list[_Command]:
         again = []

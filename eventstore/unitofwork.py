@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.base import Aggregate
-from domain.errors import NotFound
+from domain.errors import Conflict, NotFound
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -75,6 +75,8 @@ class UnitOfWork:
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
+        if aggregate.id in self.added or aggregate.id in self._batch:
+            raise Conflict(f"{type(aggregate).__name__} {aggregate.id} already exists")
         self.added[aggregate.id] = aggregate
 
     @property

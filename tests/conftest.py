@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -170,3 +171,57 @@ def live_server(clean_dsn: str, settings: Settings) -> Iterator[Live]:
         yield Live(settings.public_base_url, built)
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's S3 server, over real HTTP on a free local port."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def create_bucket(endpoint: str) -> str:
+    """A new, empty bucket on the S3 server at ``endpoint``."""
+    import boto3
+
+    name = f"chronicle-{uuid.uuid4().hex[:12]}"
+    admin = boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    admin.create_bucket(Bucket=name)
+    return name
+
+
+def in_one_batch(executor, *commands, **options):
+    """Run ``commands`` from threads so that they land in one batch; their outcomes, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    release = threading.Event()
+
+    def hold(aggregates):
+        release.wait(10)
+        return {}
+
+    with ThreadPoolExecutor(len(commands) + 1) as pool:
+        held = pool.submit(executor.execute, hold)
+        wait_until(lambda: executor._queue.empty(), what="the writer to take the holding command")
+        futures = [pool.submit(executor.execute, c, **options) for c in commands]
+        wait_until(lambda: executor._queue.qsize() == len(commands), what="commands to queue")
+        release.set()
+        held.result()
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except Exception as exc:
+                outcomes.append(exc)
+    return outcomes

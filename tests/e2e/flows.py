@@ -22,8 +22,9 @@ def sign_up(http: httpx.Client) -> tuple[str, dict[str, str]]:
 def fund(http: httpx.Client, admin: dict[str, str], user_id: str, credits: int, plan="pro") -> int:
     """Put ``user_id`` on ``plan`` with ``credits`` more; the last command's position."""
     http.put(f"/admin/users/{user_id}/plan", headers=admin, json={"plan": plan}).raise_for_status()
-    grant = http.post(f"/admin/users/{user_id}/credits", headers=admin,
-                      json={"amount": credits, "reason": "test"})
+    grant = http.post(
+        f"/admin/users/{user_id}/credits", headers=admin, json={"amount": credits, "reason": "test"}
+    )
     return grant.raise_for_status().json()["position"]
 
 
@@ -33,8 +34,11 @@ def create_job(http: httpx.Client, auth: dict[str, str], preset="portrait", item
 
 def upload_all(http: httpx.Client, job: dict[str, Any]) -> None:
     for upload in job["uploads"]:
-        response = http.put(upload["url"], content=b"image-bytes-%d" % upload["index"],
-                            headers={"Content-Type": job["content_type"]})
+        response = http.put(
+            upload["url"],
+            content=b"image-bytes-%d" % upload["index"],
+            headers={"Content-Type": job["content_type"]},
+        )
         response.raise_for_status()
 
 
@@ -44,8 +48,9 @@ def ready_job(http: httpx.Client, auth: dict[str, str], preset="portrait", items
     upload_all(http, job)
     http.post(f"/jobs/{job['job_id']}/confirm-upload", headers=auth).raise_for_status()
     queued = http.post(f"/jobs/{job['job_id']}/execute", headers=auth).raise_for_status().json()
-    http.get(f"/jobs/{job['job_id']}", headers=auth,
-             params={"min_position": queued["position"]}).raise_for_status()
+    http.get(
+        f"/jobs/{job['job_id']}", headers=auth, params={"min_position": queued["position"]}
+    ).raise_for_status()
     return {**job, "position": queued["position"]}
 
 
@@ -54,10 +59,18 @@ def lease(http: httpx.Client, worker: dict[str, str], max_items=100) -> list[dic
     return response.raise_for_status().json()["items"]
 
 
-def report(http: httpx.Client, worker: dict[str, str], item: dict[str, Any], outcome="succeeded",
-           key: str | None = None) -> httpx.Response:
-    body = {"item_index": item["item_index"], "outcome": outcome,
-            "idempotency_key": key or f"cb-{item['job_id']}-{item['item_index']}"}
+def report(
+    http: httpx.Client,
+    worker: dict[str, str],
+    item: dict[str, Any],
+    outcome="succeeded",
+    key: str | None = None,
+) -> httpx.Response:
+    body = {
+        "item_index": item["item_index"],
+        "outcome": outcome,
+        "idempotency_key": key or f"cb-{item['job_id']}-{item['item_index']}",
+    }
     if outcome == "succeeded":
         body["result_key"] = item["result_key"]
     else:

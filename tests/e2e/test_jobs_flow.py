@@ -62,17 +62,26 @@ def test_a_job_runs_end_to_end_and_commits_what_succeeded(http, user, worker, li
     assert sorted(i["item_index"] for i in items) == [0, 1, 2]
     for item in items:
         assert http.get(item["download_url"]).content.startswith(b"image-bytes-")
-        put = http.put(item["result_upload_url"], content=b'{"ok": true}',
-                       headers={"Content-Type": "application/json"})
+        put = http.put(
+            item["result_upload_url"],
+            content=b'{"ok": true}',
+            headers={"Content-Type": "application/json"},
+        )
         assert put.status_code == 200
-    answers = [report(http, worker, items[0]), report(http, worker, items[1]),
-               report(http, worker, items[2], outcome="failed")]
+    answers = [
+        report(http, worker, items[0]),
+        report(http, worker, items[1]),
+        report(http, worker, items[2], outcome="failed"),
+    ]
     assert [a.json()["status"] for a in answers] == ["recorded"] * 3
     settle(live_server.services)
     detail = http.get(f"/jobs/{job['job_id']}", headers=auth).json()
     assert (detail["status"], detail["progress"]) == ("done", {"done": 2, "failed": 1, "total": 3})
     assert [(i["index"], i["outcome"]) for i in detail["items"]] == [
-        (0, "succeeded"), (1, "succeeded"), (2, "failed")]
+        (0, "succeeded"),
+        (1, "succeeded"),
+        (2, "failed"),
+    ]
     assert detail["consumed"] == 4 and detail["finished_at"] is not None
     expected = {"credits": 96, "reserved_credits": 0, "active_jobs": 0}
     assert me(http, auth).items() >= expected.items()
@@ -110,16 +119,20 @@ def test_execute_before_upload_is_a_409_naming_the_state(http, user):
 def test_a_callback_on_a_created_job_is_a_409(http, user, worker):
     _, auth = user
     job = create_job(http, auth).json()
-    response = http.post(f"/jobs/{job['job_id']}/callback", headers=worker,
-                         json={"item_index": 0, "outcome": "succeeded", "idempotency_key": "k"})
+    response = http.post(
+        f"/jobs/{job['job_id']}/callback",
+        headers=worker,
+        json={"item_index": 0, "outcome": "succeeded", "idempotency_key": "k"},
+    )
     assert response.status_code == 409 and "'created'" in response.json()["error"]["message"]
 
 
 def test_an_upload_with_another_content_type_is_refused(http, user):
     _, auth = user
     job = create_job(http, auth, items=1).json()
-    response = http.put(job["uploads"][0]["url"], content=b"x",
-                        headers={"Content-Type": "text/plain"})
+    response = http.put(
+        job["uploads"][0]["url"], content=b"x", headers={"Content-Type": "text/plain"}
+    )
     assert response.status_code == 403
 
 
@@ -161,18 +174,21 @@ def test_the_first_callback_moves_a_queued_job_to_running(http, user, worker, li
     _, auth = user
     job = ready_job(http, auth, items=2)
     position = report(http, worker, lease(http, worker)[0]).json()["position"]
-    detail = http.get(f"/jobs/{job['job_id']}", headers=auth,
-                      params={"min_position": position}).json()
+    detail = http.get(
+        f"/jobs/{job['job_id']}", headers=auth, params={"min_position": position}
+    ).json()
     assert detail["status"] == "running" and detail["started_at"] is not None
 
 
 def test_jobs_are_listed_newest_first_with_a_cursor(http, user):
     _, auth = user
     created = [create_job(http, auth, items=1).json() for _ in range(3)]
-    first = http.get("/jobs", headers=auth,
-                     params={"limit": 2, "min_position": created[-1]["position"]}).json()
-    second = http.get("/jobs", headers=auth,
-                      params={"limit": 2, "cursor": first["next_cursor"]}).json()
+    first = http.get(
+        "/jobs", headers=auth, params={"limit": 2, "min_position": created[-1]["position"]}
+    ).json()
+    second = http.get(
+        "/jobs", headers=auth, params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
     listed = [j["job_id"] for j in first["jobs"] + second["jobs"]]
     assert listed == [job["job_id"] for job in reversed(created)]
 
@@ -192,21 +208,29 @@ def test_another_users_job_is_not_found(http, user):
 
 def test_workers_and_users_cannot_use_each_others_endpoints(http, user, worker):
     _, auth = user
-    assert http.post("/jobs", headers=worker, json={"preset": "portrait", "item_count": 1}
-                     ).status_code == 403
+    assert (
+        http.post("/jobs", headers=worker, json={"preset": "portrait", "item_count": 1}).status_code
+        == 403
+    )
     assert http.get("/me", headers=worker).status_code == 403
     assert http.post("/worker/leases", headers=auth, json={}).status_code == 403
-    response = http.post(f"/jobs/{uuid.uuid4()}/callback", headers=auth,
-                         json={"item_index": 0, "outcome": "failed", "idempotency_key": "k"})
+    response = http.post(
+        f"/jobs/{uuid.uuid4()}/callback",
+        headers=auth,
+        json={"item_index": 0, "outcome": "failed", "idempotency_key": "k"},
+    )
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"preset": "portrait", "item_count": 21}, "21"),
-    ({"preset": "nope", "item_count": 1}, "nope"),
-    ({"preset": "portrait", "item_count": 0}, "body.item_count"),
-    ({"preset": "portrait"}, "body.item_count"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"preset": "portrait", "item_count": 21}, "21"),
+        ({"preset": "nope", "item_count": 1}, "nope"),
+        ({"preset": "portrait", "item_count": 0}, "body.item_count"),
+        ({"preset": "portrait"}, "body.item_count"),
+    ],
+)
 def test_a_job_out_of_its_presets_bounds_is_a_422(http, user, body, field):
     _, auth = user
     response = http.post("/jobs", headers=auth, json=body)
@@ -228,12 +252,14 @@ def test_twenty_parallel_job_requests_with_credits_for_three_make_three_jobs(
     user_id, auth = sign_up(http)
     fund(http, admin, user_id, 2)  # pro plan, 12 credits: three 4-credit jobs
     with ThreadPoolExecutor(20) as pool:
-        responses = list(pool.map(
-            lambda _: create_job(http, auth, "upscale-4x", items=2), range(20)))
+        responses = list(
+            pool.map(lambda _: create_job(http, auth, "upscale-4x", items=2), range(20))
+        )
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * 3 + [402] * 17
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 402} == {
-        "insufficient_credits"}
+        "insufficient_credits"
+    }
     wait_projected(live_server.services, ["user_summary", "jobs"])
     expected = {"credits": 0, "reserved_credits": 12, "active_jobs": 3}
     assert me(http, auth).items() >= expected.items()

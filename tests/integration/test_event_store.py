@@ -9,6 +9,7 @@ from domain.errors import IdempotencyKeyReused, InsufficientCredits
 from eventstore.executor import CommandExecutor
 from eventstore.idempotency import Idempotency
 from eventstore.store import open_application
+from tests.conftest import in_one_batch
 
 
 def test_saved_aggregates_reload_in_a_fresh_application(executor, clean_dsn):
@@ -114,3 +115,13 @@ def test_a_long_stream_loads_from_a_snapshot(executor, app):
     snapshots = list(app.snapshots.get(user_id))
     assert snapshots and snapshots[-1].originator_version % 200 == 0
     assert app.repository.get(user_id).available == 10_000 - 250
+
+
+def test_repeats_of_a_key_in_one_batch_get_the_first_outcome(executor, app):
+    user_id = uuid4()
+    executor.execute(credits.open_account(user_id, "free", 10))
+    key = Idempotency("admin:a:twice", "fp")
+    grant = credits.grant_credits(user_id, 5, "once")
+    first, second = in_one_batch(executor, grant, grant, idempotency=key)
+    assert first.result == second.result and second.replayed
+    assert app.repository.get(user_id).available == 15

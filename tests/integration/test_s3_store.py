@@ -3,44 +3,29 @@
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import httpx
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
-from moto.server import ThreadedMotoServer
 
 from domain.errors import InvalidCommand, NotFound, StorageUnavailable
 from projections.storage import S3ObjectStore
+from tests.conftest import create_bucket
 
 REGION = "auto"  # Chronicle's default (R2's region); moto accepts it for object calls.
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+def endpoint(moto_endpoint: str) -> str:
+    return moto_endpoint
 
 
 @pytest.fixture(scope="module")
 def bucket(endpoint: str) -> str:
     """A fresh bucket shared by this module's tests, which use distinct keys."""
-    name = f"chronicle-{uuid.uuid4().hex[:12]}"
-    admin = boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    admin.create_bucket(Bucket=name)
-    return name
+    return create_bucket(endpoint)
 
 
 def make_store(bucket: str, endpoint: str) -> S3ObjectStore:

@@ -8,9 +8,10 @@ from eventsourcing.application import Application
 
 from domain import credits
 from domain.base import recording_metadata
-from domain.errors import InsufficientCredits, NotFound
+from domain.errors import Conflict, InsufficientCredits, NotFound
 from domain.usercredits import UserCredits
 from eventstore.executor import CommandExecutor
+from tests.conftest import in_one_batch
 
 
 @pytest.fixture
@@ -101,3 +102,30 @@ def test_recording_metadata_is_restored_after_the_block():
         pass
     credits_ = UserCredits.open(uuid4(), "free", 1)
     assert credits_.pending_events[0].metadata["actor"] == "system"
+
+
+def test_a_command_that_cannot_commit_does_not_sink_its_batch(executor, app):
+    existing, other = uuid4(), uuid4()
+    executor.execute(credits.open_account(existing, "free", 10))
+    executor.execute(credits.open_account(other, "free", 10))
+    clash, grant = in_one_batch(
+        executor, credits.open_account(existing, "free", 99), credits.grant_credits(other, 5, "x")
+    )
+    assert isinstance(clash, Exception)
+    assert grant.result["credits"] == 15
+    assert app.repository.get(existing).available == 10
+
+
+def test_two_commands_creating_one_id_in_a_batch_create_it_once(executor, app):
+    new, other = uuid4(), uuid4()
+    executor.execute(credits.open_account(other, "free", 10))
+    first, second, grant = in_one_batch(
+        executor,
+        credits.open_account(new, "free", 1),
+        credits.open_account(new, "free", 2),
+        credits.grant_credits(other, 5, "x"),
+    )
+    assert first.result["credits"] == 1
+    assert isinstance(second, Conflict)
+    assert grant.result["credits"] == 15
+    assert app.repository.get(new).available == 1

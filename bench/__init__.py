@@ -1,0 +1,1 @@
+"""Benchmarks that print their figures next to baselines measured in the same run."""

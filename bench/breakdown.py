@@ -1,0 +1,135 @@
+"""Where one command's latency goes on one thread, from a bare INSERT up to the command executor.
+
+Run from the repository root: ``.venv/bin/python -m bench.breakdown [--dsn DSN]``. Each step
+adds one layer to the one before; steps run in interleaved rounds, and the first is a warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from uuid import uuid4
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+
+from bench import raw
+from bench.library import BALANCE, HOT_PLAN, register_hot_plan
+from bench.server import scratch_database
+from domain.application import Chronicle
+from domain.credits import commit_credits, open_account, reserve_credits
+from domain.usercredits import UserCredits
+from eventstore.executor import CommandExecutor
+from eventstore.store import open_application
+
+LOCK = "LOCK TABLE bench_raw_events IN EXCLUSIVE MODE"
+NOTIFY = "NOTIFY bench_raw_events"
+
+
+def sql_steps(conn: psycopg.Connection) -> dict[str, Callable[[], object]]:
+    """Hand-written psycopg: a bare INSERT, then the library's transaction shape piece by piece."""
+
+    def insert(statements: tuple[str, ...] = ()) -> Callable[[], object]:
+        stream, versions = uuid4(), itertools.count(1)
+
+        def step() -> None:
+            with conn.transaction():
+                for statement in statements:
+                    conn.execute(statement)
+                conn.execute(raw.INSERT, (stream, next(versions), raw.TOPIC, raw.payload()))
+
+        return step
+
+    stream, versions = uuid4(), itertools.count(1)
+    return {
+        "psycopg: autocommit INSERT (baseline a)": lambda: conn.execute(
+            raw.INSERT, (stream, next(versions), raw.TOPIC, raw.payload())
+        ),
+        "psycopg: + BEGIN/COMMIT": insert(),
+        "psycopg: + LOCK TABLE ... EXCLUSIVE": insert((LOCK,)),
+        "psycopg: + NOTIFY": insert((LOCK, NOTIFY)),
+    }
+
+
+def library_steps(app: Chronicle, executor: CommandExecutor) -> dict[str, Callable[[], object]]:
+    """The library's recorder, ``Application.save``, and the command executor."""
+    stream, versions = uuid4(), itertools.count(1)
+    credits = UserCredits.open(uuid4(), HOT_PLAN.name, BALANCE)
+    app.save(credits)
+    user_id = uuid4()
+    executor.execute(open_account(user_id, HOT_PLAN.name, BALANCE))
+    saves, commands = itertools.count(), itertools.count()
+
+    def save() -> None:
+        n = next(saves)
+        job = f"job-{n // 2}"
+        if n % 2 == 0:
+            credits.reserve(job, 1)
+        else:
+            credits.commit(job, 1)
+        app.save(credits)
+
+    def execute() -> None:
+        n = next(commands)
+        job = f"job-{n // 2}"
+        run = reserve_credits(user_id, job, 1) if n % 2 == 0 else commit_credits(user_id, job, 1)
+        executor.execute(run)
+
+    return {
+        "library: recorder.insert_events": lambda: app.recorder.insert_events(
+            [StoredEvent(stream, next(versions), raw.TOPIC, raw.payload())]
+        ),
+        "library: Application.save (+ mapper)": save,
+        "ours: CommandExecutor.execute": execute,
+    }
+
+
+def measure(steps: dict[str, Callable[[], object]], rounds: int, per_round: int) -> None:
+    """Print each step's median latency and client CPU time per call."""
+    wall: dict[str, list[float]] = {name: [] for name in steps}
+    cpu: dict[str, list[float]] = {name: [] for name in steps}
+    for number in range(rounds + 1):
+        for name, step in steps.items():
+            cpu_start = time.process_time()
+            for _ in range(per_round):
+                started = time.perf_counter()
+                step()
+                if number:
+                    wall[name].append(time.perf_counter() - started)
+            if number:
+                cpu[name].append((time.process_time() - cpu_start) / per_round)
+    for name in steps:
+        print(
+            f"{name:42}{1000 * statistics.median(wall[name]):8.3f} ms median"
+            f"{1000 * statistics.median(cpu[name]):8.3f} ms process CPU"
+        )
+
+
+def main() -> None:
+    """Measure every step on one scratch database."""
+    parser = argparse.ArgumentParser(prog="python -m bench.breakdown", description=__doc__)
+    parser.add_argument("--dsn", default=os.environ.get("CHRONICLE_BENCH_DSN"))
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--per-round", type=int, default=400)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR")
+    register_hot_plan()
+    with scratch_database(args.dsn) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        raw.create_table(dsn)
+        app = open_application(dsn, pool_size=2)
+        executor = CommandExecutor(app)
+        try:
+            steps = {**sql_steps(conn), **library_steps(app, executor)}
+            measure(steps, args.rounds, args.per_round)
+        finally:
+            executor.close()
+            app.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""The benchmark's PostgreSQL: a fresh embedded server, or a scratch database on a given one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from uuid import uuid4
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from eventstore.database import Database, drop_database, ensure_database
+from eventstore.migrate import migrate
+
+SETTINGS = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "max_connections")
+
+
+@contextmanager
+def scratch_database(server_dsn: str | None) -> Iterator[str]:
+    """The dsn of a migrated, empty database that is dropped (or whose server stops) on exit."""
+    with tempfile.TemporaryDirectory(prefix="chronicle-bench-") as tmp:
+        with Database(server_dsn, Path(tmp)) as db:
+            if db.embedded:
+                migrate(db.dsn)
+                yield db.dsn
+                return
+            name = f"chronicle_bench_{uuid4().hex[:12]}"
+            ensure_database(db.dsn, name)
+            try:
+                dsn = make_conninfo(db.dsn, dbname=name)
+                migrate(dsn)
+                yield dsn
+            finally:
+                drop_database(db.dsn, name)
+
+
+def describe(dsn: str) -> dict[str, str]:
+    """The server settings that bound write throughput, and this machine's cores."""
+    with psycopg.connect(dsn) as conn:
+        found = {name: str(conn.execute(f"SHOW {name}").fetchone()[0]) for name in SETTINGS}
+    found["cpu_count"] = str(os.cpu_count())
+    found["usable_cores"] = str(len(os.sched_getaffinity(0)))
+    return found
