@@ -42,7 +42,7 @@ class TokenIssuer:
         self._ttl = {
             "user": settings.user_token_days * 86400,
             "admin": settings.admin_token_minutes * 60,
-            "worker": settings.admin_token_minutes * 60,
+            "worker": settings.worker_token_days * 86400,
         }
 
     def issue(self, subject: str, role: str, *, position: int = 0, ttl: int | None = None) -> str:

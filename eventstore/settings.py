@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     signup_credits: int = Field(default=10, ge=0)
     user_token_days: int = Field(default=365, ge=1)
     admin_token_minutes: int = Field(default=60, ge=1)
+    worker_token_days: int = Field(default=30, ge=1)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

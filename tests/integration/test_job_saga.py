@@ -1,6 +1,5 @@
 """The credits saga survives being killed mid-way: every job settled once, balances exact."""
 
-import signal
 import uuid
 from collections import Counter
 
@@ -8,9 +7,9 @@ import psycopg
 
 from domain import credits, jobs
 from domain.usercredits import UserCredits
-from tests.conftest import wait_until
+from tests.integration.crash import kill_while_advancing, run_until
 from tests.integration.folds import all_events, fold_user_summaries
-from tests.integration.test_projections import head, run_projector_process
+from tests.integration.test_projections import head
 
 START = 100
 
@@ -49,31 +48,9 @@ def saga_position(dsn):
 def test_a_saga_killed_mid_way_settles_every_job_exactly_once(executor, app, clean_dsn):
     expected = finished_jobs(executor)
     last = head(clean_dsn)
-    kills_mid_way = 0
-    for _ in range(3):
-        before = saga_position(clean_dsn)
-        process = run_projector_process(clean_dsn, batch_size=3)
-        try:
-            wait_until(
-                lambda b=before, p=process: saga_position(clean_dsn) > b or p.poll() is not None,
-                timeout=60,
-                what="the saga to advance",
-            )
-        finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-        kills_mid_way += saga_position(clean_dsn) < last
+    kills_mid_way = kill_while_advancing(clean_dsn, lambda: saga_position(clean_dsn), last)
     assert kills_mid_way >= 1, "the saga finished before it could be killed"
-    final = run_projector_process(clean_dsn, batch_size=500)
-    try:
-        wait_until(
-            lambda: saga_position(clean_dsn) >= head(clean_dsn),
-            timeout=60,
-            what="the restarted saga to settle everything",
-        )
-    finally:
-        final.terminate()
-        final.wait()
+    run_until(clean_dsn, lambda: saga_position(clean_dsn), lambda: head(clean_dsn))
 
     settlements = Counter(
         e.job_id

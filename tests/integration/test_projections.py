@@ -1,9 +1,5 @@
 """Projectors on real PostgreSQL: exactly once, in order, never past a late commit, one active."""
 
-import os
-import signal
-import subprocess
-import sys
 import threading
 from uuid import uuid4
 
@@ -14,7 +10,7 @@ from eventstore.store import open_application
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner, read_position
 from projections.watcher import LogWatcher
-from tests.conftest import TEST_SECRET, wait_until
+from tests.integration.crash import kill_while_advancing, run_until
 from tests.integration.folds import fold_ledger_counts, fold_user_summaries
 
 NAMES = ["user_summary", "credit_ledger", "jobs", "rules", "job_settlement"]
@@ -115,57 +111,18 @@ def test_a_new_event_wakes_the_projector(executor, app, clean_dsn):
         watcher.stop()
 
 
-def run_projector_process(dsn, batch_size):
-    env = {
-        **os.environ,
-        "CHRONICLE_DATABASE_URL": dsn,
-        "CHRONICLE_PROJECTOR_BATCH_SIZE": str(batch_size),
-        "CHRONICLE_JWT_SECRET": TEST_SECRET,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "projections", "run"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def advanced(dsn, before, process):
-    if process.poll() is not None:
-        raise AssertionError(f"the projector exited: {process.stderr.read().decode()[-2000:]}")
-    return all(p > before[n] for n, p in positions(dsn).items())
-
-
 def test_a_projector_killed_between_batches_resumes_without_counting_twice(
     executor, app, clean_dsn
 ):
     make_history(executor, users=60, jobs=20)
     last = head(clean_dsn)
-    kills_mid_way = 0
-    for _ in range(3):
-        before = positions(clean_dsn)
-        process = run_projector_process(clean_dsn, batch_size=5)
-        try:
-            wait_until(
-                lambda b=before, p=process: advanced(clean_dsn, b, p),
-                timeout=60,
-                what="the projector to advance",
-            )
-        finally:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-        kills_mid_way += min(positions(clean_dsn).values()) < last
+
+    def slowest():
+        return min(positions(clean_dsn).values())
+
+    kills_mid_way = kill_while_advancing(clean_dsn, slowest, last)
     assert kills_mid_way >= 1, "the projector finished before it could be killed"
-    final = run_projector_process(clean_dsn, batch_size=500)
-    try:
-        wait_until(
-            lambda: min(positions(clean_dsn).values()) >= last,
-            timeout=60,
-            what="the restarted projector to catch up",
-        )
-    finally:
-        final.terminate()
-        final.wait()
+    run_until(clean_dsn, slowest, lambda: last)
     assert_read_models_equal_the_fold(clean_dsn, app)
 
 
