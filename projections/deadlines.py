@@ -75,7 +75,7 @@ class DeadlineScheduler:
             fired += self._fire(jobs.expire_upload(row["job_id"]))
         for row in stalls:
             fired += self._fire(jobs.expire_stalled(row["job_id"], stalled_before))
-        for row in exhausted_leases(self._pool, self._lease_max_attempts, limit):
+        for row in exhausted_leases(self._pool, self._lease_max_attempts, now, limit):
             reason = f"no result after {row['attempts']} leases"
             key = f"lease-exhausted:{row['item_index']}"
             command = jobs.fail_item(row["job_id"], row["item_index"], reason, key)

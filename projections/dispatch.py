@@ -5,6 +5,7 @@ projection. A lease is a row update under ``FOR UPDATE SKIP LOCKED``, so concurr
 never get the same item; an expired lease is offered again, up to the attempt limit.
 """
 
+from datetime import datetime
 from typing import Any
 
 from psycopg_pool import ConnectionPool
@@ -26,7 +27,7 @@ LEASE = """
 """
 EXHAUSTED = """
     SELECT job_id, item_index, attempts FROM job_dispatch
-    WHERE attempts >= %s AND lease_expires_at < now()
+    WHERE attempts >= %s AND lease_expires_at < %s
     ORDER BY lease_expires_at
     LIMIT %s
 """
@@ -44,7 +45,9 @@ def lease(
     return sorted((dict(r) for r in rows), key=lambda r: (str(r["job_id"]), r["item_index"]))
 
 
-def exhausted_leases(pool: ConnectionPool, max_attempts: int, limit: int = 500) -> list[Any]:
-    """Items whose last allowed lease expired without a result."""
+def exhausted_leases(
+    pool: ConnectionPool, max_attempts: int, now: datetime, limit: int = 500
+) -> list[Any]:
+    """Items whose last allowed lease expired before ``now`` without a result."""
     with pool.connection() as conn:
-        return list(conn.execute(EXHAUSTED, (max_attempts, limit)).fetchall())
+        return list(conn.execute(EXHAUSTED, (max_attempts, now, limit)).fetchall())

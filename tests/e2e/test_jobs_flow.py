@@ -4,7 +4,6 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from tests.e2e.flows import (
@@ -18,22 +17,6 @@ from tests.e2e.flows import (
     sign_up,
     wait_projected,
 )
-
-
-@pytest.fixture
-def http(live_server):
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
-def admin(live_server):
-    return bearer(live_server.services.tokens.issue("ann", "admin"))
-
-
-@pytest.fixture
-def worker(live_server):
-    return bearer(live_server.services.tokens.issue("gpu-1", "worker"))
 
 
 @pytest.fixture

@@ -19,12 +19,6 @@ def settings(settings, moto_endpoint):
 
 
 @pytest.fixture
-def http(live_server):
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
 def user(http, live_server):
     admin = bearer(live_server.services.tokens.issue("ann", "admin"))
     user_id, auth = sign_up(http)

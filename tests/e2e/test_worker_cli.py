@@ -21,12 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def http(live_server):
-    with httpx.Client(base_url=live_server.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
 def user(http, live_server):
     """A pro user with 100 credits, the grant read back."""
     user_id, auth = sign_up(http)
