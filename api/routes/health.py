@@ -15,7 +15,7 @@ def health() -> dict[str, str]:
 
 @router.get("/health/ready")
 def ready(services: ServicesDep) -> dict[str, object]:
-    """The database answers; the projections' positions."""
+    """The database answers."""
     with services.reads.connection() as conn:
         conn.execute("SELECT 1")
     return {"status": "ready"}
