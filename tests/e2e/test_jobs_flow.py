@@ -263,3 +263,16 @@ def test_concurrent_workers_never_lease_the_same_item(http, user, live_server):
     with ThreadPoolExecutor(6) as pool:
         list(pool.map(take, workers))
     assert sorted(i for _, i in leased) == list(range(60))
+
+
+def test_a_job_posted_twice_under_one_key_is_created_and_reserved_once(http, user):
+    _, auth = user
+    headers = {**auth, "Idempotency-Key": "job-1"}
+    body = {"preset": "upscale-4x", "item_count": 2}
+    first = http.post("/jobs", headers=headers, json=body)
+    again = http.post("/jobs", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["job_id"] == first.json()["job_id"]
+    keys = [[u["key"] for u in r.json()["uploads"]] for r in (first, again)]
+    assert keys[0] == keys[1]
+    assert me(http, auth, first.json()["position"])["reserved_credits"] == 4
