@@ -1,0 +1,99 @@
+"""``chronicle api`` in a child process, so that the HTTP client threads do not share its GIL.
+
+``python -m bench.apiserver`` is ``chronicle api`` (uvicorn, the command executor, no projectors)
+with the bench plan registered, so that a user may hold 10,000 open jobs and closed-loop
+``POST /jobs`` clients never meet ``pro``'s limit of 20. Settings come from the environment, as
+for ``chronicle api``; ``served`` sets them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+SECRET = "chronicle-bench-secret-of-at-least-32-bytes"
+READY_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running API server: its base URL and its process id."""
+
+    url: str
+    pid: int
+
+
+@contextmanager
+def served(dsn: str, data_dir: Path) -> Iterator[Served]:
+    """The API on ``dsn`` in a child process on a free local port, stopped on exit."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "CHRONICLE_DATABASE_URL": dsn,
+        "CHRONICLE_JWT_SECRET": SECRET,
+        "CHRONICLE_HOST": "127.0.0.1",
+        "CHRONICLE_PORT": str(port),
+        "CHRONICLE_DATA_DIR": str(data_dir),
+        "CHRONICLE_PUBLIC_BASE_URL": url,
+    }
+    log_path = data_dir / "api-stderr.log"
+    with open(log_path, "wb") as log:
+        # stdout carries uvicorn's access log (one line per request, formatted as in
+        # production); stderr carries errors and is shown if the server does not start.
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.apiserver"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    try:
+        _wait_ready(url, process, log_path)
+        yield Served(url, process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + READY_SECONDS
+    with httpx.Client(base_url=url, timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                break
+            try:
+                if client.get("/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+    tail = log_path.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"the API server did not start at {url}; its stderr ends with:\n{tail}")
+
+
+def main() -> None:
+    """Run ``chronicle api`` with the bench plan known."""
+    from api.cli import cli
+    from bench.library import register_hot_plan
+
+    register_hot_plan()
+    cli(["api"])
+
+
+if __name__ == "__main__":
+    main()

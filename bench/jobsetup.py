@@ -1,0 +1,153 @@
+"""Jobs and users made before a timed window, and the checks and load timings made after it."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+from eventsourcing.utils import get_topic
+
+from api.routes.jobs import upload_keys
+from domain.credits import open_account
+from domain.job import DONE, Job
+from domain.jobs import confirm_upload, create_job, execute_job
+from domain.usercredits import UserCredits
+from eventstore.executor import CommandExecutor
+from eventstore.presets import Presets
+from eventstore.store import open_application
+
+BIG_PRESET = Presets.load(None).get("bulk-tagging")  # the preset that takes 10,000 items
+COUNT_TOPICS = """
+    SELECT topic, count(*) FROM chronicle_events WHERE originator_id = %s GROUP BY topic
+"""
+COUNT_OUTCOMES = "SELECT count(*) FROM command_idempotency WHERE key LIKE %s"
+SIZES = """
+    SELECT (SELECT length(state) FROM chronicle_events
+            WHERE originator_id = %(id)s AND originator_version = 1),
+           (SELECT max(originator_version) FROM chronicle_snapshots WHERE originator_id = %(id)s),
+           (SELECT length(state) FROM chronicle_snapshots WHERE originator_id = %(id)s
+            ORDER BY originator_version DESC LIMIT 1),
+           (SELECT max(originator_version) FROM chronicle_events WHERE originator_id = %(id)s)
+"""
+
+
+@dataclass(frozen=True)
+class BenchJob:
+    """A queued job whose items the bench reports, and the user who pays for it."""
+
+    job_id: UUID
+    user_id: UUID
+    items: int
+
+    def result_key(self, index: int) -> str:
+        return f"results/{self.user_id}/{self.job_id}/{index}"
+
+
+def queued_job(executor: CommandExecutor, items: int) -> BenchJob:
+    """A fresh ``pro`` user with just enough credits, and a job of ``items`` items, queued."""
+    user_id, job_id, cost = uuid4(), uuid4(), BIG_PRESET.credit_cost
+    executor.execute(open_account(user_id, "pro", items * cost))
+    keys = upload_keys(user_id, job_id, items)
+    executor.execute(create_job(job_id, user_id, BIG_PRESET.id, items, cost, keys))
+    executor.execute(confirm_upload(job_id, user_id))
+    executor.execute(execute_job(job_id, user_id))
+    return BenchJob(job_id, user_id, items)
+
+
+def funded_users(executor: CommandExecutor, count: int, plan: str, balance: int) -> list[UUID]:
+    """``count`` fresh users on ``plan`` with ``balance`` credits each."""
+    users = [uuid4() for _ in range(count)]
+    for user_id in users:
+        executor.execute(open_account(user_id, plan, balance))
+    return users
+
+
+def check_job(dsn: str, job: BenchJob, outcome_prefix: str | None) -> list[str]:
+    """What is wrong with the finished job, reloaded by a fresh application (none if all is well).
+
+    It must be ``done`` with every item counted once: ``items`` ItemSucceeded events, one
+    Started and one Finished, and, over HTTP, one stored callback outcome per item.
+    """
+    app = open_application(dsn, pool_size=2)
+    try:
+        loaded = app.repository.get(job.job_id)
+    finally:
+        app.close()
+    with psycopg.connect(dsn) as conn:
+        counts = Counter(dict(conn.execute(COUNT_TOPICS, (job.job_id,)).fetchall()))
+        outcomes = None
+        if outcome_prefix is not None:
+            row = conn.execute(COUNT_OUTCOMES, (outcome_prefix + "%",)).fetchone()
+            outcomes = row[0] if row else 0
+    problems = []
+    state = (loaded.status, loaded.done_items, loaded.failed_items, len(loaded.results))
+    if state != (DONE, job.items, 0, job.items) or len(loaded.callback_keys) != job.items:
+        problems.append(
+            f"job {job.job_id}: status {loaded.status!r}, {loaded.done_items} done, "
+            f"{loaded.failed_items} failed, {len(loaded.results)} results; expected "
+            f"{DONE!r} with {job.items} done"
+        )
+    recorded = (counts[get_topic(e)] for e in (Job.ItemSucceeded, Job.Started, Job.Finished))
+    if tuple(recorded) != (job.items, 1, 1) or counts[get_topic(Job.ItemFailed)]:
+        problems.append(f"job {job.job_id}: events recorded {dict(counts)}")
+    if outcomes is not None and outcomes != job.items:
+        problems.append(f"job {job.job_id}: {outcomes} callback outcomes stored, not {job.items}")
+    return problems
+
+
+def check_users(dsn: str, users: list[UUID], balance: int, acked: Counter[UUID]) -> list[str]:
+    """Each user holds one reservation per job acknowledged to it, and no credit went missing."""
+    app = open_application(dsn, pool_size=2)
+    problems = []
+    try:
+        for user_id in users:
+            credits: UserCredits = app.repository.get(user_id)
+            held = len(credits.reservations)
+            if held != acked[user_id] or credits.available + credits.reserved != balance:
+                problems.append(
+                    f"user {user_id}: {held} reservations for {acked[user_id]} jobs acknowledged; "
+                    f"available {credits.available} + reserved {credits.reserved} != {balance}"
+                )
+    finally:
+        app.close()
+    return problems
+
+
+@dataclass
+class LoadTimes:
+    """Loading a finished job from a fresh application: from its snapshot, and by full replay."""
+
+    snapshot_ms: list[float]
+    replay_ms: list[float]
+    sizes: tuple[Any, ...]
+
+
+def load_times(dsn: str, job_id: UUID, repeats: int = 5) -> LoadTimes:
+    """Time ``repository.get`` (last snapshot + later events) and a replay of every event."""
+    snapshot, replay = [], []
+    for _ in range(repeats):
+        app = open_application(dsn, pool_size=1)
+        try:
+            app.recorder.datastore.pool.wait(30)
+            started = time.perf_counter()
+            app.repository.get(job_id)
+            snapshot.append(1000 * (time.perf_counter() - started))
+            started = time.perf_counter()
+            aggregate = None
+            for event in app.events.get(job_id):
+                aggregate = event.mutate(aggregate)
+            replay.append(1000 * (time.perf_counter() - started))
+        finally:
+            app.close()
+    with psycopg.connect(dsn) as conn:
+        sizes = conn.execute(SIZES, {"id": job_id}).fetchone() or ()
+    return LoadTimes(snapshot, replay, tuple(sizes))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
