@@ -12,7 +12,6 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.utils import get_topic
 
-from api.routes.jobs import upload_keys
 from domain.credits import open_account
 from domain.job import DONE, Job
 from domain.jobs import confirm_upload, create_job, execute_job
@@ -52,8 +51,7 @@ def queued_job(executor: CommandExecutor, items: int) -> BenchJob:
     """A fresh ``pro`` user with just enough credits, and a job of ``items`` items, queued."""
     user_id, job_id, cost = uuid4(), uuid4(), BIG_PRESET.credit_cost
     executor.execute(open_account(user_id, "pro", items * cost))
-    keys = upload_keys(user_id, job_id, items)
-    executor.execute(create_job(job_id, user_id, BIG_PRESET.id, items, cost, keys))
+    executor.execute(create_job(job_id, user_id, BIG_PRESET.id, items, cost))
     executor.execute(confirm_upload(job_id, user_id))
     executor.execute(execute_job(job_id, user_id))
     return BenchJob(job_id, user_id, items)

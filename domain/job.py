@@ -39,7 +39,6 @@ class Job(Aggregate):
         item_count: int
         cost_per_item: int
         reserved: int
-        upload_keys: list[str]
 
     class UploadConfirmed(Aggregate.Event):
         def apply(self, job: Job) -> None:
@@ -111,14 +110,12 @@ class Job(Aggregate):
         item_count: int,
         cost_per_item: int,
         reserved: int,
-        upload_keys: list[str],
     ) -> None:
         self.user_id = user_id
         self.preset = preset
         self.item_count = item_count
         self.cost_per_item = cost_per_item
         self.reserved = reserved
-        self.upload_keys = list(upload_keys)
         self.status = CREATED
         self.reason: str | None = None
         self.results: dict[str, list[Any]] = {}
@@ -139,18 +136,11 @@ class Job(Aggregate):
         preset: str,
         item_count: int,
         cost_per_item: int,
-        upload_keys: list[str],
     ) -> Job:
-        """A new job of ``item_count`` items, one upload key each, reserving cost × items."""
+        """A new job of ``item_count`` items, reserving cost × items."""
         _require_text("preset", preset)
         _require_count("item_count", item_count, minimum=1)
         _require_count("cost_per_item", cost_per_item, minimum=0)
-        if not isinstance(upload_keys, list) or len(upload_keys) != item_count:
-            raise InvalidCommand(f"upload_keys must list one key per item ({item_count})")
-        for key in upload_keys:
-            _require_text("upload key", key, longest=MAX_KEY)
-        if len(set(upload_keys)) != item_count:
-            raise InvalidCommand("upload_keys must not repeat a key")
         return cls._create(
             cls.Created,
             id=job_id,
@@ -159,12 +149,16 @@ class Job(Aggregate):
             item_count=item_count,
             cost_per_item=cost_per_item,
             reserved=cost_per_item * item_count,
-            upload_keys=list(upload_keys),
         )
 
     @property
     def created_at(self) -> datetime:
         return self.created_on
+
+    @property
+    def upload_keys(self) -> list[str]:
+        """Where each item is uploaded: derived, so that events and snapshots stay small."""
+        return [upload_key(self.user_id, self.id, index) for index in range(self.item_count)]
 
     @property
     def total_items(self) -> int:
@@ -302,6 +296,11 @@ class Job(Aggregate):
         if self.status not in allowed:
             needed = " or ".join(repr(s) for s in allowed)
             raise IllegalTransition(f"job {self.id} is {self.status!r}; {action} needs {needed}")
+
+
+def upload_key(user_id: UUID, job_id: UUID, index: int) -> str:
+    """The object key of item ``index`` of a job: under the user and the job."""
+    return f"uploads/{user_id}/{job_id}/{index}"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -20,7 +20,7 @@ from uuid import UUID
 
 from domain.base import Aggregates
 from domain.credits import Command, summary
-from domain.errors import Conflict, NotFound
+from domain.errors import NotFound
 from domain.job import CANCELED, DONE, FAILED, Job
 from domain.usercredits import UserCredits
 
@@ -31,12 +31,11 @@ def create_job(
     preset: str,
     item_count: int,
     cost_per_item: int,
-    upload_keys: list[str],
 ) -> Command:
     def run(aggregates: Aggregates) -> dict[str, Any]:
-        if aggregates.find(Job, job_id) is not None:
-            raise Conflict(f"job {job_id} already exists")
-        job = Job.create(job_id, user_id, preset, item_count, cost_per_item, upload_keys)
+        # A job id is new (uuid4): a clash fails the save on the version check instead of
+        # costing every creation a look-up.
+        job = Job.create(job_id, user_id, preset, item_count, cost_per_item)
         credits = aggregates.get(UserCredits, user_id)
         if job.reserved:
             credits.reserve(str(job_id), job.reserved)

@@ -11,15 +11,13 @@ from uuid import UUID
 
 from domain.base import Aggregates
 from domain.credits import Command, summary
-from domain.errors import Conflict, NotFound
+from domain.errors import NotFound
 from domain.rule import Params, Rule
 from domain.usercredits import UserCredits
 
 
 def create_rule(rule_id: UUID, user_id: UUID, name: str, preset: str, params: Params) -> Command:
     def run(aggregates: Aggregates) -> dict[str, Any]:
-        if aggregates.find(Rule, rule_id) is not None:
-            raise Conflict(f"rule {rule_id} already exists")
         rule = Rule.create(rule_id, user_id, name, preset, params)
         credits = aggregates.get(UserCredits, user_id)
         credits.take_rule_slot(str(rule_id))

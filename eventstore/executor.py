@@ -24,13 +24,13 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from domain.base import SYSTEM_METADATA, Aggregates, recording_metadata
 from domain.errors import ChronicleError, StoreUnavailable, Unavailable, VersionConflict
 from eventstore import idempotency as idem
 from eventstore.idempotency import Idempotency
+from eventstore.snapshots import SnapshotWriter
 from eventstore.unitofwork import AggregateCache, UnitOfWork
 
 T = TypeVar("T")
@@ -73,6 +73,7 @@ class CommandExecutor:
         self._max_batch = max_batch
         self._timeout = timeout
         self._cache = AggregateCache(app.repository.get, cache_size)
+        self._snapshots = SnapshotWriter(app)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
         self.conflicts = 0  # batches rejected by the version check (another process wrote)
@@ -105,6 +106,7 @@ class CommandExecutor:
             self._closed = True
             self._queue.put(_STOP)
             self._writer.join()
+            self._snapshots.close()
 
     def _write_loop(self) -> None:
         while True:
@@ -240,10 +242,7 @@ class CommandExecutor:
         interval = getattr(type(aggregate), "snapshot_interval", None)
         if not interval or aggregate.version // interval == version_before // interval:
             return
-        try:
-            self._app.snapshots.put([Snapshot.take(aggregate)])
-        except Exception:  # a snapshot is an optimisation; the events are already durable
-            log.warning("snapshot of %s at version %s failed", aggregate.id, aggregate.version)
+        self._snapshots.submit(aggregate)
 
 
 def _is_final(outcome: Any) -> bool:

@@ -9,12 +9,12 @@ from typing import Any
 
 from psycopg import Cursor
 
-from domain.job import CANCELED, FAILED, QUEUED, STALLED, SUCCEEDED, UPLOADED, Job
+from domain.job import CANCELED, FAILED, QUEUED, STALLED, SUCCEEDED, UPLOADED, Job, upload_key
 
 INSERT_JOB = """
     INSERT INTO jobs_log (job_id, user_id, preset, status, item_count, cost_per_item, reserved,
-        upload_keys, created_at, updated_at, version)
-    VALUES (%s, %s, %s, 'created', %s, %s, %s, %s, %s, %s, %s)
+        created_at, updated_at, version)
+    VALUES (%s, %s, %s, 'created', %s, %s, %s, %s, %s, %s)
 """
 SET_STATUS = """
     UPDATE jobs_log SET status = %s, {column} = %s, updated_at = %s, version = %s
@@ -42,9 +42,8 @@ FINISH = """
 """
 ENQUEUE = """
     INSERT INTO job_dispatch (job_id, item_index, user_id, upload_key, queued_at)
-    SELECT job_id, i - 1, user_id, upload_keys[i], %s
-    FROM jobs_log, generate_subscripts(upload_keys, 1) AS i
-    WHERE job_id = %s
+    SELECT %s, item_index, %s, upload_key, %s FROM unnest(%s::int[], %s::text[])
+        AS item (item_index, upload_key)
 """
 DEQUEUE_ITEM = "DELETE FROM job_dispatch WHERE job_id = %s AND item_index = %s"
 DEQUEUE_JOB = "DELETE FROM job_dispatch WHERE job_id = %s"
@@ -69,7 +68,6 @@ class JobsProjection:
                     event.item_count,
                     event.cost_per_item,
                     event.reserved,
-                    event.upload_keys,
                     at,
                     at,
                     version,
@@ -81,7 +79,7 @@ class JobsProjection:
             )
         elif isinstance(event, Job.Queued):
             cur.execute(SET_STATUS.format(column="queued_at"), (QUEUED, at, at, version, job_id))
-            cur.execute(ENQUEUE, (at, job_id))
+            _enqueue(cur, job_id, at)
         elif isinstance(event, Job.Started):
             cur.execute(START, (at, at, at, version, job_id))
         elif isinstance(event, Job.ItemSucceeded | Job.ItemFailed):
@@ -102,6 +100,16 @@ class JobsProjection:
         elif isinstance(event, Job.Finished | Job.Stalled | Job.Canceled):
             cur.execute(FINISH, {"job_id": job_id, "at": at, "version": version, **_ending(event)})
             cur.execute(DEQUEUE_JOB, (job_id,))
+
+
+def _enqueue(cur: Cursor[Any], job_id: Any, at: Any) -> None:
+    """Make every item of a queued job leasable."""
+    user_id, count = cur.execute(
+        "SELECT user_id, item_count FROM jobs_log WHERE job_id = %s", (job_id,)
+    ).fetchone()
+    indexes = list(range(count))
+    keys = [upload_key(user_id, job_id, index) for index in indexes]
+    cur.execute(ENQUEUE, (job_id, user_id, at, indexes, keys))
 
 
 def _ending(event: Any) -> dict[str, Any]:

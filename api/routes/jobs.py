@@ -27,15 +27,11 @@ from api.schemas.jobs import (
 )
 from domain import jobs
 from domain.errors import InvalidCommand, UploadsMissing
+from domain.job import upload_key
 from projections.queries import get_job, list_job_items, list_jobs
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 READ_MODELS = ["jobs"]
-
-
-def upload_keys(user_id: uuid.UUID, job_id: uuid.UUID, count: int) -> list[str]:
-    """Where a job's items are uploaded: under the user and the job."""
-    return [f"uploads/{user_id}/{job_id}/{index}" for index in range(count)]
 
 
 @router.post("", response_model=JobCreated, status_code=201)
@@ -46,16 +42,15 @@ def create_job(
     preset = services.presets.get(body.preset)
     preset.check_items(body.item_count)
     user_id, job_id = user_id_of(principal), uuid.uuid4()
-    keys = upload_keys(user_id, job_id, body.item_count)
     outcome = command.run(
-        services,
-        jobs.create_job(job_id, user_id, preset.id, body.item_count, preset.credit_cost, keys),
+        services, jobs.create_job(job_id, user_id, preset.id, body.item_count, preset.credit_cost)
     )
     job_id = uuid.UUID(outcome.result["job_id"])  # a replayed key answers with the first job
+    total = outcome.result["progress"]["total"]
     expires = services.settings.upload_url_seconds
     uploads = [
         Upload(index=i, key=key, url=services.store.presign_put(key, preset.content_type, expires))
-        for i, key in enumerate(upload_keys(user_id, job_id, outcome.result["progress"]["total"]))
+        for i, key in enumerate(upload_key(user_id, job_id, i) for i in range(total))
     ]
     return JobCreated(
         job_id=job_id,

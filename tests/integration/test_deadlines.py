@@ -35,8 +35,7 @@ def user_id(running):
 
 def create(running, user_id, items=2):
     job_id = uuid4()
-    keys = [f"uploads/{user_id}/{job_id}/{i}" for i in range(items)]
-    running.executor.execute(jobs.create_job(job_id, user_id, "portrait", items, COST, keys))
+    running.executor.execute(jobs.create_job(job_id, user_id, "portrait", items, COST))
     return job_id
 
 

@@ -112,6 +112,7 @@ def test_a_long_stream_loads_from_a_snapshot(executor, app):
     for n in range(250):
         executor.execute(credits.reserve_credits(user_id, f"j{n}", 1))
         executor.execute(credits.commit_credits(user_id, f"j{n}", 1))
+    executor.close()  # snapshots are stored in the background; closing flushes them
     snapshots = list(app.snapshots.get(user_id))
     assert snapshots and snapshots[-1].originator_version % 200 == 0
     assert app.repository.get(user_id).available == 10_000 - 250

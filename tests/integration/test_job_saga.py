@@ -24,8 +24,7 @@ def finished_jobs(executor, users=40):
         for outcomes in (["succeeded", "succeeded", "failed"], ["failed", "failed"], None):
             job_id = uuid.uuid4()
             count = len(outcomes) if outcomes else 2
-            keys = [f"uploads/{user_id}/{job_id}/{i}" for i in range(count)]
-            executor.execute(jobs.create_job(job_id, user_id, "upscale-4x", count, 2, keys))
+            executor.execute(jobs.create_job(job_id, user_id, "upscale-4x", count, 2))
             if outcomes is None:
                 executor.execute(jobs.cancel_job(job_id, user_id, "changed my mind"))
                 continue

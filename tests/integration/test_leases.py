@@ -27,8 +27,7 @@ def user_id(running):
 def queue_job(running, user_id, items):
     """A job created, uploaded and queued, and the jobs projection past its queueing."""
     job_id = uuid4()
-    keys = [f"uploads/{user_id}/{job_id}/{i}" for i in range(items)]
-    running.executor.execute(jobs.create_job(job_id, user_id, "bulk-tagging", items, 1, keys))
+    running.executor.execute(jobs.create_job(job_id, user_id, "bulk-tagging", items, 1))
     running.executor.execute(jobs.confirm_upload(job_id, user_id))
     position = running.executor.execute(jobs.execute_job(job_id, user_id)).position
     wait_for_jobs(running, position)

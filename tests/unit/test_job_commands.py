@@ -49,8 +49,7 @@ def user(run: Callable[[Any], dict[str, Any]]) -> UUID:
 
 
 def create_job(user_id: UUID, items: int = 3, cost: int = COST) -> Any:
-    keys = [f"uploads/{i}.png" for i in range(items)]
-    return jobs.create_job(uuid4(), user_id, "upscale", items, cost, keys)
+    return jobs.create_job(uuid4(), user_id, "upscale", items, cost)
 
 
 def queued_job(run: Callable[[Any], dict[str, Any]], user_id: UUID, items: int = 3) -> UUID:

@@ -30,7 +30,6 @@ def upgrade() -> None:
             cost_per_item integer NOT NULL,
             reserved integer NOT NULL,
             consumed integer NOT NULL DEFAULT 0,
-            upload_keys text[] NOT NULL,
             created_at timestamptz NOT NULL,
             uploaded_at timestamptz,
             queued_at timestamptz,
