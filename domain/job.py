@@ -1,10 +1,6 @@
-"""Job: one user's GPU job, its state machine and its per-item results.
-
-It replaces the JobCoordinator Durable Object. The status moves only along
-``created → uploaded → queued → running → done | failed | canceled``; every item result
-is counted once, whatever the duplicates: a worker's callback key is kept in the state
-for good (no window), so a repeat records nothing and gets the first answer again.
-"""
+"""Job (replaces the JobCoordinator Durable Object): ``created → uploaded → queued → running →
+done | failed | canceled``, each item's result counted once whatever the duplicates: callback
+keys are kept for good (no window), so a repeat records nothing and gets the first answer."""
 
 from __future__ import annotations
 
@@ -13,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
+from domain.checks import require_count, require_text
 from domain.errors import IdempotencyKeyReused, IllegalTransition, InvalidCommand
 
 CREATED, UPLOADED, QUEUED, RUNNING = "created", "uploaded", "queued", "running"
@@ -23,8 +20,8 @@ SUCCEEDED = "succeeded"
 OUTCOMES = (SUCCEEDED, FAILED)
 UPLOAD_DEADLINE_PASSED = "upload deadline passed"
 STALLED = "stalled"
-MAX_TEXT = 500
 MAX_KEY = 1024
+TIMESTAMPS = ("created_at", "uploaded_at", "queued_at", "started_at", "finished_at")
 MAX_ERROR = 1000
 
 
@@ -138,9 +135,9 @@ class Job(Aggregate):
         cost_per_item: int,
     ) -> Job:
         """A new job of ``item_count`` items, reserving cost × items."""
-        _require_text("preset", preset)
-        _require_count("item_count", item_count, minimum=1)
-        _require_count("cost_per_item", cost_per_item, minimum=0)
+        require_text("preset", preset)
+        require_count("item_count", item_count, minimum=1)
+        require_count("cost_per_item", cost_per_item, minimum=0)
         return cls._create(
             cls.Created,
             id=job_id,
@@ -187,7 +184,7 @@ class Job(Aggregate):
 
     def cancel(self, reason: str) -> None:
         """Cancel a job that has not finished."""
-        _require_text("reason", reason)
+        require_text("reason", reason)
         self._require_status("cancel", *CANCELABLE)
         self.trigger_event(self.Canceled, reason=reason.strip())
 
@@ -200,14 +197,14 @@ class Job(Aggregate):
         error: str | None = None,
     ) -> dict[str, Any]:
         """Record a worker's result for item ``index``, once per ``callback_key``."""
-        _require_count("index", index, minimum=0)
+        require_count("index", index, minimum=0)
         if index >= self.item_count:
             raise InvalidCommand(f"index {index} is out of range for {self.item_count} items")
         if outcome not in OUTCOMES:
             raise InvalidCommand(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-        _require_text("callback_key", callback_key)
+        require_text("callback_key", callback_key)
         if result_key is not None:
-            _require_text("result_key", result_key, longest=MAX_KEY)
+            require_text("result_key", result_key, longest=MAX_KEY)
         if error is not None and not isinstance(error, str):
             raise InvalidCommand("error must be a string or null")
         if callback_key in self.callback_keys:
@@ -272,11 +269,7 @@ class Job(Aggregate):
                 "failed": self.failed_items,
                 "total": self.item_count,
             },
-            "created_at": _iso(self.created_at),
-            "uploaded_at": _iso(self.uploaded_at),
-            "queued_at": _iso(self.queued_at),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
+            **{name: _iso(getattr(self, name)) for name in TIMESTAMPS},
             "reserved": self.reserved,
             "consumed": self.consumed_credits,
             "version": self.version,
@@ -305,13 +298,3 @@ def upload_key(user_id: UUID, job_id: UUID, index: int) -> str:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def _require_text(name: str, value: object, *, longest: int = MAX_TEXT) -> None:
-    if not isinstance(value, str) or not value.strip() or len(value) > longest:
-        raise InvalidCommand(f"{name} must be a non-empty string of at most {longest} characters")
-
-
-def _require_count(name: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidCommand(f"{name} must be an integer of at least {minimum}, got {value!r}")

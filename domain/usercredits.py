@@ -10,6 +10,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.base import Aggregate
+from domain.checks import require_count
 from domain.errors import (
     ConcurrentJobLimitReached,
     InsufficientCredits,
@@ -96,7 +97,7 @@ class UserCredits(Aggregate):
     def open(cls, user_id: UUID, plan: str, credits: int) -> UserCredits:
         """A new user's credits on ``plan`` with ``credits`` to start with."""
         get_plan(plan)
-        _require_count("credits", credits, minimum=0)
+        require_count("credits", credits, minimum=0)
         return cls._create(cls.Created, id=user_id, plan=plan, credits=credits)
 
     @property
@@ -113,7 +114,7 @@ class UserCredits(Aggregate):
 
     def grant(self, amount: int, reason: str) -> None:
         """Add ``amount`` credits, saying why."""
-        _require_count("amount", amount, minimum=1)
+        require_count("amount", amount, minimum=1)
         if not reason.strip():
             raise InvalidCommand("reason must not be empty")
         self.trigger_event(self.Granted, amount=amount, reason=reason.strip())
@@ -126,7 +127,7 @@ class UserCredits(Aggregate):
 
     def reserve(self, job_id: str, amount: int) -> None:
         """Set ``amount`` credits aside for ``job_id``; a repeat changes nothing."""
-        _require_count("amount", amount, minimum=1)
+        require_count("amount", amount, minimum=1)
         if job_id in self.settled:
             raise ReservationSettled(f"job {job_id} was already {self.settled[job_id]}")
         if job_id in self.reservations:
@@ -152,7 +153,7 @@ class UserCredits(Aggregate):
         if self.settled.get(job_id) == COMMITTED:
             return
         reserved = self._reservation(job_id)
-        _require_count("consumed", consumed, minimum=0)
+        require_count("consumed", consumed, minimum=0)
         if consumed > reserved:
             raise InvalidCommand(
                 f"consumed {consumed} exceeds the {reserved} credits reserved for job {job_id}"
@@ -191,8 +192,3 @@ class UserCredits(Aggregate):
             return self.reservations[job_id]
         except KeyError:
             raise NotFound(f"no reservation for job {job_id}") from None
-
-
-def _require_count(name: str, value: int, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidCommand(f"{name} must be an integer of at least {minimum}, got {value!r}")
