@@ -196,25 +196,27 @@ class CommandExecutor:
             for c, outcome, events in done
             if c.idempotency and _is_final(outcome)
         ]
-        try:
-            recordings = self._app.save(*aggregates, idempotency=records)
-        except IntegrityError:
-            self.conflicts += 1
-            self._cache.evict(a.id for a in aggregates)
-            return self._retry_or_give_up([c for c, _, _ in done]), True
-        except (OperationalError, InterfaceError) as exc:
-            self._cache.evict(a.id for a in aggregates)
-            error = StoreUnavailable(
-                f"the event store could not be reached ({exc}); the outcome is unknown: "
-                "repeat the command with the same Idempotency-Key to learn it"
-            )
-            for command, _, _ in done:
-                _resolve(command, error)
-            return [], False
-        positions = [r.notification.id for r in recordings]
-        for aggregate in aggregates:
-            self._cache.put(aggregate)
-            self._maybe_snapshot(aggregate, versions[aggregate.id])
+        positions: list[int] = []
+        if order or records:  # else nothing to write: refusals without a key
+            try:
+                recordings = self._app.save(*aggregates, idempotency=records)
+            except IntegrityError:
+                self.conflicts += 1
+                self._cache.evict(a.id for a in aggregates)
+                return self._retry_or_give_up([c for c, _, _ in done]), True
+            except (OperationalError, InterfaceError) as exc:
+                self._cache.evict(a.id for a in aggregates)
+                error = StoreUnavailable(
+                    f"the event store could not be reached ({exc}); the outcome is unknown: "
+                    "repeat the command with the same Idempotency-Key to learn it"
+                )
+                for command, _, _ in done:
+                    _resolve(command, error)
+                return [], False
+            positions = [r.notification.id for r in recordings]
+            for aggregate in aggregates:
+                self._cache.put(aggregate)
+                self._maybe_snapshot(aggregate, versions[aggregate.id])
         for command, outcome, events in done:
             position = max((positions[order[id(e)]] for e in events), default=None)
             _resolve(
