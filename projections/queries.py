@@ -56,7 +56,7 @@ def list_job_items(
     """Reported items of a job, by index."""
     with pool.connection() as conn:
         rows = conn.execute(
-            "SELECT item_index, outcome, result_key, error, reported_at FROM job_items "
+            "SELECT item_index AS index, outcome, result_key, error, reported_at FROM job_items "
             "WHERE job_id = %s AND item_index >= %s ORDER BY item_index LIMIT %s",
             (job_id, offset, limit),
         ).fetchall()

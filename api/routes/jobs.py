@@ -111,10 +111,7 @@ def get_job_detail(
         services, READ_MODELS, lambda: get_job(services.reads, job_id, user_id), f"job {job_id}"
     )
     items = list_job_items(services.reads, job_id, offset=item_offset, limit=item_limit)
-    return JobDetail(
-        **_summary(row).model_dump(),
-        items=[{"index": i.pop("item_index"), **i} for i in items],
-    )
+    return JobDetail(**_summary(row).model_dump(), items=items)
 
 
 @router.get("", response_model=JobPage)
