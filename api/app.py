@@ -12,7 +12,7 @@ from api import errors
 from api.bootstrap import Services, database, services
 from api.middleware import RequestIdMiddleware
 from api.routes import admin, auth, health, jobs, me, presets, rules, storage, worker
-from eventstore.settings import Settings
+from api.settings import Settings
 
 
 def create_app(

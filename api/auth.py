@@ -11,8 +11,8 @@ from typing import Any
 
 import jwt
 
+from api.settings import Settings
 from domain.errors import Forbidden, Unauthenticated
-from eventstore.settings import Settings
 
 ROLES = ("user", "admin", "worker")
 

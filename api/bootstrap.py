@@ -9,18 +9,19 @@ from typing import Any
 
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
+from pydantic import SecretStr
 
+from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from api.auth import TokenIssuer, load_secret
+from api.settings import Settings
+from domain.presets import Presets
+from eventstore.application import open_application
 from eventstore.database import Database
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
-from eventstore.presets import Presets
-from eventstore.settings import Settings
-from eventstore.store import open_application
-from projections.deadlines import DeadlineScheduler
+from projections.reactors.deadlines import DeadlineScheduler
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner
-from projections.storage import ObjectStore, object_store
 from projections.watcher import LogWatcher
 
 
@@ -112,3 +113,25 @@ def deadline_scheduler(built: Services) -> DeadlineScheduler:
         lease_max_attempts=settings.lease_max_attempts,
         poll_seconds=settings.deadline_poll_seconds,
     )
+
+
+def object_store(settings: Settings, secret: str) -> ObjectStore:
+    """The S3 store when a bucket is configured, else files under ``storage_dir``.
+
+    ``secret`` signs the local store's upload URLs; S3 signs its own.
+    """
+    if settings.s3_bucket:
+        return S3ObjectStore(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=_reveal(settings.s3_access_key_id),
+            secret_access_key=_reveal(settings.s3_secret_access_key),
+            path_style=settings.s3_path_style,
+        )
+    root = settings.storage_dir or settings.data_dir / "objects"
+    return LocalObjectStore(root, settings.public_base_url, secret)
+
+
+def _reveal(secret: SecretStr | None) -> str | None:
+    return secret.get_secret_value() if secret is not None else None

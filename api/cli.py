@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from eventstore.settings import Settings
+from api.settings import Settings
 
 cli = typer.Typer(
     help="Chronicle: event-sourced credits, jobs and tests on PostgreSQL.", no_args_is_help=True
@@ -148,7 +148,7 @@ def worker(
     """A reference GPU worker: lease items, derive a JSON result, report it; Ctrl-C stops."""
     import random
 
-    from api.worker import ReferenceWorker, WorkerError
+    from api.clients.referenceworker import ReferenceWorker, WorkerError
 
     for option, rate in (("--fail-rate", fail_rate), ("--duplicate-rate", duplicate_rate)):
         if not 0.0 <= rate <= 1.0:

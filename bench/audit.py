@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.usercredits import UserCredits
-from eventstore.store import open_application
+from eventstore.application import open_application
 
 
 def audit_users(

@@ -17,6 +17,7 @@ from pathlib import Path
 from uuid import UUID
 
 from api.auth import TokenIssuer
+from api.settings import Settings
 from bench.apiserver import SECRET, Served, served
 from bench.bench_commands import header
 from bench.cpu import CpuMeter
@@ -36,9 +37,8 @@ from bench.jobsetup import BenchJob, check_job, check_users, funded_users, load_
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
 from bench.report import problems
 from bench.server import scratch_database
+from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
-from eventstore.settings import Settings
-from eventstore.store import open_application
 
 TARGET = 1_000.0  # callbacks/s: the Durable Object's soft limit
 EXECUTOR = Group("(1a) callbacks, executor", "record_item_result", "grant_credits, 1 user", TARGET)

@@ -21,11 +21,10 @@ from eventsourcing.persistence import StoredEvent
 from bench import raw
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
 from bench.server import scratch_database
-from domain.application import Chronicle
-from domain.credits import commit_credits, open_account, reserve_credits
+from domain.commands.usercredits import commit_credits, open_account, reserve_credits
 from domain.usercredits import UserCredits
+from eventstore.application import Chronicle, open_application
 from eventstore.executor import CommandExecutor
-from eventstore.store import open_application
 
 LOCK = "LOCK TABLE bench_raw_events IN EXCLUSIVE MODE"
 NOTIFY = "NOTIFY bench_raw_events"

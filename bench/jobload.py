@@ -14,9 +14,9 @@ import httpx
 
 from bench.harness import MAX_TRACEBACKS, Client, Run, Tally
 from bench.jobsetup import BenchJob
-from domain.credits import grant_credits
+from domain.commands.job import record_item_result
+from domain.commands.usercredits import grant_credits
 from domain.job import SUCCEEDED
-from domain.jobs import record_item_result
 from eventstore.executor import CommandExecutor
 
 Call = Callable[[int], object]

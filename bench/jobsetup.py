@@ -12,13 +12,13 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.utils import get_topic
 
-from domain.credits import open_account
+from domain.commands.job import confirm_upload, create_job, execute_job
+from domain.commands.usercredits import open_account
 from domain.job import DONE, Job
-from domain.jobs import confirm_upload, create_job, execute_job
+from domain.presets import Presets
 from domain.usercredits import UserCredits
+from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
-from eventstore.presets import Presets
-from eventstore.store import open_application
 
 BIG_PRESET = Presets.load(None).get("bulk-tagging")  # the preset that takes 10,000 items
 COUNT_TOPICS = """

@@ -13,11 +13,11 @@ from eventsourcing.persistence import IntegrityError
 
 from bench.audit import audit_users
 from bench.harness import Abandoned, Client, Scenario, Tally
-from domain.credits import commit_credits, open_account, reserve_credits
+from domain.commands.usercredits import commit_credits, open_account, reserve_credits
 from domain.plans import PLANS, Plan
 from domain.usercredits import UserCredits
+from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
-from eventstore.store import open_application
 
 BALANCE = 100_000_000
 HOT_PLAN = Plan("bench", max_concurrent_jobs=10_000, rule_slots=20)

@@ -1,12 +1,12 @@
 """Every projection and process manager Chronicle runs, by name."""
 
 from eventstore.executor import CommandExecutor
-from projections.creditledger import CreditLedgerProjection
-from projections.jobs import JobsProjection
-from projections.rules import RulesProjection
+from projections.reactors.settlement import JobSettlement
+from projections.readmodels.creditledger import CreditLedgerProjection
+from projections.readmodels.jobs import JobsProjection
+from projections.readmodels.rules import RulesProjection
+from projections.readmodels.usersummary import UserSummaryProjection
 from projections.runner import Projection
-from projections.settlement import JobSettlement
-from projections.usersummary import UserSummaryProjection
 
 
 def all_projections(executor: CommandExecutor) -> list[Projection]:

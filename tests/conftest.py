@@ -19,11 +19,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from api.settings import Settings
+from eventstore.application import open_application
 from eventstore.database import Database, drop_database, ensure_database
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
-from eventstore.settings import Settings
-from eventstore.store import open_application
 
 SYSTEM_DSN = os.environ.get(
     "CHRONICLE_TEST_SYSTEM_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres"

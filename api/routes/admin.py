@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import AdminPrincipal, Command, MinPosition, ServicesDep, wait_for
 from api.schemas.users import CreditGrant, CreditsChanged, LedgerEntry, PlanChange, UserSummary
-from domain import credits
+from domain.commands import usercredits as credits
 from projections.queries import get_user_summary, list_ledger
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])

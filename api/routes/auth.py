@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request
 
 from api.deps import CommandContext, ServicesDep, command_context
 from api.schemas.users import AnonSession
-from domain import credits
+from domain.commands import usercredits as credits
 
 router = APIRouter(tags=["auth"])
 

@@ -25,7 +25,7 @@ from api.schemas.jobs import (
     JobSummary,
     Upload,
 )
-from domain import jobs
+from domain.commands import job as jobs
 from domain.errors import InvalidCommand, UploadsMissing
 from domain.job import upload_key
 from projections.queries import get_job, list_job_items, list_jobs

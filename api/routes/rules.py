@@ -14,7 +14,7 @@ from api.deps import (
     wait_for,
 )
 from api.schemas.rules import RuleChanged, RuleDeleted, RuleView, RuleWrite
-from domain import rules
+from domain.commands import rule as rules
 from projections.queries import get_rule, list_rules
 
 router = APIRouter(prefix="/rules", tags=["rules"])

@@ -9,11 +9,11 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from adapters.storage import LocalObjectStore
 from api.deps import ServicesDep
 from api.errors import error_body
 from api.schemas.storage import StoredObject
 from domain.errors import Forbidden, NotFound
-from projections.storage import LocalObjectStore
 
 router = APIRouter(prefix="/storage", tags=["storage"])
 

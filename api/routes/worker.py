@@ -8,9 +8,9 @@ from fastapi import APIRouter
 
 from api.deps import Command, ServicesDep, WorkerPrincipal
 from api.schemas.jobs import Callback, CallbackAnswer, LeasedItem, LeaseRequest, Leases
-from domain import jobs
+from domain.commands import job as jobs
 from eventstore.idempotency import Idempotency
-from projections.dispatch import lease
+from projections.jobqueue import lease
 
 router = APIRouter(tags=["worker"])
 RESULT_CONTENT_TYPE = "application/json"

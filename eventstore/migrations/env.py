@@ -1,10 +1,11 @@
 """Alembic environment: plain SQL migrations, run on the URL given by `chronicle migrate`."""
 
+import os
+
 from alembic import context
 from sqlalchemy import create_engine
 
 from eventstore.database import sqlalchemy_url
-from eventstore.settings import Settings
 
 config = context.config
 
@@ -13,7 +14,7 @@ def _url() -> str:
     dsn = config.attributes.get("dsn")
     if dsn:
         return sqlalchemy_url(dsn)
-    url = Settings().database_url
+    url = os.environ.get("CHRONICLE_DATABASE_URL")
     if not url:
         raise SystemExit(
             "No database: set CHRONICLE_DATABASE_URL, or run `chronicle migrate`, "

@@ -6,7 +6,7 @@ import uuid
 import jwt
 import pytest
 
-from domain import credits
+from domain.commands import usercredits as credits
 from tests.conftest import TEST_SECRET
 
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from adapters.storage import LocalObjectStore, S3ObjectStore
 from api.app import create_app
-from projections.storage import LocalObjectStore, S3ObjectStore
 from tests.conftest import TEST_SECRET
 
 UPLOAD_LIMIT = 1024

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
-from api.worker import ReferenceWorker
+from api.clients.referenceworker import ReferenceWorker
 from tests.conftest import TEST_SECRET
 from tests.e2e.flows import bearer, fund, ready_job, settle, sign_up
 

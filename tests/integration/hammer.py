@@ -13,7 +13,7 @@ from collections import Counter
 from typing import Any
 from uuid import UUID
 
-from domain import credits
+from domain.commands import usercredits as credits
 from domain.errors import ChronicleError, InsufficientCredits, VersionConflict
 from eventstore.executor import CommandExecutor
 
@@ -81,7 +81,7 @@ def _retrying(executor: CommandExecutor, command: Any, tally: Counter[str]) -> N
 
 
 def main() -> None:
-    from eventstore.store import open_application
+    from eventstore.application import open_application
 
     dsn, user_id, threads, attempts, seed = sys.argv[1:6]
     app = open_application(dsn, pool_size=int(threads) + 2)

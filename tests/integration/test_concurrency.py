@@ -5,7 +5,7 @@ import subprocess
 import sys
 from uuid import uuid4
 
-from domain import credits
+from domain.commands import usercredits as credits
 from domain.plans import get_plan
 from tests.integration.folds import consumed_total
 from tests.integration.hammer import hammer

@@ -6,8 +6,9 @@ from uuid import uuid4
 import pytest
 
 from api.bootstrap import deadline_scheduler
-from domain import credits, jobs
-from projections.dispatch import lease
+from domain.commands import job as jobs
+from domain.commands import usercredits as credits
+from projections.jobqueue import lease
 from tests.e2e.flows import settle
 
 COST = 1  # the cost per item of every job here

@@ -4,11 +4,11 @@ from uuid import uuid4
 
 import pytest
 
-from domain import credits
+from domain.commands import usercredits as credits
 from domain.errors import IdempotencyKeyReused, InsufficientCredits
+from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
 from eventstore.idempotency import Idempotency
-from eventstore.store import open_application
 from tests.conftest import in_one_batch
 
 

@@ -5,7 +5,8 @@ from collections import Counter
 
 import psycopg
 
-from domain import credits, jobs
+from domain.commands import job as jobs
+from domain.commands import usercredits as credits
 from domain.usercredits import UserCredits
 from tests.integration.crash import kill_while_advancing, run_until
 from tests.integration.folds import all_events, fold_user_summaries

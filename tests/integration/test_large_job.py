@@ -4,9 +4,10 @@ import threading
 import time
 import uuid
 
-from domain import credits, jobs
+from domain.commands import job as jobs
+from domain.commands import usercredits as credits
 from domain.job import Job
-from eventstore.store import open_application
+from eventstore.application import open_application
 
 ITEMS = 10_000
 

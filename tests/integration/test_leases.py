@@ -6,8 +6,9 @@ from uuid import uuid4
 
 import pytest
 
-from domain import credits, jobs
-from projections.dispatch import lease
+from domain.commands import job as jobs
+from domain.commands import usercredits as credits
+from projections.jobqueue import lease
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from uuid import uuid4
 
 import psycopg
 
-from domain import credits
-from eventstore.store import open_application
+from domain.commands import usercredits as credits
+from eventstore.application import open_application
 from projections.registry import all_projections
 from projections.runner import ProjectionRunner, read_position
 from projections.watcher import LogWatcher

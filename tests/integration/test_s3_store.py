@@ -10,8 +10,8 @@ import httpx
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
+from adapters.storage import S3ObjectStore
 from domain.errors import InvalidCommand, NotFound, StorageUnavailable
-from projections.storage import S3ObjectStore
 from tests.conftest import create_bucket
 
 REGION = "auto"  # Chronicle's default (R2's region); moto accepts it for object calls.

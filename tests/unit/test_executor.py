@@ -6,8 +6,8 @@ from uuid import uuid4
 import pytest
 from eventsourcing.application import Application
 
-from domain import credits
 from domain.base import recording_metadata
+from domain.commands import usercredits as credits
 from domain.errors import Conflict, InsufficientCredits, NotFound
 from domain.usercredits import UserCredits
 from eventstore.executor import CommandExecutor

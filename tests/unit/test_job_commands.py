@@ -10,8 +10,9 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.application import AggregateNotFoundError, Application
 
-from domain import credits as credit_commands
-from domain import jobs, rules
+from domain.commands import job as jobs
+from domain.commands import rule as rules
+from domain.commands import usercredits as credit_commands
 from domain.errors import (
     ConcurrentJobLimitReached,
     InsufficientCredits,

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from adapters.storage import LocalObjectStore
 from domain.errors import Forbidden, InvalidCommand, NotFound
-from projections.storage import LocalObjectStore
 
 BASE_URL = "http://api.example"
 SECRET = "test-secret"

@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregates
-from domain.credits import Command, summary
+from domain.commands.usercredits import Command, summary
 from domain.errors import NotFound
 from domain.rule import Params, Rule
 from domain.usercredits import UserCredits

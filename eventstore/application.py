@@ -1,8 +1,14 @@
-"""Open the Chronicle application on PostgreSQL, with tables owned by the migrations."""
+"""The one eventsourcing Application that owns every aggregate, opened on PostgreSQL."""
 
+from eventsourcing.application import Application
 from psycopg.conninfo import conninfo_to_dict
 
-from domain.application import Chronicle
+
+class Chronicle(Application):
+    """All of Chronicle's aggregates, stored in ``chronicle_events`` (the name is schema)."""
+
+    name = "chronicle"
+    is_snapshotting_enabled = True
 
 
 def library_env(dsn: str, *, pool_size: int) -> dict[str, str]:

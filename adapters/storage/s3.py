@@ -10,8 +10,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from adapters.storage.port import check_content_type, check_expiry, check_key
 from domain.errors import NotFound, StorageUnavailable
-from projections.storage.port import check_content_type, check_expiry, check_key
 
 _LOOKUP_THREADS = 8
 

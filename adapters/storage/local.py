@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from adapters.storage.port import check_content_type, check_expiry, check_key
 from domain.errors import Forbidden, InvalidCommand, NotFound, StorageUnavailable
-from projections.storage.port import check_content_type, check_expiry, check_key
 
 UPLOAD_PATH = "/storage/upload/"
 DOWNLOAD_PATH = "/storage/objects/"

@@ -15,10 +15,10 @@ from typing import Any
 
 from psycopg_pool import ConnectionPool
 
-from domain import jobs
+from domain.commands import job as jobs
 from domain.errors import ChronicleError
 from eventstore.executor import CommandExecutor
-from projections.dispatch import exhausted_leases
+from projections.jobqueue import exhausted_leases
 
 log = logging.getLogger(__name__)
 ACTOR = {"actor": "system:deadlines", "correlation_id": "", "causation_id": "deadline"}

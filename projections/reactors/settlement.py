@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg import Cursor
 
-from domain import jobs
+from domain.commands import job as jobs
 from domain.errors import NotFound
 from domain.job import Job
 from eventstore.executor import CommandExecutor

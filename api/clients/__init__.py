@@ -1,0 +1,1 @@
+"""HTTP clients of the API that ship with Chronicle: the reference GPU worker."""

@@ -1,0 +1,1 @@
+"""Reactors: side effects that follow the log at least once (commands, deadlines)."""
