@@ -31,12 +31,12 @@ class Services:
 
     settings: Settings
     dsn: str
-    app: Any
+    event_store: Any
     executor: CommandExecutor
     watcher: LogWatcher
     tokens: TokenIssuer
     reads: ConnectionPool
-    store: ObjectStore
+    object_store: ObjectStore
     presets: Presets
     runner: ProjectionRunner | None = None
 
@@ -54,10 +54,10 @@ def database(settings: Settings, *, apply_migrations: bool | None = None) -> Ite
 def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> Iterator[Services]:
     """Everything built on the database of ``dsn``; projectors run here if asked."""
     with ExitStack() as stack:
-        app = open_application(dsn, pool_size=settings.pool_size)
-        stack.callback(app.close)
+        event_store = open_application(dsn, pool_size=settings.pool_size)
+        stack.callback(event_store.close)
         executor = CommandExecutor(
-            app,
+            event_store,
             max_attempts=settings.command_max_attempts,
             timeout=settings.command_timeout_seconds,
         )
@@ -75,12 +75,12 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
         built = Services(
             settings=settings,
             dsn=dsn,
-            app=app,
+            event_store=event_store,
             executor=executor,
             watcher=watcher,
             tokens=TokenIssuer(load_secret(settings), settings),
             reads=reads,
-            store=object_store(settings, load_secret(settings)),
+            object_store=object_store(settings, load_secret(settings)),
             presets=Presets.load(settings.presets_file),
         )
         if run_projections:
@@ -94,7 +94,7 @@ def projection_runner(built: Services) -> ProjectionRunner:
     """The runner of every projection and process manager."""
     return ProjectionRunner(
         built.dsn,
-        built.app,
+        built.event_store,
         all_projections(built.executor),
         built.watcher,
         batch_size=built.settings.projector_batch_size,

@@ -20,18 +20,20 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.IdempotencyKeyReused: 422,
     e.InsufficientCredits: 402,
     e.Conflict: 409,
+    e.AlreadyExists: 409,
     e.ConcurrentJobLimitReached: 409,
     e.RuleSlotLimitReached: 409,
     e.ReservationSettled: 409,
     e.IllegalTransition: 409,
     e.UploadsMissing: 409,
+    e.LeaseNotHeld: 409,
     e.VersionConflict: 409,
     e.Unauthenticated: 401,
     e.Forbidden: 403,
     e.Unavailable: 503,
     e.ProjectionBehind: 503,
-    e.StoreUnavailable: 503,
-    e.StorageUnavailable: 503,
+    e.EventStoreUnavailable: 503,
+    e.ObjectStoreUnavailable: 503,
 }
 
 
@@ -47,7 +49,7 @@ def chronicle_error(_: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if status == 503:
         headers["Retry-After"] = "1"
-    return JSONResponse(error_body(exc.code, exc.message), status, headers=headers)
+    return JSONResponse(error_body(exc.code, exc.message, **exc.details), status, headers=headers)
 
 
 def validation_error(_: Request, exc: Exception) -> JSONResponse:

@@ -6,20 +6,24 @@
      │    └── IdempotencyKeyReused      the key was used before with another request
      ├── InsufficientCredits            the balance does not cover a reservation
      ├── Conflict
+     │    ├── AlreadyExists             an aggregate with this id was created before
      │    ├── ConcurrentJobLimitReached the plan's concurrent-job limit is reached
      │    ├── RuleSlotLimitReached      the plan's rule-slot limit is reached
      │    ├── ReservationSettled        the reservation was already committed or rolled back
      │    ├── IllegalTransition         a state machine refuses the transition
      │    ├── UploadsMissing            a job's uploads are not all in storage
+     │    ├── LeaseNotHeld              a worker reports an item it does not hold the lease of
      │    └── VersionConflict           a stale expected version, or retries exhausted
      ├── Unauthenticated                no, expired or tampered credentials
      ├── Forbidden                      credentials valid, role not allowed
      └── Unavailable
           ├── ProjectionBehind          a read model did not reach the asked log position in time
-          ├── StoreUnavailable          the database cannot be reached
-          └── StorageUnavailable        the object store cannot be reached or refuses access
+          ├── EventStoreUnavailable     the database cannot be reached
+          └── ObjectStoreUnavailable    the object store cannot be reached or refuses access
 
-Each class names its own stable ``code``; the API maps each class to one HTTP status.
+Each class names its own stable ``code`` (stored with idempotency outcomes and sent to
+clients: never rename one); the API maps each class to one HTTP status. ``details`` carries
+facts a caller can act on (a conflict's current version), rendered beside the message.
 """
 
 
@@ -28,9 +32,10 @@ class ChronicleError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **details: object) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details
 
 
 class NotFound(ChronicleError):
@@ -63,6 +68,12 @@ class Conflict(ChronicleError):
     code = "conflict"
 
 
+class AlreadyExists(Conflict):
+    """An aggregate with this id exists: a creation never overwrites or retries."""
+
+    code = "already_exists"
+
+
 class ConcurrentJobLimitReached(Conflict):
     """The plan allows no more concurrently active jobs."""
 
@@ -91,6 +102,12 @@ class UploadsMissing(Conflict):
     """Some of a job's objects are not in storage yet."""
 
     code = "uploads_missing"
+
+
+class LeaseNotHeld(Conflict):
+    """A worker reported an item whose lease it does not hold."""
+
+    code = "lease_not_held"
 
 
 class VersionConflict(Conflict):
@@ -123,13 +140,13 @@ class ProjectionBehind(Unavailable):
     code = "projection_behind"
 
 
-class StoreUnavailable(Unavailable):
+class EventStoreUnavailable(Unavailable):
     """The event store cannot be reached."""
 
     code = "store_unavailable"
 
 
-class StorageUnavailable(Unavailable):
+class ObjectStoreUnavailable(Unavailable):
     """The object store cannot be reached, or refuses these credentials or this bucket."""
 
     code = "storage_unavailable"
@@ -144,3 +161,8 @@ def all_error_types() -> list[type[ChronicleError]]:
         found.append(cls)
         pending.extend(cls.__subclasses__())
     return found
+
+
+def error_for_code(code: str) -> type[ChronicleError]:
+    """The error class whose ``code`` is ``code`` (ChronicleError for an unknown one)."""
+    return {cls.code: cls for cls in all_error_types()}.get(code, ChronicleError)

@@ -27,7 +27,7 @@ from typing import Any, Generic, TypeVar
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from domain.base import SYSTEM_METADATA, Aggregates, recording_metadata
-from domain.errors import ChronicleError, StoreUnavailable, Unavailable, VersionConflict
+from domain.errors import ChronicleError, EventStoreUnavailable, Unavailable, VersionConflict
 from eventstore import idempotency as idem
 from eventstore.idempotency import Idempotency
 from eventstore.snapshots import SnapshotWriter
@@ -206,7 +206,7 @@ class CommandExecutor:
                 return self._retry_or_give_up([c for c, _, _ in done]), True
             except (OperationalError, InterfaceError) as exc:
                 self._cache.evict(a.id for a in aggregates)
-                error = StoreUnavailable(
+                error = EventStoreUnavailable(
                     f"the event store could not be reached ({exc}); the outcome is unknown: "
                     "repeat the command with the same Idempotency-Key to learn it"
                 )

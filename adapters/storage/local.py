@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from adapters.storage.port import check_content_type, check_expiry, check_key
-from domain.errors import Forbidden, InvalidCommand, NotFound, StorageUnavailable
+from domain.errors import Forbidden, InvalidCommand, NotFound, ObjectStoreUnavailable
 
 UPLOAD_PATH = "/storage/upload/"
 DOWNLOAD_PATH = "/storage/objects/"
@@ -106,7 +106,7 @@ class LocalObjectStore:
         except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
             raise InvalidCommand(f"object key {key!r} collides with another key's path") from exc
         except OSError as exc:
-            raise StorageUnavailable(f"could not write object {key!r}: {exc}") from exc
+            raise ObjectStoreUnavailable(f"could not write object {key!r}: {exc}") from exc
 
     def get(self, key: str) -> bytes:
         """The file's bytes; ``NotFound`` when there is none."""
@@ -116,7 +116,7 @@ class LocalObjectStore:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise NotFound(f"no object stored under {key!r}") from exc
         except OSError as exc:
-            raise StorageUnavailable(f"could not read object {key!r}: {exc}") from exc
+            raise ObjectStoreUnavailable(f"could not read object {key!r}: {exc}") from exc
 
     def content_type(self, key: str) -> str:
         """The type the object was stored with (octet-stream if none was kept); ``NotFound``."""
@@ -127,7 +127,7 @@ class LocalObjectStore:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError, UnicodeDecodeError):
             return DEFAULT_CONTENT_TYPE
         except OSError as exc:
-            raise StorageUnavailable(f"could not read object {key!r}: {exc}") from exc
+            raise ObjectStoreUnavailable(f"could not read object {key!r}: {exc}") from exc
         try:
             return check_content_type(stored)
         except InvalidCommand:

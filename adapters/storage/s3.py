@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.storage.port import check_content_type, check_expiry, check_key
-from domain.errors import NotFound, StorageUnavailable
+from domain.errors import NotFound, ObjectStoreUnavailable
 
 _LOOKUP_THREADS = 8
 
@@ -121,29 +121,29 @@ class S3ObjectStore:
         return data
 
     def check(self) -> None:
-        """Raise ``StorageUnavailable`` unless the bucket exists and these credentials reach it."""
+        """Raise ``ObjectStoreUnavailable`` unless the bucket exists and these credentials reach it."""
         with self._translated("reach", "(bucket)"):
             try:
                 self._client.head_bucket(Bucket=self._bucket)
             except ClientError as exc:
                 if _status(exc) == 404:
-                    raise StorageUnavailable(
+                    raise ObjectStoreUnavailable(
                         f"object storage bucket {self._bucket!r} does not exist"
                     ) from exc
                 raise
 
     @contextmanager
     def _translated(self, action: str, key: str) -> Iterator[None]:
-        """Turn boto3's exceptions into ``StorageUnavailable``, naming the bucket and the key."""
+        """Turn boto3's exceptions into ``ObjectStoreUnavailable``, naming the bucket and the key."""
         try:
             yield
         except ClientError as exc:
             reason = _reason(exc)
-            raise StorageUnavailable(
+            raise ObjectStoreUnavailable(
                 f"object storage could not {action} {key!r} in bucket {self._bucket!r}: {reason}"
             ) from exc
         except BotoCoreError as exc:
-            raise StorageUnavailable(
+            raise ObjectStoreUnavailable(
                 f"object storage could not {action} {key!r} in bucket {self._bucket!r}: {exc}"
             ) from exc
 

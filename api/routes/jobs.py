@@ -49,7 +49,7 @@ def create_job(
     total = outcome.result["progress"]["total"]
     expires = services.settings.upload_url_seconds
     uploads = [
-        Upload(index=i, key=key, url=services.store.presign_put(key, preset.content_type, expires))
+        Upload(index=i, key=key, url=services.object_store.presign_put(key, preset.content_type, expires))
         for i, key in enumerate(upload_key(user_id, job_id, i) for i in range(total))
     ]
     return JobCreated(
@@ -71,7 +71,7 @@ def confirm_upload(
     """Check every item is in storage, then mark the job uploaded."""
     user_id = user_id_of(principal)
     keys = command.run(services, jobs.get_upload_keys(job_id, user_id)).result["upload_keys"]
-    missing = services.store.missing(keys)
+    missing = services.object_store.missing(keys)
     if missing:
         shown = ", ".join(missing[:20]) + (", …" if len(missing) > 20 else "")
         raise UploadsMissing(f"{len(missing)} of {len(keys)} uploads are missing: {shown}")

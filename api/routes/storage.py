@@ -22,12 +22,12 @@ _DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Poli
 
 
 def get_local_store(services: ServicesDep) -> LocalObjectStore:
-    if not isinstance(services.store, LocalObjectStore):
+    if not isinstance(services.object_store, LocalObjectStore):
         raise NotFound(
             "uploads go directly to the S3 store: its presigned URLs point at the bucket, "
             "not at this API"
         )
-    return services.store
+    return services.object_store
 
 
 LocalStore = Annotated[LocalObjectStore, Depends(get_local_store)]

@@ -38,9 +38,9 @@ def lease_items(body: LeaseRequest, principal: WorkerPrincipal, services: Servic
                 attempt=row["attempts"],
                 lease_expires_at=row["lease_expires_at"],
                 object_key=row["upload_key"],
-                download_url=services.store.presign_get(row["upload_key"], seconds),
+                download_url=services.object_store.presign_get(row["upload_key"], seconds),
                 result_key=result_key,
-                result_upload_url=services.store.presign_put(
+                result_upload_url=services.object_store.presign_put(
                     result_key, RESULT_CONTENT_TYPE, seconds
                 ),
             )

@@ -129,7 +129,7 @@ def test_a_request_id_is_the_events_correlation_id(client, admin, running):
         headers={**admin, "X-Request-ID": "trace-77"},
     )
     assert response.headers["x-request-id"] == "trace-77"
-    event = list(running.app.events.get(uuid.UUID(user_id)))[-1]
+    event = list(running.event_store.events.get(uuid.UUID(user_id)))[-1]
     assert event.metadata == {
         "actor": "admin:ann",
         "correlation_id": "trace-77",

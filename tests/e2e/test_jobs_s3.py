@@ -53,5 +53,5 @@ def test_a_job_runs_end_to_end_through_s3(http, user, live_server):
     settle(live_server.services)
     detail = http.get(f"/jobs/{job['job_id']}", headers=user).json()
     assert (detail["status"], detail["progress"]["done"]) == ("done", 2)
-    assert all(live_server.services.store.exists(i["result_key"]) for i in detail["items"])
+    assert all(live_server.services.object_store.exists(i["result_key"]) for i in detail["items"])
     assert http.get("/me", headers=user).json()["credits"] == 98

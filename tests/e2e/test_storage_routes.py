@@ -28,12 +28,12 @@ def local(url, settings):
 
 
 def upload(client, running, key, data, content_type="image/png"):
-    url = local(running.store.presign_put(key, content_type, 60), running.settings)
+    url = local(running.object_store.presign_put(key, content_type, 60), running.settings)
     return client.put(url, content=data, headers={"Content-Type": content_type})
 
 
 def download_url(running, key):
-    return local(running.store.presign_get(key, 60), running.settings)
+    return local(running.object_store.presign_get(key, 60), running.settings)
 
 
 def signed_an_hour_ago(settings):
@@ -77,23 +77,23 @@ def test_a_download_is_never_sniffed_nor_run_as_a_page(client, running):
 
 
 def test_an_upload_with_another_content_type_is_forbidden(client, running):
-    url = local(running.store.presign_put("a.png", "image/png", 60), running.settings)
+    url = local(running.object_store.presign_put("a.png", "image/png", 60), running.settings)
 
     response = client.put(url, content=b"<html>", headers={"Content-Type": "text/html"})
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "forbidden"
-    assert not running.store.exists("a.png")
+    assert not running.object_store.exists("a.png")
 
 
 def test_an_upload_with_a_tampered_signature_is_forbidden(client, running):
-    url = local(running.store.presign_put("a.png", "image/png", 60), running.settings)
+    url = local(running.object_store.presign_put("a.png", "image/png", 60), running.settings)
     path, query = with_query(url, signature="0" * 64)
 
     response = client.put(path, params=query, content=b"x", headers={"Content-Type": "image/png"})
 
     assert response.status_code == 403
-    assert not running.store.exists("a.png")
+    assert not running.object_store.exists("a.png")
 
 
 def test_a_download_with_a_tampered_signature_is_forbidden(client, running):
@@ -126,7 +126,7 @@ def test_an_expired_download_url_is_forbidden(client, running, settings):
 
 def test_an_upload_signature_used_for_a_download_is_forbidden(client, running):
     upload(client, running, "a.png", b"x")
-    put_url = local(running.store.presign_put("a.png", "image/png", 60), running.settings)
+    put_url = local(running.object_store.presign_put("a.png", "image/png", 60), running.settings)
     _, query = with_query(put_url)
 
     response = client.get(
@@ -142,23 +142,23 @@ def test_a_body_over_the_limit_is_refused_with_413(client, running):
 
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "payload_too_large"
-    assert not running.store.exists("big.bin")
+    assert not running.object_store.exists("big.bin")
 
 
 def test_a_streamed_body_over_the_limit_is_refused_with_413(client, running):
-    url = local(running.store.presign_put("big.bin", "image/png", 60), running.settings)
+    url = local(running.object_store.presign_put("big.bin", "image/png", 60), running.settings)
     chunks = (b"x" * 512 for _ in range(4))  # no Content-Length: sent chunked
 
     response = client.put(url, content=chunks, headers={"Content-Type": "image/png"})
 
     assert response.status_code == 413
-    assert not running.store.exists("big.bin")
+    assert not running.object_store.exists("big.bin")
 
 
 def test_a_body_at_the_limit_is_stored(client, running):
     response = upload(client, running, "full.bin", b"x" * UPLOAD_LIMIT)
 
-    assert response.status_code == 200 and running.store.exists("full.bin")
+    assert response.status_code == 200 and running.object_store.exists("full.bin")
 
 
 def test_a_download_of_a_missing_object_is_not_found(client, running):

@@ -88,7 +88,7 @@ def test_a_worker_runs_a_queued_job_to_done_and_stores_each_result(
     assert (counts["processed"], counts["succeeded"]) == (3, 3)
     assert detail["status"] == "done"
     for item in detail["items"]:
-        stored = live_server.services.store.get(item["result_key"])
+        stored = live_server.services.object_store.get(item["result_key"])
         assert json.loads(stored) == derived(job["job_id"], item["index"])
     assert me(http, user).items() >= {"credits": 97, "reserved_credits": 0}.items()
 

@@ -211,7 +211,7 @@ def test_an_item_whose_leases_are_exhausted_is_failed_with_its_deadline_key(
     fired = scheduler.fire_due()
     settle(running)
     assert fired == 1
-    job = running.app.repository.get(job_id)
+    job = running.event_store.repository.get(job_id)
     assert job.callback_keys == {"lease-exhausted:1": "1"}
     attempts = running.settings.lease_max_attempts
     assert job_items(running, job_id) == [

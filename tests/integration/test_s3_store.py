@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.storage import S3ObjectStore
-from domain.errors import InvalidCommand, NotFound, StorageUnavailable
+from domain.errors import InvalidCommand, NotFound, ObjectStoreUnavailable
 from tests.conftest import create_bucket
 
 REGION = "auto"  # Chronicle's default (R2's region); moto accepts it for object calls.
@@ -161,7 +161,7 @@ def test_an_escaping_key_is_never_presigned_for_download(store: S3ObjectStore) -
 def test_an_unreachable_endpoint_raises_storage_unavailable(
     unreachable_store: S3ObjectStore, use: Callable[[S3ObjectStore], object]
 ) -> None:
-    with pytest.raises(StorageUnavailable, match="any-bucket") as raised:
+    with pytest.raises(ObjectStoreUnavailable, match="any-bucket") as raised:
         use(unreachable_store)
 
     assert isinstance(raised.value.__cause__, BotoCoreError)
@@ -175,7 +175,7 @@ def test_an_unreachable_endpoint_raises_storage_unavailable(
 def test_a_nonexistent_bucket_raises_storage_unavailable(
     bucketless_store: S3ObjectStore, use: Callable[[S3ObjectStore], object]
 ) -> None:
-    with pytest.raises(StorageUnavailable, match="does not exist") as raised:
+    with pytest.raises(ObjectStoreUnavailable, match="does not exist") as raised:
         use(bucketless_store)
 
     assert isinstance(raised.value.__cause__, ClientError)
