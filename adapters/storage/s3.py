@@ -121,7 +121,7 @@ class S3ObjectStore:
         return data
 
     def check(self) -> None:
-        """Raise ``ObjectStoreUnavailable`` unless the bucket exists and these credentials reach it."""
+        """Raise ``ObjectStoreUnavailable`` unless the bucket exists and these credentials work."""
         with self._translated("reach", "(bucket)"):
             try:
                 self._client.head_bucket(Bucket=self._bucket)
@@ -134,7 +134,7 @@ class S3ObjectStore:
 
     @contextmanager
     def _translated(self, action: str, key: str) -> Iterator[None]:
-        """Turn boto3's exceptions into ``ObjectStoreUnavailable``, naming the bucket and the key."""
+        """Turn boto3's exceptions into ``ObjectStoreUnavailable``, naming bucket and key."""
         try:
             yield
         except ClientError as exc:

@@ -49,7 +49,11 @@ def create_job(
     total = outcome.result["progress"]["total"]
     expires = services.settings.upload_url_seconds
     uploads = [
-        Upload(index=i, key=key, url=services.object_store.presign_put(key, preset.content_type, expires))
+        Upload(
+            index=i,
+            key=key,
+            url=services.object_store.presign_put(key, preset.content_type, expires),
+        )
         for i, key in enumerate(upload_key(user_id, job_id, i) for i in range(total))
     ]
     return JobCreated(
