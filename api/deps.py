@@ -58,9 +58,9 @@ class CommandContext:
     metadata: dict[str, str]
     idempotency: Idempotency | None
 
-    def run(self, services: Services, command: Any) -> Outcome[Any]:
+    def run(self, services: Services, command: Any, present: Any = None) -> Outcome[Any]:
         return services.executor.execute(
-            command, metadata=self.metadata, idempotency=self.idempotency
+            command, metadata=self.metadata, idempotency=self.idempotency, present=present
         )
 
 

@@ -52,6 +52,7 @@ class _Command:
     run: Callable[[Aggregates], Any]
     metadata: Mapping[str, str]
     idempotency: Idempotency | None
+    present: Callable[[Any], Any] | None = None
     future: Future[Outcome[Any]] = field(default_factory=Future)
     attempts: int = 0
 
@@ -86,11 +87,17 @@ class CommandExecutor:
         *,
         metadata: Mapping[str, str] = SYSTEM_METADATA,
         idempotency: Idempotency | None = None,
-    ) -> Outcome[T]:
-        """Run ``run`` on its aggregates and save what it triggered; raise its domain error."""
+        present: Callable[[Any], Any] | None = None,
+    ) -> Outcome[Any]:
+        """Run ``run`` on its aggregates and save what it triggered; raise its domain error.
+
+        ``present`` turns the command's result into what the caller answers with (JSON-ready);
+        it runs right after the command, on the state the command left, and its value is what
+        an idempotent repeat gets back.
+        """
         if self._closed:
             raise Unavailable("the command executor is shut down")
-        command = _Command(run, metadata, idempotency)
+        command = _Command(run, metadata, idempotency, present)
         self._queue.put(command)
         try:
             return command.future.result(self._timeout)
@@ -169,6 +176,8 @@ class CommandExecutor:
             with recording_metadata(command.metadata):
                 try:
                     result = command.run(unit)
+                    if command.present is not None:
+                        result = command.present(result)
                 except Exception as exc:
                     if unit.new_events():
                         # It failed half-way: the state in memory is no longer trustworthy.
