@@ -208,7 +208,7 @@ def test_a_download_of_a_key_escaping_the_root_is_refused(client, path):
 
 def test_the_routes_are_not_found_when_the_store_is_s3(running):
     s3 = S3ObjectStore("bucket", "http://127.0.0.1:9", "auto", "key", "secret", max_attempts=1)
-    app = create_app(dataclasses.replace(running, store=s3))
+    app = create_app(dataclasses.replace(running, object_store=s3))
 
     with TestClient(app) as http:
         put = http.put(
