@@ -53,8 +53,8 @@ class Aggregate(LibraryAggregate):
 class Aggregates(Protocol):
     """What a use case sees of the event store: aggregates by id, and new ones to save."""
 
-    def get(self, cls: type[A], aggregate_id: UUID) -> A:
-        """The aggregate, or NotFound."""
+    def get(self, cls: type[A], aggregate_id: UUID, expected_version: int | None = None) -> A:
+        """The aggregate, or NotFound; VersionConflict if it is not at ``expected_version``."""
         ...
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
@@ -62,5 +62,5 @@ class Aggregates(Protocol):
         ...
 
     def add(self, aggregate: Aggregate) -> None:
-        """Save ``aggregate`` (new) with the command's other changes."""
+        """Save ``aggregate`` (new) with the command's other changes; AlreadyExists if taken."""
         ...

@@ -5,12 +5,17 @@ in memory, and commits the whole batch in one transaction: commands on one aggre
 serialised without fighting each other, and concurrent commands share a commit (group
 commit; like a Durable Object's output gate, no caller hears back before its events are
 durable). Across processes the version check decides: on a conflict the batch's aggregates
-are reloaded and its commands run again, at most ``max_attempts`` times each.
+are reloaded and its commands run again, at most ``max_attempts`` times each. Decisions are
+not retried: a command creating an id that is stored fails at once with AlreadyExists, and
+one stating an ``expected_version`` that is not current fails at once with VersionConflict.
+A batch the store refuses for another reason (a value it cannot hold, such as text with
+U+0000) is split, so that only the command at fault fails.
 
 A command is a function of an ``Aggregates`` view (see ``domain.base``); it reads, decides
 and triggers events, and returns a JSON-friendly result. It must check before it triggers:
 if it raises after triggering, its aggregates are reloaded and the batch's other commands
-run again on fresh state.
+run again on fresh state. An optional observer (``eventstore.metrics``) hears each command's
+latency and outcome, and each transaction's size.
 """
 
 from __future__ import annotations
@@ -18,43 +23,29 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
+from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from domain.base import SYSTEM_METADATA, Aggregates, recording_metadata
-from domain.errors import ChronicleError, EventStoreUnavailable, Unavailable, VersionConflict
+from domain.base import SYSTEM_METADATA, Aggregate, Aggregates, recording_metadata
+from domain.errors import AlreadyExists, ChronicleError, Unavailable, VersionConflict
 from eventstore import idempotency as idem
-from eventstore.idempotency import Idempotency
+from eventstore.failures import UNREACHABLE, refusal, unreachable_as_unavailable
+from eventstore.idempotency import Idempotency, StoredOutcome
+from eventstore.metrics import CommandObserver, outcome_code
+from eventstore.records import IdempotencyRecord, Outcome, QueuedCommand, Ran, last_position
 from eventstore.snapshots import SnapshotWriter
 from eventstore.unitofwork import AggregateCache, UnitOfWork
+
+__all__ = ["CommandExecutor", "Outcome"]
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _STOP = object()
-
-
-@dataclass(frozen=True)
-class Outcome(Generic[T]):
-    """A command's result and the log position of its last event (None if it recorded none)."""
-
-    result: T
-    position: int | None
-    replayed: bool = False
-
-
-@dataclass
-class _Command:
-    run: Callable[[Aggregates], Any]
-    metadata: Mapping[str, str]
-    idempotency: Idempotency | None
-    present: Callable[[Any], Any] | None = None
-    future: Future[Outcome[Any]] = field(default_factory=Future)
-    attempts: int = 0
 
 
 class CommandExecutor:
@@ -68,11 +59,13 @@ class CommandExecutor:
         max_batch: int = 512,
         cache_size: int = 10_000,
         timeout: float = 30.0,
+        observer: CommandObserver | None = None,
     ) -> None:
         self._app = app
         self._max_attempts = max_attempts
         self._max_batch = max_batch
         self._timeout = timeout
+        self._observer = observer
         self._cache = AggregateCache(app.repository.get, cache_size)
         self._snapshots = SnapshotWriter(app)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -97,7 +90,7 @@ class CommandExecutor:
         """
         if self._closed:
             raise Unavailable("the command executor is shut down")
-        command = _Command(run, metadata, idempotency, present)
+        command = QueuedCommand(run, metadata, idempotency, present)
         self._queue.put(command)
         try:
             return command.future.result(self._timeout)
@@ -128,27 +121,40 @@ class CommandExecutor:
                 log.exception("command batch failed")
                 self._cache.clear()
                 for command in commands:
-                    _resolve(command, exc)
+                    self._finish(command, exc)
             if stop:
                 return
 
-    def _run(self, commands: list[_Command]) -> None:
+    def _run(self, commands: list[QueuedCommand]) -> None:
         """Run ``commands`` until each has its outcome.
 
-        After a conflict, a batch of several commands is split and each runs in a transaction
-        of its own, so that a command that cannot commit does not take the others with it.
+        After a conflict, or a refusal of the store that names no command, a batch of several
+        commands is split and each runs in a transaction of its own, so that a command that
+        cannot commit does not take the others with it.
         """
         pending = commands
         while pending:
-            fresh, repeats = self._replay_known(pending)
-            pending, conflicted = self._attempt(fresh)
-            if conflicted and len(pending) > 1:
+            try:
+                fresh, repeats = self._replay_known(pending)
+            except PersistenceError as exc:  # e.g. a key the store cannot hold
+                if len(pending) > 1 and not isinstance(exc, UNREACHABLE):
+                    for command in pending:
+                        self._run([command])
+                    return
+                error = refusal(exc, outcome_known=True)
                 for command in pending:
+                    self._finish(command, error)
+                return
+            again, split = self._attempt(fresh)
+            if split and len(again) > 1:
+                for command in again:
                     self._run([command])
-                pending = []
-            pending += repeats  # answered from the record of the first, now committed
+                again = []
+            pending = again + repeats  # repeats: answered from the first's record, now committed
 
-    def _replay_known(self, pending: list[_Command]) -> tuple[list[_Command], list[_Command]]:
+    def _replay_known(
+        self, pending: list[QueuedCommand]
+    ) -> tuple[list[QueuedCommand], list[QueuedCommand]]:
         """Answer commands whose idempotency key was recorded; hold back in-batch repeats."""
         keyed = {c.idempotency.key for c in pending if c.idempotency}
         if not keyed:
@@ -158,8 +164,7 @@ class CommandExecutor:
         for command in pending:
             key = command.idempotency.key if command.idempotency else None
             if key in known:
-                fingerprint, stored = known[key]
-                _resolve_replay(command, fingerprint, stored)
+                self._replay(command, known[key])
             elif key in seen:
                 repeats.append(command)
             else:
@@ -167,10 +172,19 @@ class CommandExecutor:
                 fresh.append(command)
         return fresh, repeats
 
-    def _attempt(self, pending: list[_Command]) -> tuple[list[_Command], bool]:
-        """Run ``pending`` and commit; the commands to run again, and whether it conflicted."""
-        batch: dict[Any, Any] = {}
-        done: list[tuple[_Command, Any, list[Any]]] = []
+    def _replay(self, command: QueuedCommand, stored: StoredOutcome) -> None:
+        assert command.idempotency is not None
+        try:
+            result, position = idem.replay(command.idempotency, stored)
+        except ChronicleError as error:
+            self._finish(command, error)
+        else:
+            self._finish(command, Outcome(result, position, replayed=True))
+
+    def _attempt(self, pending: list[QueuedCommand]) -> tuple[list[QueuedCommand], bool]:
+        """Run ``pending`` and commit; the commands to run again, and whether one by one."""
+        batch: dict[UUID, Aggregate] = {}
+        ran: list[Ran] = []
         for command in pending:
             unit = UnitOfWork(self._cache, batch)
             with recording_metadata(command.metadata):
@@ -182,104 +196,111 @@ class CommandExecutor:
                     if unit.new_events():
                         # It failed half-way: the state in memory is no longer trustworthy.
                         self._cache.evict([*batch, *unit.touched])
-                        _resolve(command, exc)
+                        self._finish(command, unreachable_as_unavailable(exc))
                         return [c for c in pending if c is not command], False
-                    done.append((command, exc, []))
+                    ran.append(Ran(command, unreachable_as_unavailable(exc)))
                     continue
             batch.update(unit.added)
-            done.append((command, result, unit.new_events()))
-        return self._commit(list(batch.values()), done)
+            ran.append(Ran(command, result, tuple(unit.new_events()), tuple(unit.added.values())))
+        return self._commit(list(batch.values()), ran)
 
-    def _commit(
-        self, aggregates: list[Any], done: list[tuple[_Command, Any, list[Any]]]
-    ) -> tuple[list[_Command], bool]:
+    def _commit(self, aggregates: list[Aggregate], ran: list[Ran]) -> tuple[list[Any], bool]:
         order = {id(e): i for i, e in enumerate(e for a in aggregates for e in a.pending_events)}
-        versions = {a.id: a.version - len(a.pending_events) for a in aggregates}
+        indexes = [tuple(order[id(e)] for e in r.events) for r in ran]
         records = [
-            (
-                c.idempotency.key,
-                c.idempotency.fingerprint,
-                idem.encode_outcome(outcome),
-                [order[id(e)] for e in events],
-            )
-            for c, outcome, events in done
-            if c.idempotency and _is_final(outcome)
+            IdempotencyRecord(key.key, key.fingerprint, idem.encode_outcome(r.outcome), ix)
+            for r, ix in zip(ran, indexes, strict=True)
+            if (key := r.command.idempotency) and idem.is_recorded(r.outcome)
         ]
-        positions: list[int] = []
+        versions = {a.id: a.version - len(a.pending_events) for a in aggregates}
+        ids: list[int] = []
         if order or records:  # else nothing to write: refusals without a key
             try:
                 recordings = self._app.save(*aggregates, idempotency=records)
             except IntegrityError:
-                self.conflicts += 1
+                return self._conflicted(aggregates, ran), True
+            except Exception as exc:
                 self._cache.evict(a.id for a in aggregates)
-                return self._retry_or_give_up([c for c, _, _ in done]), True
-            except (OperationalError, InterfaceError) as exc:
-                self._cache.evict(a.id for a in aggregates)
-                error = EventStoreUnavailable(
-                    f"the event store could not be reached ({exc}); the outcome is unknown: "
-                    "repeat the command with the same Idempotency-Key to learn it"
-                )
-                for command, _, _ in done:
-                    _resolve(command, error)
+                if len(ran) > 1 and not isinstance(exc, UNREACHABLE):
+                    return [r.command for r in ran], True  # find the command at fault
+                error = refusal(exc, outcome_known=False)
+                for r in ran:
+                    self._finish(r.command, error)
                 return [], False
-            positions = [r.notification.id for r in recordings]
+            ids = [r.notification.id for r in recordings]
             for aggregate in aggregates:
                 self._cache.put(aggregate)
+            self._observe(lambda o: o.batch_committed(len(ran)))
+        for r, ix in zip(ran, indexes, strict=True):
+            answer = r.outcome
+            if not isinstance(answer, Exception):
+                answer = Outcome(answer, last_position(ix, ids))
+            self._finish(r.command, answer)
+        if ids:
+            for aggregate in aggregates:
                 self._maybe_snapshot(aggregate, versions[aggregate.id])
-        for command, outcome, events in done:
-            position = max((positions[order[id(e)]] for e in events), default=None)
-            _resolve(
-                command, outcome if isinstance(outcome, Exception) else Outcome(outcome, position)
-            )
         return [], False
 
-    def _retry_or_give_up(self, commands: list[_Command]) -> list[_Command]:
+    def _conflicted(self, aggregates: list[Aggregate], ran: list[Ran]) -> list[QueuedCommand]:
+        """After the version check refused the batch: creations of stored ids fail, others retry."""
+        self.conflicts += 1
+        self._cache.evict(a.id for a in aggregates)
+        self._observe(lambda o: o.batch_conflicted(len(ran)))
+        taken = self._stored({a.id for r in ran for a in r.created})
+        again = []
+        for r in ran:
+            clash = next((a for a in r.created if a.id in taken), None)
+            if clash is None:
+                again.append(r.command)
+            else:
+                name = type(clash).__name__
+                self._finish(r.command, AlreadyExists(f"{name} {clash.id} already exists"))
+        return self._retry_or_give_up(again)
+
+    def _stored(self, aggregate_ids: Iterable[UUID]) -> set[UUID]:
+        """Those of ``aggregate_ids`` the store has events of (a conflict's creations only)."""
+        try:
+            return {i for i in aggregate_ids if self._app.recorder.select_events(i, limit=1)}
+        except PersistenceError:
+            log.warning("could not tell whether created ids exist", exc_info=True)
+            return set()  # they run again and find out
+
+    def _retry_or_give_up(self, commands: list[QueuedCommand]) -> list[QueuedCommand]:
         again = []
         for command in commands:
             command.attempts += 1
             if command.attempts < self._max_attempts:
                 again.append(command)
-            else:
-                _resolve(
-                    command,
-                    VersionConflict(
-                        f"concurrent writers changed the same aggregate {command.attempts} times "
-                        "in a row; retry the command"
-                    ),
-                )
+                continue
+            message = f"concurrent writers changed the same aggregate {command.attempts} times"
+            self._finish(command, VersionConflict(f"{message} in a row; retry the command"))
         return again
 
     def _maybe_snapshot(self, aggregate: Any, version_before: int) -> None:
         interval = getattr(type(aggregate), "snapshot_interval", None)
         if not interval or aggregate.version // interval == version_before // interval:
             return
-        self._snapshots.submit(aggregate)
+        try:
+            self._snapshots.submit(aggregate)
+        except Exception:  # a lost snapshot costs only a longer replay
+            log.warning("snapshot of %s failed", aggregate.id, exc_info=True)
 
+    def _finish(self, command: QueuedCommand, outcome: Any) -> None:
+        """Answer the caller of ``command`` (once), and tell the observer."""
+        if command.future.done():
+            return
+        if isinstance(outcome, BaseException):
+            command.future.set_exception(outcome)
+        else:
+            command.future.set_result(outcome)
+        if self._observer is not None:
+            seconds = time.monotonic() - command.queued_at
+            code = outcome_code(outcome)
+            self._observe(lambda o: o.command_completed(command.type_name, seconds, code))
 
-def _is_final(outcome: Any) -> bool:
-    """Whether a repeat of the command must get this outcome (transient errors are not)."""
-    if isinstance(outcome, Exception):
-        return isinstance(outcome, ChronicleError) and not isinstance(
-            outcome, VersionConflict | Unavailable
-        )
-    return True
-
-
-def _resolve(command: _Command, outcome: Any) -> None:
-    if command.future.done():
-        return
-    if isinstance(outcome, BaseException):
-        command.future.set_exception(outcome)
-    else:
-        command.future.set_result(outcome)
-
-
-def _resolve_replay(command: _Command, fingerprint: str, stored: dict[str, Any]) -> None:
-    assert command.idempotency is not None
-    try:
-        idem.check_fingerprint(command.idempotency, fingerprint)
-        result, position = idem.decode_outcome(stored)
-    except ChronicleError as error:
-        _resolve(command, error)
-    else:
-        _resolve(command, Outcome(result, position, replayed=True))
+    def _observe(self, call: Callable[[CommandObserver], None]) -> None:
+        if self._observer is not None:
+            try:
+                call(self._observer)
+            except Exception:  # metrics must never fail a command
+                log.warning("the command observer failed", exc_info=True)

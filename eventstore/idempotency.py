@@ -1,4 +1,9 @@
-"""Durable idempotency: a command's first outcome, stored with its events, answers every repeat."""
+"""Durable idempotency: a command's first outcome, stored with its events, answers every repeat.
+
+An outcome is stored as ``{"result": ..., "position": ...}`` or
+``{"error": {"code", "message", "details"?}, "position": ...}``; rows of the first revision
+named the error's Python class (``"type"``) instead of its code, and still decode.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import ChronicleError, IdempotencyKeyReused, all_error_types
+from domain.errors import (
+    ChronicleError,
+    IdempotencyKeyReused,
+    Unavailable,
+    VersionConflict,
+    all_error_types,
+    error_for_code,
+)
 
 SELECT_OUTCOMES = "SELECT key, fingerprint, outcome FROM command_idempotency WHERE key = ANY(%s)"
 
@@ -19,30 +31,59 @@ class Idempotency:
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class StoredOutcome:
+    """The fingerprint a key was first used with, and the outcome stored under it."""
+
+    fingerprint: str
+    outcome: dict[str, Any]
+
+
+def is_recorded(outcome: Any) -> bool:
+    """Whether every repeat of a command must get this outcome (transient errors are not)."""
+    if isinstance(outcome, Exception):
+        return isinstance(outcome, ChronicleError) and not isinstance(
+            outcome, VersionConflict | Unavailable
+        )
+    return True
+
+
 def encode_outcome(outcome: Any) -> dict[str, Any]:
     """The JSON form of a result or a domain error (the position is added at commit)."""
     if isinstance(outcome, ChronicleError):
-        return {"error": {"type": type(outcome).__name__, "message": outcome.message}}
+        error: dict[str, Any] = {"code": outcome.code, "message": outcome.message}
+        if outcome.details:
+            error["details"] = outcome.details
+        return {"error": error}
     return {"result": outcome}
 
 
 def decode_outcome(stored: dict[str, Any]) -> tuple[Any, int | None]:
     """The (result, position) of a stored outcome; a stored error is raised again."""
     if "error" in stored:
-        error_types = {cls.__name__: cls for cls in all_error_types()}
         error = stored["error"]
-        raise error_types.get(error["type"], ChronicleError)(error["message"])
+        if "code" in error:
+            cls = error_for_code(error["code"])
+        else:  # the first revision's shape: the class name
+            cls = {c.__name__: c for c in all_error_types()}.get(error["type"], ChronicleError)
+        raise cls(error["message"], **error.get("details", {}))
     return stored["result"], stored.get("position")
 
 
-def lookup(datastore: Any, keys: Iterable[str]) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Stored ``key -> (fingerprint, outcome)`` for those of ``keys`` seen before."""
+def lookup(datastore: Any, keys: Iterable[str]) -> dict[str, StoredOutcome]:
+    """The stored outcomes of those of ``keys`` seen before."""
     keys = list(keys)
     if not keys:
         return {}
     with datastore.get_connection() as conn:
         rows = conn.execute(SELECT_OUTCOMES, (keys,)).fetchall()
-    return {row["key"]: (row["fingerprint"], row["outcome"]) for row in rows}
+    return {row["key"]: StoredOutcome(row["fingerprint"], row["outcome"]) for row in rows}
+
+
+def replay(idempotency: Idempotency, stored: StoredOutcome) -> tuple[Any, int | None]:
+    """The first outcome of a repeated key: (result, position), or its error raised again."""
+    check_fingerprint(idempotency, stored.fingerprint)
+    return decode_outcome(stored.outcome)
 
 
 def check_fingerprint(idempotency: Idempotency, fingerprint: str) -> None:

@@ -9,10 +9,10 @@ Why not the library's ``insert_events``:
 
 This insert keeps the library's guarantees: the same ``LOCK TABLE … IN EXCLUSIVE MODE`` (commit
 order equals notification order, so readers never skip a late commit), the same NOTIFY, the
-same table and ids. It also writes ``idempotency=[(key, fingerprint, outcome, event_indexes)]``
-in the same transaction: each outcome gets the position of its command's last event, and a
-key recorded before fails the whole transaction with an IntegrityError, which the executor
-treats like a version conflict (it retries, then finds the key).
+same table and ids. It also writes ``idempotency=[IdempotencyRecord, ...]`` in the same
+transaction: each outcome gets the position of its command's last event, and a key recorded
+before fails the whole transaction with an IntegrityError, which the executor treats like a
+version conflict (it retries, then finds the key).
 """
 
 import contextlib
@@ -23,6 +23,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
+
+from eventstore.records import IdempotencyRecord
 
 INSERT_EVENTS = """
     INSERT INTO {table} (originator_id, originator_version, topic, state)
@@ -50,7 +52,7 @@ class IdempotentRecorder(PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        records = kwargs.get("idempotency") or ()
+        records: Sequence[IdempotencyRecord] = kwargs.get("idempotency") or ()
         with self.datastore.get_connection() as conn, conn.cursor() as cur:
             try:
                 ids = self._insert_all(cur, stored_events, records)
@@ -62,7 +64,10 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         return ids or None
 
     def _insert_all(
-        self, cur: Cursor[Any], events: Sequence[StoredEvent], records: Any
+        self,
+        cur: Cursor[Any],
+        events: Sequence[StoredEvent],
+        records: Sequence[IdempotencyRecord],
     ) -> list[int]:
         if not events:
             cur.execute("BEGIN")
@@ -83,13 +88,16 @@ class IdempotentRecorder(PostgresApplicationRecorder):
         return ids
 
 
-def _insert_outcomes(cur: Cursor[Any], records: Any, ids: list[int]) -> None:
+def _insert_outcomes(
+    cur: Cursor[Any], records: Sequence[IdempotencyRecord], ids: list[int]
+) -> None:
     if not records:
         return
-    keys, fingerprints, outcomes = [], [], []
-    for key, fingerprint, outcome, indexes in records:
-        keys.append(key)
-        fingerprints.append(fingerprint)
-        position = max((ids[i] for i in indexes), default=None)
-        outcomes.append(Jsonb({**outcome, "position": position}))
-    cur.execute(INSERT_OUTCOMES, (keys, fingerprints, outcomes))
+    cur.execute(
+        INSERT_OUTCOMES,
+        (
+            [r.key for r in records],
+            [r.fingerprint for r in records],
+            [Jsonb(r.stored(ids)) for r in records],
+        ),
+    )

@@ -28,7 +28,7 @@ class SnapshotWriter:
 
     def __init__(self, app: Any) -> None:
         self._app = app
-        recorder = getattr(app.snapshots, "recorder", None)
+        recorder: Any = getattr(app.snapshots, "recorder", None)
         self._datastore = getattr(recorder, "datastore", None)  # None: not PostgreSQL
         if self._datastore is not None:
             self._insert = INSERT.format(

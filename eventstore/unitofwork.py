@@ -1,4 +1,9 @@
-"""The aggregates one command reads and creates, and the in-memory cache they come from."""
+"""The aggregates one command reads and creates, and the in-memory cache they come from.
+
+The cache holds aggregates as last saved or loaded, so it can be behind the store (another
+process wrote since) but never ahead of it: a version below the cached one is stale for sure,
+a version above it is checked against the store once.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from domain.base import Aggregate
-from domain.errors import Conflict, NotFound
+from domain.errors import AlreadyExists, NotFound, VersionConflict
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -35,6 +40,10 @@ class AggregateCache:
         self.put(aggregate)
         return aggregate
 
+    def peek(self, aggregate_id: UUID) -> Aggregate | None:
+        """The cached aggregate, without loading it."""
+        return self._items.get(aggregate_id)
+
     def put(self, aggregate: Aggregate) -> None:
         self._items[aggregate.id] = aggregate
         self._items.move_to_end(aggregate.id)
@@ -58,11 +67,21 @@ class UnitOfWork:
         self._marks: dict[UUID, int] = {}
         self.added: dict[UUID, Aggregate] = {}
 
-    def get(self, cls: type[A], aggregate_id: UUID) -> A:
+    def get(self, cls: type[A], aggregate_id: UUID, expected_version: int | None = None) -> A:
         aggregate = self.find(cls, aggregate_id)
         if aggregate is None:
             raise NotFound(f"{cls.__name__} {aggregate_id} not found")
-        return aggregate
+        if expected_version is None or aggregate.version == expected_version:
+            return aggregate
+        if expected_version > aggregate.version and not aggregate.pending_events:
+            aggregate = self._reload(cls, aggregate)  # the cache may be behind the store
+            if aggregate.version == expected_version:
+                return aggregate
+        raise VersionConflict(
+            f"{cls.__name__} {aggregate_id} is at version {aggregate.version}, "
+            f"not the expected {expected_version}",
+            current_version=aggregate.version,
+        )
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         aggregate = self.added.get(aggregate_id) or self._batch.get(aggregate_id)
@@ -75,9 +94,20 @@ class UnitOfWork:
         return aggregate
 
     def add(self, aggregate: Aggregate) -> None:
-        if aggregate.id in self.added or aggregate.id in self._batch:
-            raise Conflict(f"{type(aggregate).__name__} {aggregate.id} already exists")
+        # Only what memory knows (no look-up per creation): the store's key refuses the rest.
+        known = self.added.get(aggregate.id) or self._batch.get(aggregate.id)
+        if known is not None or self._cache.peek(aggregate.id) is not None:
+            raise AlreadyExists(f"{type(aggregate).__name__} {aggregate.id} already exists")
         self.added[aggregate.id] = aggregate
+
+    def _reload(self, cls: type[A], aggregate: A) -> A:
+        self._cache.evict([aggregate.id])
+        fresh = self._cache.get(aggregate.id)
+        if not isinstance(fresh, cls):  # deleted meanwhile: keep what the command saw
+            return aggregate
+        self._batch[fresh.id] = fresh
+        self._marks[fresh.id] = 0
+        return fresh
 
     @property
     def touched(self) -> list[UUID]:

@@ -15,7 +15,7 @@ BALANCE = 5_000  # about 80 % of what 3,200 attempts would spend: it runs out ne
 
 def open_hot_user(executor):
     user_id = uuid4()
-    executor.execute(credits.open_account(user_id, "pro", BALANCE))
+    executor.execute(credits.OpenAccount(user_id, "pro", BALANCE))
     assert get_plan("pro").max_concurrent_jobs >= 16  # the plan limit is not what stops them
     return user_id
 

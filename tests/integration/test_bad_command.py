@@ -1,0 +1,89 @@
+"""A command the store cannot hold fails alone: the rest of its batch commits."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from uuid import uuid4
+
+from domain.commands import usercredits as credits
+from domain.errors import InvalidCommand
+from eventstore.idempotency import Idempotency
+from tests.conftest import wait_until
+
+
+def in_one_batch_each(executor, *calls):
+    """Run ``(command, options)`` pairs so that they land in one batch; outcomes in order."""
+    release = threading.Event()
+
+    def hold(aggregates):
+        release.wait(10)
+
+    with ThreadPoolExecutor(len(calls) + 1) as pool:
+        held = pool.submit(executor.execute, hold)
+        wait_until(lambda: executor._queue.empty(), what="the writer to take the holding command")
+        futures = [pool.submit(executor.execute, c, **options) for c, options in calls]
+        wait_until(lambda: executor._queue.qsize() == len(calls), what="commands to queue")
+        release.set()
+        held.result()
+        outcomes = []
+        for future in futures:
+            try:
+                outcomes.append(future.result())
+            except Exception as exc:
+                outcomes.append(exc)
+    return outcomes
+
+
+def shown(account):
+    return {"credits": account.available}
+
+
+def grants_around(user_id, bad, count=20):
+    """``count`` keyed grants with ``bad`` in the middle of them."""
+    calls = [
+        (
+            credits.GrantCredits(user_id, 1, "fine"),
+            {"idempotency": Idempotency(f"k{n}", "fp"), "present": shown},
+        )
+        for n in range(count)
+    ]
+    calls.insert(count // 2, bad)
+    return calls
+
+
+def assert_only_the_bad_one_failed(outcomes, bad_index, app, user_id, count=20):
+    bad = outcomes.pop(bad_index)
+    assert isinstance(bad, InvalidCommand), bad
+    assert "U+0000" in bad.message
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    assert app.repository.get(user_id).available == 10 + count
+
+
+def test_a_key_holding_u0000_fails_alone_in_its_batch(executor, app):
+    user_id = uuid4()
+    executor.execute(credits.OpenAccount(user_id, "free", 10))
+    bad = (
+        credits.GrantCredits(user_id, 100, "bad key"),
+        {"idempotency": Idempotency("a\x00b", "fp"), "present": shown},
+    )
+    outcomes = in_one_batch_each(executor, *grants_around(user_id, bad))
+    assert_only_the_bad_one_failed(outcomes, 10, app, user_id)
+
+
+def test_an_answer_holding_u0000_fails_alone_in_its_batch(executor, app):
+    user_id = uuid4()
+    executor.execute(credits.OpenAccount(user_id, "free", 10))
+    bad = (
+        credits.GrantCredits(user_id, 100, "bad answer"),
+        {"idempotency": Idempotency("fine-key", "fp"), "present": lambda a: {"note": "a\x00b"}},
+    )
+    outcomes = in_one_batch_each(executor, *grants_around(user_id, bad))
+    assert_only_the_bad_one_failed(outcomes, 10, app, user_id)
+
+
+def test_the_executor_goes_on_after_a_bad_command(executor, app):
+    user_id = uuid4()
+    executor.execute(credits.OpenAccount(user_id, "free", 10))
+    bad = credits.GrantCredits(user_id, 1, "x")
+    outcomes = in_one_batch_each(executor, (bad, {"idempotency": Idempotency("\x00", "fp")}))
+    assert isinstance(outcomes[0], InvalidCommand)
+    assert executor.execute(credits.GrantCredits(user_id, 1, "after")).result.available == 11

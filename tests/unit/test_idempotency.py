@@ -1,0 +1,78 @@
+"""Stored outcomes: errors stored by code, and rows of the first revision still decoded."""
+
+import pytest
+
+from domain.errors import (
+    ChronicleError,
+    InsufficientCredits,
+    RuleSlotLimitReached,
+    VersionConflict,
+)
+from eventstore.idempotency import (
+    Idempotency,
+    StoredOutcome,
+    decode_outcome,
+    encode_outcome,
+    is_recorded,
+    replay,
+)
+from eventstore.records import IdempotencyRecord
+
+
+def test_an_error_is_stored_under_its_code():
+    stored = encode_outcome(InsufficientCredits("3 available, 5 asked"))
+    assert stored == {"error": {"code": "insufficient_credits", "message": "3 available, 5 asked"}}
+
+
+def test_an_error_with_details_is_stored_and_raised_again_with_them():
+    stored = encode_outcome(VersionConflict("at version 4", current_version=4))
+    assert stored["error"]["details"] == {"current_version": 4}
+    with pytest.raises(VersionConflict) as raised:
+        decode_outcome({**stored, "position": None})
+    assert raised.value.details == {"current_version": 4}
+
+
+def test_a_stored_code_is_raised_as_its_error():
+    with pytest.raises(RuleSlotLimitReached, match="no slot"):
+        decode_outcome({"error": {"code": "rule_slot_limit", "message": "no slot"}, "position": 3})
+
+
+def test_a_row_of_the_first_revision_names_the_class_and_still_decodes():
+    with pytest.raises(RuleSlotLimitReached, match="no slot"):
+        decode_outcome({"error": {"type": "RuleSlotLimitReached", "message": "no slot"}})
+
+
+@pytest.mark.parametrize(
+    "error", [{"code": "gone_code", "message": "m"}, {"type": "GoneClass", "message": "m"}]
+)
+def test_an_unknown_error_decodes_as_the_base_error(error):
+    with pytest.raises(ChronicleError) as raised:
+        decode_outcome({"error": error})
+    assert type(raised.value) is ChronicleError
+
+
+def test_a_result_decodes_with_its_position():
+    assert decode_outcome({"result": {"credits": 3}, "position": 9}) == ({"credits": 3}, 9)
+
+
+def test_a_replay_checks_the_fingerprint_first():
+    from domain.errors import IdempotencyKeyReused
+
+    stored = StoredOutcome("fp-1", {"result": 1, "position": 2})
+    assert replay(Idempotency("k", "fp-1"), stored) == (1, 2)
+    with pytest.raises(IdempotencyKeyReused):
+        replay(Idempotency("k", "fp-2"), stored)
+
+
+def test_transient_errors_are_not_recorded():
+    from domain.errors import EventStoreUnavailable
+
+    assert is_recorded({"credits": 1}) and is_recorded(InsufficientCredits("x"))
+    assert not is_recorded(VersionConflict("x")) and not is_recorded(EventStoreUnavailable("x"))
+    assert not is_recorded(RuntimeError("bug"))
+
+
+def test_a_record_stores_the_position_of_its_commands_last_event():
+    record = IdempotencyRecord("k", "fp", {"result": 1}, event_indexes=(0, 2))
+    assert record.stored([10, 11, 12, 13]) == {"result": 1, "position": 12}
+    assert IdempotencyRecord("k", "fp", {"result": 1}, ()).stored([10])["position"] is None
