@@ -1,7 +1,14 @@
 """The one eventsourcing Application that owns every aggregate, opened on PostgreSQL."""
 
+import math
+import types
+from typing import Any
+
 from eventsourcing.application import Application
 from psycopg.conninfo import conninfo_to_dict
+
+from eventstore import topics  # noqa: F401  (pins stored names before anything loads)
+from eventstore.database import RECONNECT_SECONDS, check_connection
 
 
 class Chronicle(Application):
@@ -11,8 +18,13 @@ class Chronicle(Application):
     is_snapshotting_enabled = True
 
 
-def library_env(dsn: str, *, pool_size: int) -> dict[str, str]:
-    """The eventsourcing environment for ``dsn``: PostgreSQL, no table creation."""
+def library_env(dsn: str, *, pool_size: int, wait_seconds: float = 3.0) -> dict[str, str]:
+    """The eventsourcing environment for ``dsn``: PostgreSQL, no table creation.
+
+    While the database is down a command fails after ``wait_seconds`` for a connection
+    (the library calls that wait its connect timeout), and connections are checked when
+    taken, so that those a restart broke are replaced instead of failing a command.
+    """
     params = conninfo_to_dict(dsn)
     return {
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -24,11 +36,32 @@ def library_env(dsn: str, *, pool_size: int) -> dict[str, str]:
         "POSTGRES_PASSWORD": str(params.get("password", "")),
         "POSTGRES_POOL_SIZE": str(pool_size),
         "POSTGRES_MAX_OVERFLOW": "0",
-        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(wait_seconds))),
+        "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "n",
     }
 
 
-def open_application(dsn: str, *, pool_size: int = 8) -> Chronicle:
+def open_application(dsn: str, *, pool_size: int = 8, wait_seconds: float = 3.0) -> Chronicle:
     """The application on the database of ``dsn`` (migrations must have run)."""
-    return Chronicle(env=library_env(dsn, pool_size=pool_size))
+    app = Chronicle(env=library_env(dsn, pool_size=pool_size, wait_seconds=wait_seconds))
+    _fail_fast(app)
+    return app
+
+
+def _fail_fast(app: Chronicle) -> None:
+    """While the database is down, let a command fail within one pool wait, and recover soon.
+
+    None of this is settable through the library's environment: its reads retry ten times,
+    each after a full pool wait (half a minute for a command that loads an aggregate); its
+    pool retries in the background with a backoff that doubles for minutes after an outage;
+    and its pre-ping, after a restart, drops the broken connections one a second.
+    """
+    recorders: list[Any] = [app.recorder, app.snapshots.recorder if app.snapshots else None]
+    for recorder in filter(None, recorders):
+        once = getattr(type(recorder).select_events, "__wrapped__", None)
+        if once is not None:  # the library's @retry keeps the undecorated function there
+            recorder.select_events = types.MethodType(once, recorder)
+        pool = recorder.datastore.pool
+        pool.reconnect_timeout = RECONNECT_SECONDS
+        pool._check = check_connection  # POSTGRES_PRE_PING's check, which can only ping

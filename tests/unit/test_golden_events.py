@@ -1,0 +1,163 @@
+"""Events and snapshots stored by earlier code load and apply with today's (tests/golden/)."""
+
+import json
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from domain.base import Aggregate
+from domain.errors import IdempotencyKeyReused, ReservationSettled
+from domain.job import Job
+from domain.rule import Rule
+from domain.usercredits import UserCredits
+from eventstore.application import Chronicle
+from eventstore.topics import TOPICS
+
+GOLDEN = Path(__file__).parents[1] / "golden"
+FIXTURES = sorted(GOLDEN.glob("events_v*.json"))
+V1 = json.loads((GOLDEN / "events_v1.json").read_text(encoding="utf-8"))
+USER = UUID("00000000-0000-4000-8000-000000000001")
+JOB_DONE = UUID("00000000-0000-4000-8000-0000000000a1")
+JOB_CANCELED = UUID("00000000-0000-4000-8000-0000000000a2")
+JOB_STALLED = UUID("00000000-0000-4000-8000-0000000000a3")
+RULE = UUID("00000000-0000-4000-8000-0000000000b1")
+RULE_KEPT = UUID("00000000-0000-4000-8000-0000000000b2")
+METADATA = {"actor": "golden", "correlation_id": "corr-1", "causation_id": "cause-1"}
+
+
+def stored(row):
+    """A row of the fixture as the recorder reads it from chronicle_events."""
+    return StoredEvent(
+        originator_id=UUID(row["originator_id"]),
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=row["state"].encode("utf-8"),
+    )
+
+
+def loaded(rows):
+    """Today's events of the fixture's rows, in their stored order."""
+    mapper = Chronicle().mapper
+    return [mapper.to_domain_event(stored(row)) for row in rows]
+
+
+def from_events():
+    app = Chronicle()
+    app.recorder.insert_events([stored(row) for row in V1["events"]])
+    return app
+
+
+def from_snapshots():
+    """An application holding the snapshots alone: loading can only come from them."""
+    app = Chronicle()
+    app.snapshots.recorder.insert_events([stored(row) for row in V1["snapshots"]])
+    return app
+
+
+def test_every_pinned_event_type_has_a_stored_event_in_a_golden_fixture():
+    stored_topics = {
+        row["topic"] for path in FIXTURES for row in json.loads(path.read_text())["events"]
+    }
+    events = {topic for topic, cls in TOPICS.items() if issubclass(cls, Aggregate.Event)}
+
+    assert events - stored_topics == set(), "store one event of each new type in tests/golden/"
+
+
+@pytest.mark.parametrize(
+    "row", V1["events"], ids=lambda r: f"{r['topic']}@{r['originator_version']}"
+)
+def test_each_stored_event_loads_as_its_pinned_class_with_its_metadata(row):
+    (event,) = loaded([row])
+
+    assert type(event) is TOPICS[row["topic"]]
+    assert (event.originator_id, event.originator_version) == (
+        UUID(row["originator_id"]),
+        row["originator_version"],
+    )
+    assert event.metadata == METADATA
+
+
+def test_item_events_keep_their_item_index_and_result():
+    events = [e for e in loaded(V1["events"]) if isinstance(e, Job.ItemSucceeded | Job.ItemFailed)]
+
+    assert [(e.originator_id, e.item_index, e.callback_key) for e in events] == [
+        (JOB_DONE, 0, "cb-0"),
+        (JOB_DONE, 1, "cb-1"),
+        (JOB_DONE, 2, "cb-2"),
+        (JOB_STALLED, 1, "cb-3"),
+    ]
+    assert (events[0].result_key, events[1].error, events[2].error) == (
+        "results/0",
+        "gpu fell over",
+        "lease expired",
+    )
+
+
+def test_rule_params_keep_their_types_and_text():
+    created = next(e for e in loaded(V1["events"]) if isinstance(e, Rule.Created))
+
+    assert created.params == {"strength": 0.5, "upscale": True, "label": "한글", "n": 3}
+    assert [type(v) for v in created.params.values()] == [float, bool, str, int]
+    assert created.user_id == USER
+
+
+@pytest.fixture(params=["events", "snapshots"])
+def golden(request):
+    """The v1 aggregates rebuilt by replaying their events, or loaded from their snapshots."""
+    return from_events() if request.param == "events" else from_snapshots()
+
+
+def test_credits_rebuild_with_balance_reservations_and_settled_jobs(golden):
+    credits = golden.repository.get(USER)
+
+    assert isinstance(credits, UserCredits) and credits.version == 11
+    assert (credits.plan_name, credits.available, credits.reserved) == ("pro", 120, 20)
+    assert credits.active_jobs == 1 and credits.rule_ids == [str(RULE_KEPT)]
+    credits.commit(str(JOB_DONE), 10)  # settled before: each repeat records nothing
+    credits.rollback(str(JOB_CANCELED))
+    assert credits.collect_events() == []
+    with pytest.raises(ReservationSettled):
+        credits.reserve(str(JOB_DONE), 30)
+    credits.commit(str(JOB_STALLED), 0)
+    assert (credits.available, credits.active_jobs) == (140, 0)
+
+
+def test_a_finished_job_rebuilds_with_its_counts_and_callback_keys(golden):
+    job = golden.repository.get(JOB_DONE)
+
+    assert isinstance(job, Job) and job.version == 8
+    assert (job.status, job.user_id, job.item_count, job.reserved) == ("done", USER, 3, 30)
+    assert (job.succeeded_items, job.failed_items, job.consumed_credits) == (1, 2, 10)
+    assert job.finished_at is not None and job.finished_at >= job.started_at
+    job.record_item_result(0, "succeeded", "cb-0", result_key="results/0")  # a repeat
+    assert job.collect_events() == []
+    with pytest.raises(IdempotencyKeyReused):
+        job.record_item_result(2, "succeeded", "cb-0")
+
+
+def test_a_canceled_and_a_stalled_job_rebuild_with_their_reasons(golden):
+    canceled, stalled = golden.repository.get(JOB_CANCELED), golden.repository.get(JOB_STALLED)
+
+    assert (canceled.status, canceled.reason, canceled.consumed_credits) == (
+        "canceled",
+        "changed my mind",
+        0,
+    )
+    assert (stalled.status, stalled.reason, stalled.succeeded_items) == ("failed", "stalled", 1)
+    stalled.record_item_result(1, "succeeded", "cb-3")  # a repeat of the recorded callback
+    assert stalled.collect_events() == []
+
+
+def test_rules_rebuild_updated_deleted_and_kept(golden):
+    rule, kept = golden.repository.get(RULE), golden.repository.get(RULE_KEPT)
+
+    assert (rule.name, rule.params, rule.deleted, rule.version) == (
+        "night run v2",
+        {"strength": 0.75},
+        True,
+        3,
+    )
+    assert (kept.name, kept.preset, kept.params, kept.deleted) == ("kept", "standard", {}, False)
+    assert rule.user_id == kept.user_id == USER
