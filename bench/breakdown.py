@@ -21,7 +21,7 @@ from eventsourcing.persistence import StoredEvent
 from bench import raw
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
 from bench.server import scratch_database
-from domain.commands.usercredits import commit_credits, open_account, reserve_credits
+from domain.commands.usercredits import CommitCredits, OpenAccount, ReserveCredits
 from domain.usercredits import UserCredits
 from eventstore.application import Chronicle, open_application
 from eventstore.executor import CommandExecutor
@@ -61,7 +61,7 @@ def library_steps(app: Chronicle, executor: CommandExecutor) -> dict[str, Callab
     credits = UserCredits.open(uuid4(), HOT_PLAN.name, BALANCE)
     app.save(credits)
     user_id = uuid4()
-    executor.execute(open_account(user_id, HOT_PLAN.name, BALANCE))
+    executor.execute(OpenAccount(user_id, HOT_PLAN.name, BALANCE))
     saves, commands = itertools.count(), itertools.count()
 
     def save() -> None:
@@ -76,7 +76,7 @@ def library_steps(app: Chronicle, executor: CommandExecutor) -> dict[str, Callab
     def execute() -> None:
         n = next(commands)
         job = f"job-{n // 2}"
-        run = reserve_credits(user_id, job, 1) if n % 2 == 0 else commit_credits(user_id, job, 1)
+        run = ReserveCredits(user_id, job, 1) if n % 2 == 0 else CommitCredits(user_id, job, 1)
         executor.execute(run)
 
     return {

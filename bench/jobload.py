@@ -14,8 +14,8 @@ import httpx
 
 from bench.harness import MAX_TRACEBACKS, Client, Run, Tally
 from bench.jobsetup import BenchJob
-from domain.commands.job import record_item_result
-from domain.commands.usercredits import grant_credits
+from domain.commands.job import RecordItemResult
+from domain.commands.usercredits import GrantCredits
 from domain.job import SUCCEEDED
 from eventstore.executor import CommandExecutor
 
@@ -82,7 +82,7 @@ def executor_callback(executor: CommandExecutor, job: BenchJob) -> Call:
 
     def call(index: int) -> object:
         return executor.execute(
-            record_item_result(job.job_id, index, SUCCEEDED, f"cb-{index}", job.result_key(index))
+            RecordItemResult(job.job_id, index, SUCCEEDED, f"cb-{index}", job.result_key(index))
         )
 
     return call
@@ -90,7 +90,7 @@ def executor_callback(executor: CommandExecutor, job: BenchJob) -> Call:
 
 def executor_grant(executor: CommandExecutor, user_id: UUID) -> Call:
     """Grant one credit to one hot user: one small event per command (the baseline)."""
-    return lambda index: executor.execute(grant_credits(user_id, 1, "bench"))
+    return lambda index: executor.execute(GrantCredits(user_id, 1, "bench"))
 
 
 def http_callback(client: httpx.Client, token: str, job: BenchJob) -> Call:

@@ -12,8 +12,8 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.utils import get_topic
 
-from domain.commands.job import confirm_upload, create_job, execute_job
-from domain.commands.usercredits import open_account
+from domain.commands.job import ConfirmUpload, CreateJob, ExecuteJob
+from domain.commands.usercredits import OpenAccount
 from domain.job import DONE, Job
 from domain.presets import Presets
 from domain.usercredits import UserCredits
@@ -50,10 +50,10 @@ class BenchJob:
 def queued_job(executor: CommandExecutor, items: int) -> BenchJob:
     """A fresh ``pro`` user with just enough credits, and a job of ``items`` items, queued."""
     user_id, job_id, cost = uuid4(), uuid4(), BIG_PRESET.credit_cost
-    executor.execute(open_account(user_id, "pro", items * cost))
-    executor.execute(create_job(job_id, user_id, BIG_PRESET.id, items, cost))
-    executor.execute(confirm_upload(job_id, user_id))
-    executor.execute(execute_job(job_id, user_id))
+    executor.execute(OpenAccount(user_id, "pro", items * cost))
+    executor.execute(CreateJob(job_id, user_id, BIG_PRESET.id, items, cost))
+    executor.execute(ConfirmUpload(job_id, user_id))
+    executor.execute(ExecuteJob(job_id, user_id))
     return BenchJob(job_id, user_id, items)
 
 
@@ -61,7 +61,7 @@ def funded_users(executor: CommandExecutor, count: int, plan: str, balance: int)
     """``count`` fresh users on ``plan`` with ``balance`` credits each."""
     users = [uuid4() for _ in range(count)]
     for user_id in users:
-        executor.execute(open_account(user_id, plan, balance))
+        executor.execute(OpenAccount(user_id, plan, balance))
     return users
 
 
@@ -83,10 +83,10 @@ def check_job(dsn: str, job: BenchJob, outcome_prefix: str | None) -> list[str]:
             row = conn.execute(COUNT_OUTCOMES, (outcome_prefix + "%",)).fetchone()
             outcomes = row[0] if row else 0
     problems = []
-    state = (loaded.status, loaded.done_items, loaded.failed_items, len(loaded.results))
+    state = (loaded.status, loaded.succeeded_items, loaded.failed_items, len(loaded.results))
     if state != (DONE, job.items, 0, job.items) or len(loaded.callback_keys) != job.items:
         problems.append(
-            f"job {job.job_id}: status {loaded.status!r}, {loaded.done_items} done, "
+            f"job {job.job_id}: status {loaded.status!r}, {loaded.succeeded_items} succeeded, "
             f"{loaded.failed_items} failed, {len(loaded.results)} results; expected "
             f"{DONE!r} with {job.items} done"
         )

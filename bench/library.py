@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from bench.audit import audit_users
 from bench.harness import Abandoned, Client, Scenario, Tally
-from domain.commands.usercredits import commit_credits, open_account, reserve_credits
+from domain.commands.usercredits import CommitCredits, OpenAccount, ReserveCredits
 from domain.plans import PLANS, Plan
 from domain.usercredits import UserCredits
 from eventstore.application import open_application
@@ -89,7 +89,7 @@ class OursSession(_Session):
         super().__init__(dsn, scenario)
         self.executor = CommandExecutor(self.app)
         for user_id in self.users:
-            self.executor.execute(open_account(user_id, self.plan, BALANCE))
+            self.executor.execute(OpenAccount(user_id, self.plan, BALANCE))
         self._saves = 0
         self.app.save = self._counting(self.app.save)  # type: ignore[method-assign]
         self._build_clients(scenario)
@@ -109,10 +109,10 @@ class OursSession(_Session):
         return acked / self._saves if self._saves else 0.0
 
     def reserve(self, user_id: UUID, job_id: str, tally: Tally, deadline: float) -> None:
-        self.executor.execute(reserve_credits(user_id, job_id, 1))
+        self.executor.execute(ReserveCredits(user_id, job_id, 1))
 
     def commit(self, user_id: UUID, job_id: str, tally: Tally, deadline: float) -> None:
-        self.executor.execute(commit_credits(user_id, job_id, 1))
+        self.executor.execute(CommitCredits(user_id, job_id, 1))
 
     def close(self) -> None:
         self.executor.close()

@@ -1,14 +1,20 @@
-"""Argument checks shared by the commands of aggregates; each raises InvalidCommand naming it."""
+"""Argument checks and bounds shared by the commands of aggregates (and the API's schemas).
+
+Each bound is stated here or beside its aggregate, once; the request schemas import it.
+"""
 
 from domain.errors import InvalidCommand
 
-MAX_TEXT = 500
+MAX_TEXT = 500  # a reason, a label: one line of text
+MAX_PRESET_ID = 100  # a preset's id, as a job or a rule names it
 
 
-def require_count(name: str, value: object, *, minimum: int) -> None:
-    """``value`` is an integer (not a bool) of at least ``minimum``."""
+def require_count(name: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
+    """``value`` is an integer (not a bool) of at least ``minimum`` and at most ``maximum``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidCommand(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise InvalidCommand(f"{name} must be at most {maximum:,}, got {value:,}")
 
 
 def require_text(name: str, value: object, *, longest: int = MAX_TEXT) -> None:

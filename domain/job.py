@@ -4,31 +4,76 @@ keys are kept for good (no window), so a repeat records nothing and gets the fir
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
-from domain.checks import require_count, require_text
+from domain.checks import MAX_PRESET_ID, require_count, require_text
 from domain.errors import IdempotencyKeyReused, IllegalTransition, InvalidCommand
 
-CREATED, UPLOADED, QUEUED, RUNNING = "created", "uploaded", "queued", "running"
-DONE, FAILED, CANCELED = "done", "failed", "canceled"
-FINAL = (DONE, FAILED, CANCELED)
-CANCELABLE = (CREATED, UPLOADED, QUEUED, RUNNING)
-SUCCEEDED = "succeeded"
-OUTCOMES = (SUCCEEDED, FAILED)
+
+class JobStatus(StrEnum):
+    """Where a job is; the values are stored (events, ``jobs_log``) and sent to clients."""
+
+    CREATED = "created"
+    UPLOADED = "uploaded"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class ItemOutcome(StrEnum):
+    """What a worker reports of one item."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class ReportStatus(StrEnum):
+    """What a worker's report of an item came to."""
+
+    RECORDED = "recorded"
+    ALREADY_REPORTED = "already_reported"
+    IGNORED = "ignored"
+
+
+FINAL = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED)
+CANCELABLE = (JobStatus.CREATED, JobStatus.UPLOADED, JobStatus.QUEUED, JobStatus.RUNNING)
 UPLOAD_DEADLINE_PASSED = "upload deadline passed"
+EXECUTE_DEADLINE_PASSED = "execute deadline passed"  # uploaded, never executed
+QUEUE_DEADLINE_PASSED = "queue deadline passed"  # queued, never started
 STALLED = "stalled"
-MAX_KEY = 1024
-TIMESTAMPS = ("created_at", "uploaded_at", "queued_at", "started_at", "finished_at")
-MAX_ERROR = 1000
+MAX_ITEMS = 100_000  # items of one job (a preset may allow fewer)
+MAX_KEY = 1024  # an object key: an item's upload or result
+MAX_CALLBACK_KEY = 200  # a worker's key for one report (``idempotency_key`` over HTTP)
+MAX_ERROR_REPORTED = 10_000  # a worker's error text as sent ...
+MAX_ERROR = 1000  # ... and as kept per item, so that 10,000 items stay compact
+
+
+@dataclass(frozen=True)
+class ItemReport:
+    """The answer to a worker's report of one item (a repeat gets the same answer)."""
+
+    job_id: UUID
+    item_index: int
+    outcome: ItemOutcome
+    status: ReportStatus
 
 
 class Job(Aggregate):
     """A GPU job: ``item_count`` uploads, processed by workers, reported item by item."""
 
     snapshot_interval = 1000
+    class_version = 2  # of snapshots: v1 called succeeded_items "done_items"
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["succeeded_items"] = state.pop("done_items")
 
     class Created(Aggregate.Created):
         user_id: UUID
@@ -39,39 +84,51 @@ class Job(Aggregate):
 
     class UploadConfirmed(Aggregate.Event):
         def apply(self, job: Job) -> None:
-            job.status = UPLOADED
+            job.status = JobStatus.UPLOADED
             job.uploaded_at = self.timestamp
 
     class Queued(Aggregate.Event):
         def apply(self, job: Job) -> None:
-            job.status = QUEUED
+            job.status = JobStatus.QUEUED
             job.queued_at = self.timestamp
 
     class Started(Aggregate.Event):
         def apply(self, job: Job) -> None:
-            job.status = RUNNING
+            job.status = JobStatus.RUNNING
             job.started_at = self.timestamp
             job.last_progress_at = self.timestamp
 
     class ItemSucceeded(Aggregate.Event):
-        index: int
+        class_version = 2  # v1 called item_index "index"
+
+        item_index: int
         callback_key: str
         result_key: str | None
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["item_index"] = state.pop("index")
+
         def apply(self, job: Job) -> None:
-            job.results[str(self.index)] = [SUCCEEDED, self.result_key, None]
-            job.callback_keys[self.callback_key] = str(self.index)
-            job.done_items += 1
+            job.results[str(self.item_index)] = [ItemOutcome.SUCCEEDED, self.result_key, None]
+            job.callback_keys[self.callback_key] = str(self.item_index)
+            job.succeeded_items += 1
             job.last_progress_at = self.timestamp
 
     class ItemFailed(Aggregate.Event):
-        index: int
+        class_version = 2  # v1 called item_index "index"
+
+        item_index: int
         callback_key: str
         error: str | None
 
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["item_index"] = state.pop("index")
+
         def apply(self, job: Job) -> None:
-            job.results[str(self.index)] = [FAILED, None, self.error]
-            job.callback_keys[self.callback_key] = str(self.index)
+            job.results[str(self.item_index)] = [ItemOutcome.FAILED, None, self.error]
+            job.callback_keys[self.callback_key] = str(self.item_index)
             job.failed_items += 1
             job.last_progress_at = self.timestamp
 
@@ -81,14 +138,14 @@ class Job(Aggregate):
         failed: int
 
         def apply(self, job: Job) -> None:
-            job.status = self.status
+            job.status = JobStatus(self.status)
             job.finished_at = self.timestamp
 
     class Stalled(Aggregate.Event):
         last_progress_at: datetime
 
         def apply(self, job: Job) -> None:
-            job.status = FAILED
+            job.status = JobStatus.FAILED
             job.reason = STALLED
             job.finished_at = self.timestamp
 
@@ -96,7 +153,7 @@ class Job(Aggregate):
         reason: str
 
         def apply(self, job: Job) -> None:
-            job.status = CANCELED
+            job.status = JobStatus.CANCELED
             job.reason = self.reason
             job.finished_at = self.timestamp
 
@@ -113,11 +170,12 @@ class Job(Aggregate):
         self.item_count = item_count
         self.cost_per_item = cost_per_item
         self.reserved = reserved
-        self.status = CREATED
+        self.status = JobStatus.CREATED
         self.reason: str | None = None
+        # item index (str, a JSON key) -> [outcome, result_key, error]; callback_key -> index
         self.results: dict[str, list[Any]] = {}
         self.callback_keys: dict[str, str] = {}
-        self.done_items = 0
+        self.succeeded_items = 0
         self.failed_items = 0
         self.uploaded_at: datetime | None = None
         self.queued_at: datetime | None = None
@@ -135,8 +193,8 @@ class Job(Aggregate):
         cost_per_item: int,
     ) -> Job:
         """A new job of ``item_count`` items, reserving cost × items."""
-        require_text("preset", preset)
-        require_count("item_count", item_count, minimum=1)
+        require_text("preset", preset, longest=MAX_PRESET_ID)
+        require_count("item_count", item_count, minimum=1, maximum=MAX_ITEMS)
         require_count("cost_per_item", cost_per_item, minimum=0)
         return cls._create(
             cls.Created,
@@ -155,7 +213,7 @@ class Job(Aggregate):
     @property
     def upload_keys(self) -> list[str]:
         """Where each item is uploaded: derived, so that events and snapshots stay small."""
-        return [upload_key(self.user_id, self.id, index) for index in range(self.item_count)]
+        return [upload_key(self.user_id, self.id, i) for i in range(self.item_count)]
 
     @property
     def total_items(self) -> int:
@@ -163,23 +221,28 @@ class Job(Aggregate):
 
     @property
     def reported_items(self) -> int:
-        return self.done_items + self.failed_items
+        return self.succeeded_items + self.failed_items
+
+    @property
+    def ended(self) -> bool:
+        """Whether the job reached a final status."""
+        return self.status in FINAL
 
     @property
     def consumed_credits(self) -> int:
         """Credits the job spends: cost × succeeded items, nothing if it failed or was canceled."""
-        if self.status in (FAILED, CANCELED):
+        if self.status in (JobStatus.FAILED, JobStatus.CANCELED):
             return 0
-        return self.cost_per_item * self.done_items
+        return self.cost_per_item * self.succeeded_items
 
     def confirm_upload(self) -> None:
         """Mark every item uploaded."""
-        self._require_status("confirm_upload", CREATED)
+        self._require_status("confirm_upload", JobStatus.CREATED)
         self.trigger_event(self.UploadConfirmed)
 
     def execute(self) -> None:
         """Queue the uploaded job for the workers."""
-        self._require_status("execute", UPLOADED)
+        self._require_status("execute", JobStatus.UPLOADED)
         self.trigger_event(self.Queued)
 
     def cancel(self, reason: str) -> None:
@@ -190,111 +253,124 @@ class Job(Aggregate):
 
     def record_item_result(
         self,
-        index: int,
+        item_index: int,
         outcome: str,
         callback_key: str,
         result_key: str | None = None,
         error: str | None = None,
-    ) -> dict[str, Any]:
-        """Record a worker's result for item ``index``, once per ``callback_key``."""
-        require_count("index", index, minimum=0)
-        if index >= self.item_count:
-            raise InvalidCommand(f"index {index} is out of range for {self.item_count} items")
-        if outcome not in OUTCOMES:
-            raise InvalidCommand(f"outcome must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-        require_text("callback_key", callback_key)
+    ) -> ItemReport:
+        """Record a worker's result for item ``item_index``, once per ``callback_key``."""
+        require_count("item_index", item_index, minimum=0)
+        if item_index >= self.item_count:
+            raise InvalidCommand(
+                f"item_index {item_index} is out of range for {self.item_count} items"
+            )
+        if outcome not in tuple(ItemOutcome):
+            known = ", ".join(ItemOutcome)
+            raise InvalidCommand(f"outcome must be one of {known}, got {outcome!r}")
+        require_text("callback_key", callback_key, longest=MAX_CALLBACK_KEY)
         if result_key is not None:
             require_text("result_key", result_key, longest=MAX_KEY)
-        if error is not None and not isinstance(error, str):
-            raise InvalidCommand("error must be a string or null")
+        if error is not None and (not isinstance(error, str) or len(error) > MAX_ERROR_REPORTED):
+            raise InvalidCommand(f"error must be null or at most {MAX_ERROR_REPORTED} characters")
+        outcome = ItemOutcome(outcome)
         if callback_key in self.callback_keys:
-            return self._recorded_answer(callback_key, index, outcome)
-        if self.status == CANCELED:
-            return {"item_index": index, "outcome": outcome, "status": "ignored"}
-        self._require_status("record_item_result", QUEUED, RUNNING)
-        first = self.results.get(str(index))
+            return self._recorded_answer(callback_key, item_index, outcome)
+        if self.status == JobStatus.CANCELED:
+            return ItemReport(self.id, item_index, outcome, ReportStatus.IGNORED)
+        self._require_status("record_item_result", JobStatus.QUEUED, JobStatus.RUNNING)
+        first = self.results.get(str(item_index))
         if first is not None:
-            return {"item_index": index, "outcome": first[0], "status": "already_reported"}
-        if self.status == QUEUED:
+            return ItemReport(
+                self.id, item_index, ItemOutcome(first[0]), ReportStatus.ALREADY_REPORTED
+            )
+        if self.status == JobStatus.QUEUED:
             self.trigger_event(self.Started)
-        if outcome == SUCCEEDED:
+        if outcome == ItemOutcome.SUCCEEDED:
             self.trigger_event(
-                self.ItemSucceeded, index=index, callback_key=callback_key, result_key=result_key
+                self.ItemSucceeded,
+                item_index=item_index,
+                callback_key=callback_key,
+                result_key=result_key,
             )
         else:
-            # A worker's error text is kept per item: bounded, so that 10,000 stay compact.
             error = error[:MAX_ERROR] if error is not None else None
-            self.trigger_event(self.ItemFailed, index=index, callback_key=callback_key, error=error)
+            self.trigger_event(
+                self.ItemFailed, item_index=item_index, callback_key=callback_key, error=error
+            )
         if self.reported_items == self.item_count:
             self.trigger_event(
                 self.Finished,
-                status=DONE if self.done_items else FAILED,
-                succeeded=self.done_items,
+                status=JobStatus.DONE if self.succeeded_items else JobStatus.FAILED,
+                succeeded=self.succeeded_items,
                 failed=self.failed_items,
             )
-        return self._recorded_answer(callback_key, index, outcome)
+        return self._recorded_answer(callback_key, item_index, outcome)
 
-    def fail_item(self, index: int, reason: str, callback_key: str) -> dict[str, Any]:
-        """Record item ``index`` as failed (a worker gave up, or its lease expired too often)."""
-        return self.record_item_result(index, FAILED, callback_key, error=reason)
+    def fail_item(self, item_index: int, reason: str, callback_key: str) -> ItemReport:
+        """Record an item as failed (a worker gave up, or its lease expired too often)."""
+        return self.record_item_result(item_index, ItemOutcome.FAILED, callback_key, error=reason)
 
     def expire_upload(self) -> bool:
         """Cancel the job if it is still waiting for its upload; whether it did."""
-        if self.status != CREATED:
+        if self.status != JobStatus.CREATED:
             return False
         self.trigger_event(self.Canceled, reason=UPLOAD_DEADLINE_PASSED)
+        return True
+
+    def expire_unstarted(self, before: datetime) -> bool:
+        """Cancel a job uploaded or queued (never started) since ``before``; whether it did."""
+        _require_aware("before", before)
+        if self.status == JobStatus.UPLOADED and self.uploaded_at and self.uploaded_at <= before:
+            reason = EXECUTE_DEADLINE_PASSED
+        elif self.status == JobStatus.QUEUED and self.queued_at and self.queued_at <= before:
+            reason = QUEUE_DEADLINE_PASSED
+        else:
+            return False
+        self.trigger_event(self.Canceled, reason=reason)
         return True
 
     def expire_stalled(self, last_progress_before: datetime) -> bool:
         """Fail a running job whose last progress is not after the given time; whether it did."""
         if not isinstance(last_progress_before, datetime) or last_progress_before.tzinfo is None:
             raise InvalidCommand("last_progress_before must be a timezone-aware datetime")
-        if self.status != RUNNING or self.last_progress_at is None:
+        if self.status != JobStatus.RUNNING or self.last_progress_at is None:
             return False
         if self.last_progress_at > last_progress_before:
             return False
         self.trigger_event(self.Stalled, last_progress_at=self.last_progress_at)
         return True
 
-    def view(self) -> dict[str, Any]:
-        """The job as the client sees it."""
-        return {
-            "job_id": str(self.id),
-            "user_id": str(self.user_id),
-            "preset": self.preset,
-            "status": self.status,
-            "reason": self.reason,
-            "progress": {
-                "done": self.done_items,
-                "failed": self.failed_items,
-                "total": self.item_count,
-            },
-            **{name: _iso(getattr(self, name)) for name in TIMESTAMPS},
-            "reserved": self.reserved,
-            "consumed": self.consumed_credits,
-            "version": self.version,
-        }
-
-    def _recorded_answer(self, callback_key: str, index: int, outcome: str) -> dict[str, Any]:
+    def _recorded_answer(
+        self, callback_key: str, item_index: int, outcome: ItemOutcome
+    ) -> ItemReport:
         recorded_index = int(self.callback_keys[callback_key])
-        recorded_outcome = self.results[str(recorded_index)][0]
-        if (recorded_index, recorded_outcome) != (index, outcome):
+        recorded_outcome = ItemOutcome(self.results[str(recorded_index)][0])
+        if (recorded_index, recorded_outcome) != (item_index, outcome):
             raise IdempotencyKeyReused(
                 f"callback key {callback_key!r} was used for item {recorded_index} "
-                f"({recorded_outcome}), not item {index} ({outcome})"
+                f"({recorded_outcome}), not item {item_index} ({outcome})"
             )
-        return {"item_index": recorded_index, "outcome": recorded_outcome, "status": "recorded"}
+        return ItemReport(self.id, recorded_index, recorded_outcome, ReportStatus.RECORDED)
 
-    def _require_status(self, action: str, *allowed: str) -> None:
+    def _require_status(self, action: str, *allowed: JobStatus) -> None:
         if self.status not in allowed:
-            needed = " or ".join(repr(s) for s in allowed)
-            raise IllegalTransition(f"job {self.id} is {self.status!r}; {action} needs {needed}")
+            needed = " or ".join(repr(str(s)) for s in allowed)
+            raise IllegalTransition(
+                f"job {self.id} is {str(self.status)!r}; {action} needs {needed}"
+            )
 
 
-def upload_key(user_id: UUID, job_id: UUID, index: int) -> str:
-    """The object key of item ``index`` of a job: under the user and the job."""
-    return f"uploads/{user_id}/{job_id}/{index}"
+def _require_aware(name: str, moment: datetime) -> None:
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise InvalidCommand(f"{name} must be a timezone-aware datetime")
 
 
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+def upload_key(user_id: UUID, job_id: UUID, item_index: int) -> str:
+    """The object key an item is uploaded to: under the user and the job."""
+    return f"uploads/{user_id}/{job_id}/{item_index}"
+
+
+def result_key(user_id: UUID, job_id: UUID, item_index: int) -> str:
+    """The object key a worker uploads an item's result to, beside its upload."""
+    return f"results/{user_id}/{job_id}/{item_index}"

@@ -7,10 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
+from domain.checks import MAX_PRESET_ID
 from domain.errors import InvalidCommand, NotFound
 
 MAX_NAME = 100
-MAX_PRESET = 100
 MAX_PARAMS = 50
 MAX_PARAM_KEY = 100
 MAX_PARAM_TEXT = 1000
@@ -70,20 +70,6 @@ class Rule(Aggregate):
         if not self.deleted:
             self.trigger_event(self.Deleted)
 
-    def view(self) -> dict[str, Any]:
-        """The rule as the client sees it."""
-        return {
-            "rule_id": str(self.id),
-            "user_id": str(self.user_id),
-            "name": self.name,
-            "preset": self.preset,
-            "params": dict(self.params),
-            "deleted": self.deleted,
-            "created_at": self.created_on.isoformat(),
-            "updated_at": self.modified_on.isoformat(),
-            "version": self.version,
-        }
-
     def _require_not_deleted(self) -> None:
         if self.deleted:
             raise NotFound(f"Rule {self.id} not found")
@@ -92,8 +78,8 @@ class Rule(Aggregate):
 def _checked(name: object, preset: object, params: object) -> tuple[str, str, Params]:
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
         raise InvalidCommand(f"name must have 1 to {MAX_NAME} characters")
-    if not isinstance(preset, str) or not 1 <= len(preset.strip()) <= MAX_PRESET:
-        raise InvalidCommand(f"preset must have 1 to {MAX_PRESET} characters")
+    if not isinstance(preset, str) or not 1 <= len(preset.strip()) <= MAX_PRESET_ID:
+        raise InvalidCommand(f"preset must have 1 to {MAX_PRESET_ID} characters")
     if not isinstance(params, dict):
         raise InvalidCommand("params must be an object")
     if len(params) > MAX_PARAMS:

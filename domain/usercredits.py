@@ -1,8 +1,17 @@
 """UserCredits: one user's credit balance, reservations per job, plan and rule slots.
 
-It replaces the UserLimiter Durable Object: the balance never goes negative, a job's
-reservation is settled exactly once (commit or rollback, each idempotent per job id),
-active jobs and rule slots stay within the plan's limits.
+It replaces the UserLimiter Durable Object: the balance never goes negative nor past
+``MAX_CREDITS``, a job's reservation is settled exactly once (commit or rollback, each
+idempotent per job id), active jobs and rule slots stay within the plan's limits.
+
+Settled job ids are remembered for the last ``RECENT_SETTLEMENTS`` settlements only, so
+that state and snapshots stay small however many jobs a user ran. Within that window a
+repeated commit or rollback changes nothing; beyond it the job id is unknown here (NotFound).
+Idempotency at any age holds because (1) a reservation is only ever made for a new job
+(``CreateJob`` creates the Job in the same save, and a Job id is never created twice), so
+a forgotten id is never reserved again, and (2) the one use case that settles by job id,
+``SettleJobCredits``, reads the Job: an ended job whose reservation is no longer held
+was settled before, and it does nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +19,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from domain.base import Aggregate
-from domain.checks import require_count
+from domain.checks import require_count, require_text
 from domain.errors import (
     ConcurrentJobLimitReached,
     InsufficientCredits,
@@ -23,6 +32,9 @@ from domain.plans import Plan, get_plan
 
 COMMITTED = "committed"
 ROLLED_BACK = "rolled_back"
+MAX_CREDITS = 10**12  # available + reserved; every read model stores it (bigint)
+MAX_GRANT = 1_000_000_000  # one grant
+RECENT_SETTLEMENTS = 1000  # settled job ids remembered (see the module docstring)
 
 
 class UserCredits(Aggregate):
@@ -63,7 +75,7 @@ class UserCredits(Aggregate):
         def apply(self, credits: UserCredits) -> None:
             del credits.reservations[self.job_id]
             credits.available += self.refunded
-            credits.settled[self.job_id] = COMMITTED
+            credits._remember_settled(self.job_id, COMMITTED)
 
     class RolledBack(Aggregate.Event):
         job_id: str
@@ -72,7 +84,7 @@ class UserCredits(Aggregate):
         def apply(self, credits: UserCredits) -> None:
             del credits.reservations[self.job_id]
             credits.available += self.refunded
-            credits.settled[self.job_id] = ROLLED_BACK
+            credits._remember_settled(self.job_id, ROLLED_BACK)
 
     class RuleSlotTaken(Aggregate.Event):
         rule_id: str
@@ -90,14 +102,14 @@ class UserCredits(Aggregate):
         self.plan_name = plan
         self.available = credits
         self.reservations: dict[str, int] = {}
-        self.settled: dict[str, str] = {}
+        self.settled: dict[str, str] = {}  # the most recent settlements, oldest first
         self.rule_ids: list[str] = []
 
     @classmethod
     def open(cls, user_id: UUID, plan: str, credits: int) -> UserCredits:
         """A new user's credits on ``plan`` with ``credits`` to start with."""
         get_plan(plan)
-        require_count("credits", credits, minimum=0)
+        require_count("credits", credits, minimum=0, maximum=MAX_CREDITS)
         return cls._create(cls.Created, id=user_id, plan=plan, credits=credits)
 
     @property
@@ -112,11 +124,20 @@ class UserCredits(Aggregate):
     def active_jobs(self) -> int:
         return len(self.reservations)
 
+    def holds_reservation(self, job_id: str) -> bool:
+        """Whether credits are set aside for ``job_id`` now."""
+        return job_id in self.reservations
+
     def grant(self, amount: int, reason: str) -> None:
-        """Add ``amount`` credits, saying why."""
-        require_count("amount", amount, minimum=1)
-        if not reason.strip():
-            raise InvalidCommand("reason must not be empty")
+        """Add ``amount`` credits, saying why; the balance never passes ``MAX_CREDITS``."""
+        require_count("amount", amount, minimum=1, maximum=MAX_GRANT)
+        require_text("reason", reason)
+        held = self.available + self.reserved
+        if held + amount > MAX_CREDITS:
+            raise InvalidCommand(
+                f"an account holds at most {MAX_CREDITS:,} credits; it holds {held:,}, "
+                f"so a grant of {amount:,} is refused"
+            )
         self.trigger_event(self.Granted, amount=amount, reason=reason.strip())
 
     def change_plan(self, plan: str) -> None:
@@ -184,6 +205,13 @@ class UserCredits(Aggregate):
         """Give back the slot of ``rule_id``; freeing a free slot changes nothing."""
         if rule_id in self.rule_ids:
             self.trigger_event(self.RuleSlotFreed, rule_id=rule_id)
+
+    def _remember_settled(self, job_id: str, how: str) -> None:
+        """Remember that ``job_id`` was settled ``how``, forgetting beyond the recent ones."""
+        self.settled[job_id] = how
+        if len(self.settled) > RECENT_SETTLEMENTS:
+            # Oldest first (insertion order, kept by snapshots): drop the excess at the front.
+            self.settled = dict(list(self.settled.items())[-RECENT_SETTLEMENTS:])
 
     def _reservation(self, job_id: str) -> int:
         if job_id in self.settled:

@@ -1,6 +1,6 @@
 """Queries on the read models (never on aggregates)."""
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
@@ -36,8 +36,9 @@ def list_ledger(
     return [dict(r) for r in rows]
 
 
-JOB_COLUMNS = """job_id, user_id, preset, status, reason, item_count, done_items, failed_items,
-    reserved, consumed, created_at, uploaded_at, queued_at, started_at, finished_at, updated_at"""
+JOB_COLUMNS = """job_id, user_id, preset, status, reason, item_count, succeeded_items, failed_items,
+    reserved, consumed, settlement, settled_position, created_at, uploaded_at, queued_at,
+    started_at, finished_at, updated_at"""
 
 
 def get_job(pool: ConnectionPool, job_id: UUID, user_id: UUID) -> dict[str, Any] | None:
@@ -56,7 +57,7 @@ def list_job_items(
     """Reported items of a job, by index."""
     with pool.connection() as conn:
         rows = conn.execute(
-            "SELECT item_index AS index, outcome, result_key, error, reported_at FROM job_items "
+            "SELECT item_index, outcome, result_key, error, reported_at FROM job_items "
             "WHERE job_id = %s AND item_index >= %s ORDER BY item_index LIMIT %s",
             (job_id, offset, limit),
         ).fetchall()
@@ -110,5 +111,7 @@ def get_rule(pool: ConnectionPool, rule_id: UUID, user_id: UUID) -> dict[str, An
 def log_head(pool: ConnectionPool) -> int:
     """The position of the newest event in the log."""
     with pool.connection() as conn:
-        row = conn.execute("SELECT coalesce(max(notification_id), 0) AS head FROM chronicle_events")
-        return int(row.fetchone()["head"])
+        row = conn.execute(
+            "SELECT coalesce(max(notification_id), 0) AS head FROM chronicle_events"
+        ).fetchone()
+    return int(cast(dict[str, Any], row)["head"])

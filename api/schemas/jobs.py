@@ -1,10 +1,28 @@
-"""Schemas of presets, jobs and the worker API."""
+"""Schemas of presets, jobs and the worker API, and how jobs are presented to clients.
+
+Names over HTTP that differ from the domain's, kept for the contract: a callback's
+``idempotency_key`` is the job's ``callback_key``; an upload's ``key`` and a lease's
+``object_key`` are the item's upload key; ``progress.done`` counts succeeded items.
+"""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from api.schemas.base import RequestBody
+from domain.checks import MAX_PRESET_ID
+from domain.commands.job import JobAndCredits, RecordItemResult
+from domain.job import (
+    MAX_CALLBACK_KEY,
+    MAX_ERROR_REPORTED,
+    MAX_ITEMS,
+    MAX_KEY,
+    ItemOutcome,
+    ItemReport,
+    Job,
+)
 
 
 class PresetView(BaseModel):
@@ -15,9 +33,9 @@ class PresetView(BaseModel):
     content_type: str = Field(description="The Content-Type every upload of this preset uses.")
 
 
-class JobCreate(BaseModel):
-    preset: str = Field(min_length=1, max_length=100)
-    item_count: int = Field(ge=1, le=100_000, description="Checked against the preset's max.")
+class JobCreate(RequestBody):
+    preset: str = Field(min_length=1, max_length=MAX_PRESET_ID)
+    item_count: int = Field(ge=1, le=MAX_ITEMS, description="Checked against the preset's max.")
 
 
 class Upload(BaseModel):
@@ -27,9 +45,22 @@ class Upload(BaseModel):
 
 
 class Progress(BaseModel):
-    done: int
+    done: int = Field(description="Items that succeeded (the same as `succeeded`).")
+    succeeded: int = Field(description="Items that succeeded.")
     failed: int
     total: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _succeeded_is_done(cls, data: Any) -> Any:
+        # Answers stored for idempotent repeats before `succeeded` existed carry `done` only.
+        if isinstance(data, dict) and "succeeded" not in data and "done" in data:
+            return {**data, "succeeded": data["done"]}
+        return data
+
+    @staticmethod
+    def present(succeeded: int, failed: int, total: int) -> dict[str, int]:
+        return {"done": succeeded, "succeeded": succeeded, "failed": failed, "total": total}
 
 
 class JobCreated(BaseModel):
@@ -42,6 +73,11 @@ class JobCreated(BaseModel):
     uploads: list[Upload]
     position: int | None
 
+    @staticmethod
+    def present(created: JobAndCredits) -> dict[str, Any]:
+        """What the route needs of the new job to answer (and an idempotent repeat gets)."""
+        return {**JobChanged.present(created.job), "reserved": created.job.reserved}
+
 
 class JobChanged(BaseModel):
     """A command's answer on a job: its state after the command and its log position."""
@@ -52,13 +88,32 @@ class JobChanged(BaseModel):
     progress: Progress
     position: int | None
 
+    @staticmethod
+    def present(changed: Job | JobAndCredits) -> dict[str, Any]:
+        """The answer's fields besides the position, JSON-ready."""
+        job = changed.job if isinstance(changed, JobAndCredits) else changed
+        return {
+            "job_id": str(job.id),
+            "status": str(job.status),
+            "reason": job.reason,
+            "progress": Progress.present(job.succeeded_items, job.failed_items, job.item_count),
+        }
+
 
 class JobItem(BaseModel):
-    index: int
+    item_index: int
+    index: int = Field(deprecated=True, description="Deprecated: the same as `item_index`.")
     outcome: str
     result_key: str | None
     error: str | None
     reported_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _index_is_item_index(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "index" not in data and "item_index" in data:
+            return {**data, "index": data["item_index"]}
+        return data
 
 
 class JobSummary(BaseModel):
@@ -69,12 +124,23 @@ class JobSummary(BaseModel):
     progress: Progress
     reserved: int
     consumed: int
+    settlement: Literal["held", "committed", "rolled_back", "none"] = Field(
+        description="The job's reserved credits: held until the job ends and they are "
+        "committed (what succeeded is spent, the rest refunded) or rolled back (all refunded); "
+        "none if it reserved nothing. `GET /jobs/{id}?settled=true` waits for it."
+    )
     created_at: datetime
     uploaded_at: datetime | None
     queued_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "JobSummary":
+        """A ``jobs_log`` row as the client sees it."""
+        counts = Progress.present(row["succeeded_items"], row["failed_items"], row["item_count"])
+        return cls(**row, progress=Progress(**counts))
 
 
 class JobDetail(JobSummary):
@@ -86,7 +152,7 @@ class JobPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
 
 
-class LeaseRequest(BaseModel):
+class LeaseRequest(RequestBody):
     max_items: int = Field(default=1, ge=1, le=100)
     lease_seconds: int | None = Field(default=None, ge=1, le=3600)
 
@@ -106,12 +172,23 @@ class Leases(BaseModel):
     items: list[LeasedItem]
 
 
-class Callback(BaseModel):
+class Callback(RequestBody):
     item_index: int = Field(ge=0)
     outcome: Literal["succeeded", "failed"]
-    result_key: str | None = Field(default=None, max_length=1024)
-    error: str | None = Field(default=None, max_length=10_000)
-    idempotency_key: str = Field(min_length=1, max_length=200)
+    result_key: str | None = Field(default=None, max_length=MAX_KEY)
+    error: str | None = Field(default=None, max_length=MAX_ERROR_REPORTED)
+    idempotency_key: str = Field(min_length=1, max_length=MAX_CALLBACK_KEY)
+
+    def command(self, job_id: UUID) -> RecordItemResult:
+        """The use case this report asks for: ``idempotency_key`` is the job's callback key."""
+        return RecordItemResult(
+            job_id,
+            self.item_index,
+            ItemOutcome(self.outcome),
+            callback_key=self.idempotency_key,
+            result_key=self.result_key,
+            error=self.error,
+        )
 
 
 class CallbackAnswer(BaseModel):
@@ -120,3 +197,13 @@ class CallbackAnswer(BaseModel):
     outcome: str
     status: Literal["recorded", "already_reported", "ignored"]
     position: int | None
+
+    @staticmethod
+    def present(report: ItemReport) -> dict[str, Any]:
+        """The answer's fields besides the position, JSON-ready."""
+        return {
+            "job_id": str(report.job_id),
+            "item_index": report.item_index,
+            "outcome": str(report.outcome),
+            "status": str(report.status),
+        }

@@ -1,12 +1,15 @@
 """Schemas of users, credits and plans."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas.base import RequestBody
+from domain.checks import MAX_TEXT
 from domain.plans import PLANS
+from domain.usercredits import MAX_GRANT, UserCredits
 
 PlanName = Literal[tuple(PLANS)]  # type: ignore[valid-type]
 
@@ -15,6 +18,11 @@ class AnonSession(BaseModel):
     token: str
     user_id: UUID
     position: int = Field(description="Log position of the account's creation.")
+
+    @staticmethod
+    def present(credits: UserCredits) -> dict[str, Any]:
+        """What a sign-up remembers of the new account (a repeat answers the same user)."""
+        return {"user_id": str(credits.id)}
 
 
 class Me(BaseModel):
@@ -34,13 +42,13 @@ class UserSummary(Me):
     updated_at: datetime
 
 
-class CreditGrant(BaseModel):
-    amount: int = Field(gt=0, le=1_000_000_000)
-    reason: str = Field(min_length=1, max_length=500)
+class CreditGrant(RequestBody):
+    amount: int = Field(gt=0, le=MAX_GRANT)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
-class PlanChange(BaseModel):
-    plan: PlanName
+class PlanChange(RequestBody):
+    plan: PlanName  # type: ignore[valid-type]
 
 
 class CreditsChanged(BaseModel):
@@ -53,6 +61,18 @@ class CreditsChanged(BaseModel):
     active_jobs: int
     version: int
     position: int | None = Field(description="Pass as `min_position` to read your write.")
+
+    @staticmethod
+    def present(credits: UserCredits) -> dict[str, Any]:
+        """The answer's fields besides the position, JSON-ready."""
+        return {
+            "user_id": str(credits.id),
+            "plan": credits.plan_name,
+            "credits": credits.available,
+            "reserved_credits": credits.reserved,
+            "active_jobs": credits.active_jobs,
+            "version": credits.version,
+        }
 
 
 class LedgerEntry(BaseModel):

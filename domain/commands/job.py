@@ -1,141 +1,219 @@
-"""Use cases on Job (with the user's credits), as commands for the executor.
+"""Use cases on Job (with the user's credits).
 
 A command that changes a job and the credits reserved for it does both in one command,
 so both save in one transaction: no job without its reservation, no cancel without its
 refund. Jobs of another user are reported as not found, so that existence does not leak.
 
-Settlement: ``settle_job_credits`` (run by the process manager on a final job) commits
-``consumed_credits`` of a done job and rolls back a failed or canceled one. ``cancel_job``,
-``expire_upload`` and ``expire_stalled`` already roll back in the same command; the later
-settle is then a no-op, as UserCredits' commit and rollback are idempotent per job id.
-A job that reserves nothing (cost 0) holds no reservation, and settling it does nothing.
+Settlement: ``SettleJobCredits`` (run by the credits saga on an ended job) commits
+``consumed_credits`` of a done job and rolls back a failed or canceled one. ``CancelJob``,
+``ExpireUpload``, ``ExpireUnstarted`` and ``ExpireStalled`` already roll back in the same
+command; the later settle is then a no-op, as UserCredits' commit and rollback are
+idempotent per job id, and an ended job whose reservation is neither held nor remembered
+was settled long ago (see ``domain.usercredits``). A job that reserves nothing (cost 0)
+holds no reservation, and settling it does nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregates
-from domain.commands.usercredits import Command, summary
 from domain.errors import NotFound
-from domain.job import CANCELED, DONE, FAILED, Job
-from domain.usercredits import UserCredits
+from domain.job import ItemReport, Job, JobStatus
+from domain.usercredits import COMMITTED, ROLLED_BACK, UserCredits
+
+ALREADY_SETTLED = "already_settled"
 
 
-def create_job(
-    job_id: UUID,
-    user_id: UUID,
-    preset: str,
-    item_count: int,
-    cost_per_item: int,
-) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        # A job id is new (uuid4): a clash fails the save on the version check instead of
-        # costing every creation a look-up.
-        job = Job.create(job_id, user_id, preset, item_count, cost_per_item)
-        credits = aggregates.get(UserCredits, user_id)
+@dataclass(frozen=True)
+class JobAndCredits:
+    """A job and its user's credits, after a command that changed both."""
+
+    job: Job
+    credits: UserCredits
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """An ended job's settlement: committed, rolled back, already settled, or None."""
+
+    job: Job
+    credits: UserCredits
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """A job after a deadline, and whether the deadline changed it."""
+
+    job: Job
+    expired: bool
+
+
+@dataclass(frozen=True)
+class CreateJob:
+    """Create a job and reserve its credits (cost × items) in the same save."""
+
+    job_id: UUID
+    user_id: UUID
+    preset: str
+    item_count: int
+    cost_per_item: int
+
+    def __call__(self, aggregates: Aggregates) -> JobAndCredits:
+        job = Job.create(
+            self.job_id, self.user_id, self.preset, self.item_count, self.cost_per_item
+        )
+        credits = aggregates.get(UserCredits, self.user_id)
         if job.reserved:
-            credits.reserve(str(job_id), job.reserved)
+            credits.reserve(str(self.job_id), job.reserved)
         aggregates.add(job)
-        return {**job.view(), "credits": summary(credits)}
-
-    return run
+        return JobAndCredits(job, credits)
 
 
-def get_upload_keys(job_id: UUID, user_id: UUID) -> Command:
-    """The job's object keys and status (records nothing)."""
+@dataclass(frozen=True)
+class ConfirmUpload:
+    """Mark every item of the user's job uploaded."""
 
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        job = _own_job(aggregates, job_id, user_id)
-        return {"status": job.status, "upload_keys": list(job.upload_keys)}
+    job_id: UUID
+    user_id: UUID
 
-    return run
-
-
-def confirm_upload(job_id: UUID, user_id: UUID) -> Command:
-    return _on_own_job(job_id, user_id, lambda job: job.confirm_upload())
-
-
-def execute_job(job_id: UUID, user_id: UUID) -> Command:
-    return _on_own_job(job_id, user_id, lambda job: job.execute())
+    def __call__(self, aggregates: Aggregates) -> Job:
+        job = _own_job(aggregates, self.job_id, self.user_id)
+        job.confirm_upload()
+        return job
 
 
-def cancel_job(job_id: UUID, user_id: UUID, reason: str) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        job = _own_job(aggregates, job_id, user_id)
+@dataclass(frozen=True)
+class ExecuteJob:
+    """Queue the user's uploaded job for the workers."""
+
+    job_id: UUID
+    user_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> Job:
+        job = _own_job(aggregates, self.job_id, self.user_id)
+        job.execute()
+        return job
+
+
+@dataclass(frozen=True)
+class CancelJob:
+    """Cancel the user's job and refund its reservation in the same save."""
+
+    job_id: UUID
+    user_id: UUID
+    reason: str
+
+    def __call__(self, aggregates: Aggregates) -> JobAndCredits:
+        job = _own_job(aggregates, self.job_id, self.user_id)
         credits = aggregates.get(UserCredits, job.user_id)
-        job.cancel(reason)
+        job.cancel(self.reason)
         _rollback(credits, job)
-        return {**job.view(), "credits": summary(credits)}
-
-    return run
+        return JobAndCredits(job, credits)
 
 
-def record_item_result(
-    job_id: UUID,
-    index: int,
-    outcome: str,
-    callback_key: str,
-    result_key: str | None = None,
-    error: str | None = None,
-) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        job = aggregates.get(Job, job_id)
-        answer = job.record_item_result(index, outcome, callback_key, result_key, error)
-        return {"job_id": str(job_id), **answer}
+@dataclass(frozen=True)
+class RecordItemResult:
+    """Record a worker's report of one item, once per ``callback_key``."""
 
-    return run
+    job_id: UUID
+    item_index: int
+    outcome: str
+    callback_key: str
+    result_key: str | None = None
+    error: str | None = None
 
-
-def fail_item(job_id: UUID, index: int, reason: str, callback_key: str) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        answer = aggregates.get(Job, job_id).fail_item(index, reason, callback_key)
-        return {"job_id": str(job_id), **answer}
-
-    return run
+    def __call__(self, aggregates: Aggregates) -> ItemReport:
+        job = aggregates.get(Job, self.job_id)
+        return job.record_item_result(
+            self.item_index, self.outcome, self.callback_key, self.result_key, self.error
+        )
 
 
-def settle_job_credits(job_id: UUID) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        job = aggregates.get(Job, job_id)
+@dataclass(frozen=True)
+class FailItem:
+    """Fail an item no worker reported (its lease expired too often)."""
+
+    job_id: UUID
+    item_index: int
+    reason: str
+    callback_key: str
+
+    def __call__(self, aggregates: Aggregates) -> ItemReport:
+        job = aggregates.get(Job, self.job_id)
+        return job.fail_item(self.item_index, self.reason, self.callback_key)
+
+
+@dataclass(frozen=True)
+class SettleJobCredits:
+    """Commit what an ended job consumed, or roll back a failed or canceled one."""
+
+    job_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> Settlement:
+        job = aggregates.get(Job, self.job_id)
         credits = aggregates.get(UserCredits, job.user_id)
-        settlement = None
-        if job.reserved and job.status == DONE:
-            credits.commit(str(job_id), job.consumed_credits)
-            settlement = "committed"
-        elif job.reserved and job.status in (FAILED, CANCELED):
-            credits.rollback(str(job_id))
-            settlement = "rolled_back"
-        return {**job.view(), "settlement": settlement, "credits": summary(credits)}
+        key = str(self.job_id)
+        if not job.reserved or not job.ended:
+            return Settlement(job, credits, None)
+        if not credits.holds_reservation(key) and key not in credits.settled:
+            # Settled longer ago than the credits remember: the job ended, so it was settled.
+            return Settlement(job, credits, ALREADY_SETTLED)
+        if job.status == JobStatus.DONE:
+            credits.commit(key, job.consumed_credits)
+            return Settlement(job, credits, COMMITTED)
+        credits.rollback(key)
+        return Settlement(job, credits, ROLLED_BACK)
 
-    return run
 
+@dataclass(frozen=True)
+class ExpireUpload:
+    """Cancel and refund a job still waiting for its upload."""
 
-def expire_upload(job_id: UUID) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        job = aggregates.get(Job, job_id)
+    job_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> Expiry:
+        job = aggregates.get(Job, self.job_id)
         credits = aggregates.get(UserCredits, job.user_id)
         expired = job.expire_upload()
         if expired:
             _rollback(credits, job)
-        return {**job.view(), "expired": expired}
-
-    return run
+        return Expiry(job, expired)
 
 
-def expire_stalled(job_id: UUID, before: datetime) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        job = aggregates.get(Job, job_id)
+@dataclass(frozen=True)
+class ExpireStalled:
+    """Fail and refund a running job with no progress since ``before``."""
+
+    job_id: UUID
+    before: datetime
+
+    def __call__(self, aggregates: Aggregates) -> Expiry:
+        job = aggregates.get(Job, self.job_id)
         credits = aggregates.get(UserCredits, job.user_id)
-        expired = job.expire_stalled(before)
+        expired = job.expire_stalled(self.before)
         if expired:
             _rollback(credits, job)
-        return {**job.view(), "expired": expired}
+        return Expiry(job, expired)
 
-    return run
+
+@dataclass(frozen=True)
+class ExpireUnstarted:
+    """Cancel and refund a job uploaded or queued since ``before`` and never started."""
+
+    job_id: UUID
+    before: datetime
+
+    def __call__(self, aggregates: Aggregates) -> Expiry:
+        job = aggregates.get(Job, self.job_id)
+        credits = aggregates.get(UserCredits, job.user_id)
+        expired = job.expire_unstarted(self.before)
+        if expired:
+            _rollback(credits, job)
+        return Expiry(job, expired)
 
 
 def _rollback(credits: UserCredits, job: Job) -> None:
@@ -148,12 +226,3 @@ def _own_job(aggregates: Aggregates, job_id: UUID, user_id: UUID) -> Job:
     if job is None or job.user_id != user_id:
         raise NotFound(f"Job {job_id} not found")
     return job
-
-
-def _on_own_job(job_id: UUID, user_id: UUID, change: Callable[[Job], None]) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        job = _own_job(aggregates, job_id, user_id)
-        change(job)
-        return job.view()
-
-    return run

@@ -1,4 +1,4 @@
-"""Use cases on Rule (with the user's rule slots), as commands for the executor.
+"""Use cases on Rule (with the user's rule slots).
 
 Creating a rule takes a slot and deleting it frees the slot in the same command, so both
 save in one transaction. Rules of another user are reported as not found.
@@ -6,45 +6,70 @@ save in one transaction. Rules of another user are reported as not found.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 from uuid import UUID
 
 from domain.base import Aggregates
-from domain.commands.usercredits import Command, summary
 from domain.errors import NotFound
 from domain.rule import Params, Rule
 from domain.usercredits import UserCredits
 
 
-def create_rule(rule_id: UUID, user_id: UUID, name: str, preset: str, params: Params) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        rule = Rule.create(rule_id, user_id, name, preset, params)
-        credits = aggregates.get(UserCredits, user_id)
-        credits.take_rule_slot(str(rule_id))
+@dataclass(frozen=True)
+class RuleAndCredits:
+    """A rule and its user's credits, after a command that changed both."""
+
+    rule: Rule
+    credits: UserCredits
+
+
+@dataclass(frozen=True)
+class CreateRule:
+    """Save a new rule, taking one of the plan's rule slots in the same save."""
+
+    rule_id: UUID
+    user_id: UUID
+    name: str
+    preset: str
+    params: Params
+
+    def __call__(self, aggregates: Aggregates) -> RuleAndCredits:
+        rule = Rule.create(self.rule_id, self.user_id, self.name, self.preset, self.params)
+        credits = aggregates.get(UserCredits, self.user_id)
+        credits.take_rule_slot(str(self.rule_id))
         aggregates.add(rule)
-        return {**rule.view(), "credits": summary(credits)}
-
-    return run
+        return RuleAndCredits(rule, credits)
 
 
-def update_rule(rule_id: UUID, user_id: UUID, name: str, preset: str, params: Params) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        rule = _own_rule(aggregates, rule_id, user_id)
-        rule.update(name, preset, params)
-        return rule.view()
+@dataclass(frozen=True)
+class UpdateRule:
+    """Replace the name, preset and parameters of the user's rule."""
 
-    return run
+    rule_id: UUID
+    user_id: UUID
+    name: str
+    preset: str
+    params: Params
+
+    def __call__(self, aggregates: Aggregates) -> Rule:
+        rule = _own_rule(aggregates, self.rule_id, self.user_id)
+        rule.update(self.name, self.preset, self.params)
+        return rule
 
 
-def delete_rule(rule_id: UUID, user_id: UUID) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        rule = _own_rule(aggregates, rule_id, user_id)
-        credits = aggregates.get(UserCredits, user_id)
+@dataclass(frozen=True)
+class DeleteRule:
+    """Delete the user's rule and free its slot in the same save."""
+
+    rule_id: UUID
+    user_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> RuleAndCredits:
+        rule = _own_rule(aggregates, self.rule_id, self.user_id)
+        credits = aggregates.get(UserCredits, self.user_id)
         rule.delete()
-        credits.free_rule_slot(str(rule_id))
-        return {**rule.view(), "credits": summary(credits)}
-
-    return run
+        credits.free_rule_slot(str(self.rule_id))
+        return RuleAndCredits(rule, credits)
 
 
 def _own_rule(aggregates: Aggregates, rule_id: UUID, user_id: UUID) -> Rule:

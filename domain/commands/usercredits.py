@@ -1,73 +1,117 @@
-"""Use cases on UserCredits, as commands for the executor: ``command(aggregates) -> result``."""
+"""Use cases on UserCredits; each returns the user's credits as the command left them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 from uuid import UUID
 
 from domain.base import Aggregates
 from domain.usercredits import UserCredits
 
-Command = Callable[[Aggregates], dict[str, Any]]
 
+@dataclass(frozen=True)
+class OpenAccount:
+    """Open a new user's credits on ``plan`` with ``credits`` to start with."""
 
-def summary(credits: UserCredits) -> dict[str, Any]:
-    """The user's credits as the client sees them (the shape of ``GET /me``)."""
-    return {
-        "user_id": str(credits.id),
-        "plan": credits.plan_name,
-        "credits": credits.available,
-        "reserved_credits": credits.reserved,
-        "active_jobs": credits.active_jobs,
-        "max_concurrent_jobs": credits.plan.max_concurrent_jobs,
-        "rule_slots_used": len(credits.rule_ids),
-        "rule_slots_limit": credits.plan.rule_slots,
-        "version": credits.version,
-    }
+    user_id: UUID
+    plan: str
+    credits: int
 
-
-def open_account(user_id: UUID, plan: str, credits: int) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        account = UserCredits.open(user_id, plan, credits)
+    def __call__(self, aggregates: Aggregates) -> UserCredits:
+        account = UserCredits.open(self.user_id, self.plan, self.credits)
         aggregates.add(account)
-        return summary(account)
-
-    return run
+        return account
 
 
-def grant_credits(user_id: UUID, amount: int, reason: str) -> Command:
-    return _on_credits(user_id, lambda c: c.grant(amount, reason))
+class _OnCredits:
+    """A command that changes one user's existing credits."""
+
+    user_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> UserCredits:
+        credits = aggregates.get(UserCredits, self.user_id)
+        self.change(credits)
+        return credits
+
+    def change(self, credits: UserCredits) -> None:
+        raise NotImplementedError
 
 
-def change_plan(user_id: UUID, plan: str) -> Command:
-    return _on_credits(user_id, lambda c: c.change_plan(plan))
+@dataclass(frozen=True)
+class GrantCredits(_OnCredits):
+    """Add credits to a user's balance, saying why."""
+
+    user_id: UUID
+    amount: int
+    reason: str
+
+    def change(self, credits: UserCredits) -> None:
+        credits.grant(self.amount, self.reason)
 
 
-def reserve_credits(user_id: UUID, job_id: str, amount: int) -> Command:
-    return _on_credits(user_id, lambda c: c.reserve(job_id, amount))
+@dataclass(frozen=True)
+class ChangePlan(_OnCredits):
+    """Move a user to another plan."""
+
+    user_id: UUID
+    plan: str
+
+    def change(self, credits: UserCredits) -> None:
+        credits.change_plan(self.plan)
 
 
-def commit_credits(user_id: UUID, job_id: str, consumed: int) -> Command:
-    return _on_credits(user_id, lambda c: c.commit(job_id, consumed))
+@dataclass(frozen=True)
+class ReserveCredits(_OnCredits):
+    """Set credits aside for a job."""
+
+    user_id: UUID
+    job_id: str
+    amount: int
+
+    def change(self, credits: UserCredits) -> None:
+        credits.reserve(self.job_id, self.amount)
 
 
-def rollback_credits(user_id: UUID, job_id: str) -> Command:
-    return _on_credits(user_id, lambda c: c.rollback(job_id))
+@dataclass(frozen=True)
+class CommitCredits(_OnCredits):
+    """Spend what a job consumed of its reservation and refund the rest."""
+
+    user_id: UUID
+    job_id: str
+    consumed: int
+
+    def change(self, credits: UserCredits) -> None:
+        credits.commit(self.job_id, self.consumed)
 
 
-def take_rule_slot(user_id: UUID, rule_id: str) -> Command:
-    return _on_credits(user_id, lambda c: c.take_rule_slot(rule_id))
+@dataclass(frozen=True)
+class RollbackCredits(_OnCredits):
+    """Refund a job's whole reservation."""
+
+    user_id: UUID
+    job_id: str
+
+    def change(self, credits: UserCredits) -> None:
+        credits.rollback(self.job_id)
 
 
-def free_rule_slot(user_id: UUID, rule_id: str) -> Command:
-    return _on_credits(user_id, lambda c: c.free_rule_slot(rule_id))
+@dataclass(frozen=True)
+class TakeRuleSlot(_OnCredits):
+    """Take one of the plan's rule slots for a rule."""
+
+    user_id: UUID
+    rule_id: str
+
+    def change(self, credits: UserCredits) -> None:
+        credits.take_rule_slot(self.rule_id)
 
 
-def _on_credits(user_id: UUID, change: Callable[[UserCredits], None]) -> Command:
-    def run(aggregates: Aggregates) -> dict[str, Any]:
-        credits = aggregates.get(UserCredits, user_id)
-        change(credits)
-        return summary(credits)
+@dataclass(frozen=True)
+class FreeRuleSlot(_OnCredits):
+    """Give back a rule's slot."""
 
-    return run
+    user_id: UUID
+    rule_id: str
+
+    def change(self, credits: UserCredits) -> None:
+        credits.free_rule_slot(self.rule_id)

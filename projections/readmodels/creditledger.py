@@ -40,7 +40,10 @@ class CreditLedgerProjection:
             )
 
 
-def _rows(event: Any) -> list[tuple[str, str | None, int, int, str | None]]:
+Row = tuple[str, str | None, int, int, str | None]  # kind, job_id, amount, delta, reason
+
+
+def _rows(event: Any) -> list[Row]:
     if isinstance(event, UserCredits.Created):
         return [("grant", None, event.credits, event.credits, "signup")] if event.credits else []
     if isinstance(event, UserCredits.Granted):
@@ -48,7 +51,7 @@ def _rows(event: Any) -> list[tuple[str, str | None, int, int, str | None]]:
     if isinstance(event, UserCredits.Reserved):
         return [("reservation", event.job_id, event.amount, -event.amount, None)]
     if isinstance(event, UserCredits.Committed):
-        rows = [("commit", event.job_id, event.consumed, 0, None)]
+        rows: list[Row] = [("commit", event.job_id, event.consumed, 0, None)]
         if event.refunded:
             rows.append(("refund", event.job_id, event.refunded, event.refunded, "unused"))
         return rows

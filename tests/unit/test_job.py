@@ -11,7 +11,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Snapshot
 
 from domain.errors import IdempotencyKeyReused, IllegalTransition, InvalidCommand
-from domain.job import Job
+from domain.job import MAX_ERROR_REPORTED, MAX_ITEMS, ItemReport, Job, JobStatus
 
 STATES = ["created", "uploaded", "queued", "running", "done", "failed", "canceled"]
 LEGAL = {
@@ -69,7 +69,9 @@ def test_create_reserves_cost_times_items() -> None:
     assert (job.status, job.reserved, job.total_items, job.reported_items) == ("created", 12, 4, 0)
 
 
-@pytest.mark.parametrize(("items", "cost"), [(0, 1), (True, 1), (2, -1), ("2", 1)])
+@pytest.mark.parametrize(
+    ("items", "cost"), [(0, 1), (True, 1), (2, -1), ("2", 1), (MAX_ITEMS + 1, 1)]
+)
 def test_create_refuses_invalid_arguments(items: int, cost: int) -> None:
     with pytest.raises(InvalidCommand):
         Job.create(uuid4(), uuid4(), "upscale", items, cost)
@@ -182,7 +184,7 @@ def test_a_job_whose_items_all_failed_ends_failed() -> None:
     job.record_item_result(0, "failed", "key-0", error="out of memory")
     job.record_item_result(1, "failed", "key-1", error="out of memory")
 
-    assert (job.status, job.done_items, job.failed_items) == ("failed", 0, 2)
+    assert (job.status, job.succeeded_items, job.failed_items) == ("failed", 0, 2)
 
 
 def test_partial_success_ends_done_with_failed_items_counted() -> None:
@@ -192,7 +194,12 @@ def test_partial_success_ends_done_with_failed_items_counted() -> None:
     job.record_item_result(1, "failed", "key-1", error="bad input")
     job.record_item_result(2, "succeeded", "key-2")
 
-    assert (job.status, job.done_items, job.failed_items, job.reported_items) == ("done", 2, 1, 3)
+    assert (job.status, job.succeeded_items, job.failed_items, job.reported_items) == (
+        "done",
+        2,
+        1,
+        3,
+    )
 
 
 def test_results_keep_each_items_outcome() -> None:
@@ -214,8 +221,8 @@ def test_a_repeated_callback_records_once_and_answers_the_same() -> None:
 
     repeat = job.record_item_result(0, "succeeded", "key-0")
 
-    assert repeat == first == {"item_index": 0, "outcome": "succeeded", "status": "recorded"}
-    assert (len(job.pending_events), job.done_items) == (events, 1)
+    assert repeat == first == ItemReport(job.id, 0, "succeeded", "recorded")
+    assert (len(job.pending_events), job.succeeded_items) == (events, 1)
 
 
 def test_a_repeated_callback_on_a_finished_job_gets_the_recorded_answer() -> None:
@@ -223,7 +230,7 @@ def test_a_repeated_callback_on_a_finished_job_gets_the_recorded_answer() -> Non
 
     answer = job.record_item_result(1, "succeeded", "key-1")
 
-    assert answer == {"item_index": 1, "outcome": "succeeded", "status": "recorded"}
+    assert answer == ItemReport(job.id, 1, "succeeded", "recorded")
 
 
 def test_a_second_key_for_a_reported_item_keeps_the_first_result() -> None:
@@ -233,8 +240,8 @@ def test_a_second_key_for_a_reported_item_keeps_the_first_result() -> None:
 
     answer = job.record_item_result(0, "succeeded", "retry-key-0")
 
-    assert answer == {"item_index": 0, "outcome": "failed", "status": "already_reported"}
-    assert (len(job.pending_events), job.done_items, job.failed_items) == (events, 0, 1)
+    assert answer == ItemReport(job.id, 0, "failed", "already_reported")
+    assert (len(job.pending_events), job.succeeded_items, job.failed_items) == (events, 0, 1)
 
 
 def test_a_callback_key_reused_for_another_item_is_refused() -> None:
@@ -245,12 +252,12 @@ def test_a_callback_key_reused_for_another_item_is_refused() -> None:
         job.record_item_result(1, "succeeded", "key-0")
 
 
-@pytest.mark.parametrize("index", [-1, 3, True, "0"])
-def test_an_index_out_of_range_is_refused(index: int) -> None:
+@pytest.mark.parametrize("item_index", [-1, 3, True, "0"])
+def test_an_item_index_out_of_range_is_refused(item_index: int) -> None:
     job = job_in("queued", items=3)
 
-    with pytest.raises(InvalidCommand):
-        job.record_item_result(index, "succeeded", "key")
+    with pytest.raises(InvalidCommand, match="item_index"):
+        job.record_item_result(item_index, "succeeded", "key")
 
 
 def test_an_unknown_outcome_is_refused() -> None:
@@ -267,8 +274,8 @@ def test_a_canceled_job_acknowledges_and_ignores_callbacks() -> None:
 
     answer = job.record_item_result(1, "succeeded", "key-1")
 
-    assert answer == {"item_index": 1, "outcome": "succeeded", "status": "ignored"}
-    assert (len(job.pending_events), job.done_items) == (events, 1)
+    assert answer == ItemReport(job.id, 1, "succeeded", "ignored")
+    assert (len(job.pending_events), job.succeeded_items) == (events, 1)
 
 
 def test_fail_item_records_a_failed_item_with_the_reason() -> None:
@@ -382,14 +389,16 @@ def test_timestamps_come_from_the_events() -> None:
     )
 
 
-def test_view_is_json_friendly() -> None:
-    job = job_in("running", items=3)
+def test_the_status_is_a_job_status_after_replay_and_from_a_snapshot() -> None:
+    job = job_in("done", items=1)
+    app = in_memory_app()
+    app.save(job)
 
-    view = json.loads(json.dumps(job.view()))
+    replayed = app.repository.get(job.id)
+    restored = Snapshot.take(replayed).mutate(None)
 
-    assert view["status"] == "running"
-    assert view["progress"] == {"done": 1, "failed": 0, "total": 3}
-    assert (view["reserved"], view["consumed"], view["finished_at"]) == (6, 2, None)
+    assert replayed.status is JobStatus.DONE
+    assert JobStatus(restored.status) is JobStatus.DONE and restored.ended
 
 
 def test_a_ten_thousand_item_job_completes_and_replays_from_its_events() -> None:
@@ -402,7 +411,11 @@ def test_a_ten_thousand_item_job_completes_and_replays_from_its_events() -> None
     app.save(job)
     replayed = app.repository.get(job.id)
 
-    assert (replayed.status, replayed.done_items, replayed.failed_items) == ("done", 9_000, 1_000)
+    assert (replayed.status, replayed.succeeded_items, replayed.failed_items) == (
+        "done",
+        9_000,
+        1_000,
+    )
     assert replayed == job
 
 
@@ -426,3 +439,53 @@ def test_a_stored_snapshot_restores_the_same_state() -> None:
 
     assert restored == job
     assert app.snapshots is not None and len(list(app.snapshots.get(job.id))) == 1
+
+
+def test_a_worker_error_past_the_reported_bound_is_refused() -> None:
+    job = job_in("running")
+
+    with pytest.raises(InvalidCommand, match=f"{MAX_ERROR_REPORTED}"):
+        job.record_item_result(1, "failed", "key-1", error="x" * (MAX_ERROR_REPORTED + 1))
+
+
+@pytest.mark.parametrize("event_class", [Job.ItemSucceeded, Job.ItemFailed])
+def test_an_item_event_stored_with_index_loads_with_item_index(event_class: type) -> None:
+    job = job_in("queued", items=3)
+    outcome = "failed" if event_class is Job.ItemFailed else "succeeded"
+    job.record_item_result(2, outcome, "key-2")
+    app = in_memory_app()
+    (item_event,) = [e for e in job.pending_events if isinstance(e, event_class)]
+    stored = app.mapper.to_stored_event(item_event)
+    state = json.loads(stored.state)
+    state["index"] = state.pop("item_index")  # as version 1 stored it
+    del state["class_version"]
+    v1 = type(stored)(
+        originator_id=stored.originator_id,
+        originator_version=stored.originator_version,
+        topic=stored.topic,
+        state=json.dumps(state).encode(),
+    )
+
+    loaded = app.mapper.to_domain_event(v1)
+
+    assert (type(loaded), loaded.item_index) == (event_class, 2)
+
+
+def test_a_snapshot_stored_with_done_items_restores_succeeded_items() -> None:
+    job = job_in("running", items=3)
+    snapshot = Snapshot.take(job)
+    state = dict(snapshot.state)
+    state["done_items"] = state.pop("succeeded_items")  # as version 1 stored it
+    del state["class_version"]
+    v1 = Snapshot(
+        originator_id=snapshot.originator_id,
+        originator_version=snapshot.originator_version,
+        timestamp=snapshot.timestamp,
+        topic=snapshot.topic,
+        state=state,
+    )
+
+    restored = v1.mutate(None)
+
+    assert (restored.succeeded_items, restored.reported_items) == (1, 1)
+    assert not hasattr(restored, "done_items")

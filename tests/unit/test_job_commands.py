@@ -12,14 +12,20 @@ from eventsourcing.application import AggregateNotFoundError, Application
 
 from domain.commands import job as jobs
 from domain.commands import rule as rules
-from domain.commands import usercredits as credit_commands
+from domain.commands.usercredits import (
+    GrantCredits,
+    OpenAccount,
+    ReserveCredits,
+    RollbackCredits,
+)
 from domain.errors import (
     ConcurrentJobLimitReached,
     InsufficientCredits,
     NotFound,
     RuleSlotLimitReached,
 )
-from domain.job import Job
+from domain.job import ItemReport, Job
+from domain.usercredits import RECENT_SETTLEMENTS, UserCredits
 from eventstore.executor import CommandExecutor
 
 COST = 5
@@ -38,31 +44,32 @@ def commands(memory_app: Application) -> Iterator[CommandExecutor]:
 
 
 @pytest.fixture
-def run(commands: CommandExecutor) -> Callable[[Any], dict[str, Any]]:
+def run(commands: CommandExecutor) -> Callable[[Any], Any]:
+    # One caller at a time: reading what a command returned cannot race another command.
     return lambda command: commands.execute(command).result
 
 
 @pytest.fixture
-def user(run: Callable[[Any], dict[str, Any]]) -> UUID:
+def user(run: Callable[[Any], Any]) -> UUID:
     user_id = uuid4()
-    run(credit_commands.open_account(user_id, "free", 100))
+    run(OpenAccount(user_id, "free", 100))
     return user_id
 
 
-def create_job(user_id: UUID, items: int = 3, cost: int = COST) -> Any:
-    return jobs.create_job(uuid4(), user_id, "upscale", items, cost)
+def create_job(user_id: UUID, items: int = 3, cost: int = COST) -> jobs.CreateJob:
+    return jobs.CreateJob(uuid4(), user_id, "upscale", items, cost)
 
 
-def queued_job(run: Callable[[Any], dict[str, Any]], user_id: UUID, items: int = 3) -> UUID:
-    job_id = UUID(run(create_job(user_id, items))["job_id"])
-    run(jobs.confirm_upload(job_id, user_id))
-    run(jobs.execute_job(job_id, user_id))
+def queued_job(run: Callable[[Any], Any], user_id: UUID, items: int = 3) -> UUID:
+    job_id = run(create_job(user_id, items)).job.id
+    run(jobs.ConfirmUpload(job_id, user_id))
+    run(jobs.ExecuteJob(job_id, user_id))
     return job_id
 
 
-def report(run: Callable[[Any], dict[str, Any]], job_id: UUID, *outcomes: str) -> None:
+def report(run: Callable[[Any], Any], job_id: UUID, *outcomes: str) -> None:
     for index, outcome in enumerate(outcomes):
-        run(jobs.record_item_result(job_id, index, outcome, f"key-{index}"))
+        run(jobs.RecordItemResult(job_id, index, outcome, f"key-{index}"))
 
 
 def test_create_job_reserves_the_credits_with_the_job(
@@ -70,9 +77,9 @@ def test_create_job_reserves_the_credits_with_the_job(
 ) -> None:
     created = run(create_job(user, items=3))
 
-    job = memory_app.repository.get(UUID(created["job_id"]))
+    job = memory_app.repository.get(created.job.id)
     assert (job.status, job.reserved) == ("created", 15)
-    assert (created["credits"]["credits"], created["credits"]["reserved_credits"]) == (85, 15)
+    assert (created.credits.available, created.credits.reserved) == (85, 15)
 
 
 def test_create_job_short_of_credits_saves_no_job(
@@ -102,30 +109,30 @@ def test_create_job_beyond_the_concurrent_limit_saves_no_job(
 def test_a_job_that_costs_nothing_reserves_nothing(run: Any, user: UUID) -> None:
     created = run(create_job(user, items=2, cost=0))
 
-    assert (created["reserved"], created["credits"]["reserved_credits"]) == (0, 0)
+    assert (created.job.reserved, created.credits.reserved) == (0, 0)
 
 
 def test_cancel_job_refunds_the_reservation(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user)
 
-    canceled = run(jobs.cancel_job(job_id, user, "changed my mind"))
+    canceled = run(jobs.CancelJob(job_id, user, "changed my mind"))
 
-    assert canceled["status"] == "canceled"
-    assert (canceled["credits"]["credits"], canceled["credits"]["reserved_credits"]) == (100, 0)
+    assert canceled.job.status == "canceled"
+    assert (canceled.credits.available, canceled.credits.reserved) == (100, 0)
 
 
 def test_settle_commits_the_consumed_credits_and_refunds_the_rest(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user, items=3)
     report(run, job_id, "succeeded", "failed", "succeeded")
 
-    settled = run(jobs.settle_job_credits(job_id))
+    settled = run(jobs.SettleJobCredits(job_id))
 
-    assert (settled["status"], settled["settlement"], settled["consumed"]) == (
+    assert (settled.job.status, settled.outcome, settled.job.consumed_credits) == (
         "done",
         "committed",
         10,
     )
-    assert (settled["credits"]["credits"], settled["credits"]["reserved_credits"]) == (90, 0)
+    assert (settled.credits.available, settled.credits.reserved) == (90, 0)
 
 
 def test_settle_twice_records_nothing_the_second_time(
@@ -133,21 +140,26 @@ def test_settle_twice_records_nothing_the_second_time(
 ) -> None:
     job_id = queued_job(run, user, items=1)
     report(run, job_id, "succeeded")
-    first = commands.execute(jobs.settle_job_credits(job_id))
+    first = commands.execute(jobs.SettleJobCredits(job_id))
+    balance = first.result.credits.available
 
-    again = commands.execute(jobs.settle_job_credits(job_id))
+    again = commands.execute(jobs.SettleJobCredits(job_id))
 
     assert (first.position is not None, again.position) == (True, None)
-    assert again.result["credits"]["credits"] == first.result["credits"]["credits"] == 95
+    assert (balance, again.result.credits.available, again.result.outcome) == (
+        95,
+        95,
+        "committed",
+    )
 
 
 def test_settle_of_a_failed_job_refunds_everything(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user, items=2)
     report(run, job_id, "failed", "failed")
 
-    settled = run(jobs.settle_job_credits(job_id))
+    settled = run(jobs.SettleJobCredits(job_id))
 
-    assert (settled["status"], settled["settlement"], settled["credits"]["credits"]) == (
+    assert (settled.job.status, settled.outcome, settled.credits.available) == (
         "failed",
         "rolled_back",
         100,
@@ -158,18 +170,51 @@ def test_settle_of_a_running_job_does_nothing(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user, items=2)
     report(run, job_id, "succeeded")
 
-    settled = run(jobs.settle_job_credits(job_id))
+    settled = run(jobs.SettleJobCredits(job_id))
 
-    assert (settled["settlement"], settled["credits"]["reserved_credits"]) == (None, 15 - 5)
+    assert (settled.outcome, settled.credits.reserved) == (None, 15 - 5)
+
+
+def settle_many_later(run: Callable[[Any], Any], user_id: UUID) -> None:
+    """Enough later settlements that the user's credits forget the earlier ones."""
+    for n in range(RECENT_SETTLEMENTS):
+        run(ReserveCredits(user_id, f"later-{n}", 1))
+        run(RollbackCredits(user_id, f"later-{n}"))
+
+
+@pytest.mark.parametrize(("ending", "balance"), [("done", 95), ("canceled", 100)])
+def test_settling_a_job_forgotten_by_the_credits_changes_nothing(
+    commands: CommandExecutor,
+    run: Any,
+    memory_app: Application,
+    user: UUID,
+    ending: str,
+    balance: int,
+) -> None:
+    job_id = queued_job(run, user, items=1)
+    if ending == "done":
+        report(run, job_id, "succeeded")
+    else:
+        run(jobs.CancelJob(job_id, user, "changed my mind"))
+    run(jobs.SettleJobCredits(job_id))
+    settle_many_later(run, user)
+    credits = memory_app.repository.get(user)
+    assert isinstance(credits, UserCredits) and str(job_id) not in credits.settled
+
+    again = commands.execute(jobs.SettleJobCredits(job_id))
+
+    assert (again.result.outcome, again.position) == ("already_settled", None)
+    after = memory_app.repository.get(user)
+    assert (after.version, after.available, after.reserved) == (credits.version, balance, 0)
 
 
 def test_a_repeated_item_callback_answers_the_same_and_records_nothing(
     commands: CommandExecutor, run: Any, user: UUID
 ) -> None:
     job_id = queued_job(run, user)
-    first = commands.execute(jobs.record_item_result(job_id, 0, "succeeded", "cb-0", "out/0"))
+    first = commands.execute(jobs.RecordItemResult(job_id, 0, "succeeded", "cb-0", "out/0"))
 
-    again = commands.execute(jobs.record_item_result(job_id, 0, "succeeded", "cb-0", "out/0"))
+    again = commands.execute(jobs.RecordItemResult(job_id, 0, "succeeded", "cb-0", "out/0"))
 
     assert (again.result, again.position) == (first.result, None)
 
@@ -178,57 +223,53 @@ def test_a_lease_exhausted_item_is_failed_once(
     commands: CommandExecutor, run: Any, user: UUID
 ) -> None:
     job_id = queued_job(run, user, items=2)
-    command = jobs.fail_item(job_id, 1, "lease expired 3 times", "lease-exhausted:1")
+    command = jobs.FailItem(job_id, 1, "lease expired 3 times", "lease-exhausted:1")
     first = commands.execute(command)
 
     again = commands.execute(command)
 
-    assert (
-        first.result
-        == again.result
-        == {"job_id": str(job_id), "item_index": 1, "outcome": "failed", "status": "recorded"}
-    )
+    assert first.result == again.result == ItemReport(job_id, 1, "failed", "recorded")
     assert again.position is None
 
 
 def test_expire_upload_cancels_and_refunds_once(
     commands: CommandExecutor, run: Any, user: UUID
 ) -> None:
-    job_id = UUID(run(create_job(user))["job_id"])
-    expired = run(jobs.expire_upload(job_id))
+    job_id = run(create_job(user)).job.id
+    expired = run(jobs.ExpireUpload(job_id))
 
-    again = commands.execute(jobs.expire_upload(job_id))
+    again = commands.execute(jobs.ExpireUpload(job_id))
 
-    assert (expired["expired"], expired["status"], expired["reason"]) == (
+    assert (expired.expired, expired.job.status, expired.job.reason) == (
         True,
         "canceled",
         "upload deadline passed",
     )
-    assert (again.result["expired"], again.position) == (False, None)
-    assert run(credit_commands.grant_credits(user, 1, "check"))["credits"] == 101
+    assert (again.result.expired, again.position) == (False, None)
+    assert run(GrantCredits(user, 1, "check")).available == 101
 
 
 def test_expire_stalled_fails_the_job_and_refunds(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user)
     report(run, job_id, "succeeded")
 
-    expired = run(jobs.expire_stalled(job_id, datetime.now(UTC)))
+    expired = run(jobs.ExpireStalled(job_id, datetime.now(UTC)))
 
-    assert (expired["expired"], expired["status"], expired["reason"]) == (True, "failed", "stalled")
-    assert run(jobs.settle_job_credits(job_id))["credits"]["credits"] == 100
+    assert (expired.expired, expired.job.status, expired.job.reason) == (True, "failed", "stalled")
+    assert run(jobs.SettleJobCredits(job_id)).credits.available == 100
 
 
 @pytest.mark.parametrize(
     "command",
     [
-        lambda job_id, user_id: jobs.confirm_upload(job_id, user_id),
-        lambda job_id, user_id: jobs.execute_job(job_id, user_id),
-        lambda job_id, user_id: jobs.cancel_job(job_id, user_id, "not mine"),
+        lambda job_id, user_id: jobs.ConfirmUpload(job_id, user_id),
+        lambda job_id, user_id: jobs.ExecuteJob(job_id, user_id),
+        lambda job_id, user_id: jobs.CancelJob(job_id, user_id, "not mine"),
     ],
     ids=["confirm_upload", "execute_job", "cancel_job"],
 )
 def test_another_users_job_is_not_found(run: Any, user: UUID, command: Any) -> None:
-    job_id = UUID(run(create_job(user))["job_id"])
+    job_id = run(create_job(user)).job.id
     missing_id = uuid4()
     with pytest.raises(NotFound) as missing:
         run(command(missing_id, uuid4()))
@@ -242,21 +283,21 @@ def test_another_users_job_is_not_found(run: Any, user: UUID, command: Any) -> N
 def test_a_rule_takes_a_slot_in_the_same_save(
     run: Any, memory_app: Application, user: UUID
 ) -> None:
-    created = run(rules.create_rule(uuid4(), user, "Night", "upscale", {"scale": 2}))
+    created = run(rules.CreateRule(uuid4(), user, "Night", "upscale", {"scale": 2}))
 
-    assert memory_app.repository.get(UUID(created["rule_id"])).name == "Night"
-    assert created["credits"]["rule_slots_used"] == 1
+    assert memory_app.repository.get(created.rule.id).name == "Night"
+    assert created.credits.rule_ids == [str(created.rule.id)]
 
 
 def test_the_third_rule_of_a_free_user_is_refused_and_not_saved(
     run: Any, memory_app: Application, user: UUID
 ) -> None:
-    run(rules.create_rule(uuid4(), user, "One", "upscale", {}))
-    run(rules.create_rule(uuid4(), user, "Two", "upscale", {}))
+    run(rules.CreateRule(uuid4(), user, "One", "upscale", {}))
+    run(rules.CreateRule(uuid4(), user, "Two", "upscale", {}))
     third = uuid4()
 
     with pytest.raises(RuleSlotLimitReached):
-        run(rules.create_rule(third, user, "Three", "upscale", {}))
+        run(rules.CreateRule(third, user, "Three", "upscale", {}))
 
     with pytest.raises(AggregateNotFoundError):
         memory_app.repository.get(third)
@@ -264,22 +305,22 @@ def test_the_third_rule_of_a_free_user_is_refused_and_not_saved(
 
 def test_deleting_a_rule_frees_its_slot(run: Any, user: UUID) -> None:
     rule_id = uuid4()
-    run(rules.create_rule(rule_id, user, "One", "upscale", {}))
-    run(rules.create_rule(uuid4(), user, "Two", "upscale", {}))
+    run(rules.CreateRule(rule_id, user, "One", "upscale", {}))
+    run(rules.CreateRule(uuid4(), user, "Two", "upscale", {}))
 
-    deleted = run(rules.delete_rule(rule_id, user))
+    deleted = run(rules.DeleteRule(rule_id, user))
 
-    assert (deleted["deleted"], deleted["credits"]["rule_slots_used"]) == (True, 1)
-    assert run(rules.create_rule(uuid4(), user, "Three", "upscale", {}))["name"] == "Three"
+    assert (deleted.rule.deleted, len(deleted.credits.rule_ids)) == (True, 1)
+    assert run(rules.CreateRule(uuid4(), user, "Three", "upscale", {})).rule.name == "Three"
 
 
 def test_update_rule_changes_the_rule(run: Any, user: UUID) -> None:
     rule_id = uuid4()
-    run(rules.create_rule(rule_id, user, "One", "upscale", {}))
+    run(rules.CreateRule(rule_id, user, "One", "upscale", {}))
 
-    updated = run(rules.update_rule(rule_id, user, "Uno", "denoise", {"strength": 0.3}))
+    updated = run(rules.UpdateRule(rule_id, user, "Uno", "denoise", {"strength": 0.3}))
 
-    assert (updated["name"], updated["preset"], updated["params"]) == (
+    assert (updated.name, updated.preset, updated.params) == (
         "Uno",
         "denoise",
         {"strength": 0.3},
@@ -289,14 +330,14 @@ def test_update_rule_changes_the_rule(run: Any, user: UUID) -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        lambda rule_id, user_id: rules.update_rule(rule_id, user_id, "Mine", "upscale", {}),
-        lambda rule_id, user_id: rules.delete_rule(rule_id, user_id),
+        lambda rule_id, user_id: rules.UpdateRule(rule_id, user_id, "Mine", "upscale", {}),
+        lambda rule_id, user_id: rules.DeleteRule(rule_id, user_id),
     ],
     ids=["update_rule", "delete_rule"],
 )
 def test_another_users_rule_is_not_found(run: Any, user: UUID, command: Any) -> None:
     rule_id = uuid4()
-    run(rules.create_rule(rule_id, user, "One", "upscale", {}))
+    run(rules.CreateRule(rule_id, user, "One", "upscale", {}))
 
     with pytest.raises(NotFound, match=f"Rule {rule_id} not found"):
         run(command(rule_id, uuid4()))

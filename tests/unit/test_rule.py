@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
+from domain.checks import MAX_PRESET_ID
 from domain.errors import InvalidCommand, NotFound
 from domain.rule import Rule
 
@@ -116,10 +116,6 @@ def test_fifty_params_are_allowed() -> None:
     assert len(rule.params) == 50
 
 
-def test_view_is_json_friendly() -> None:
-    rule = new_rule(scale=2, mode="fast", hdr=False, gamma=1.5)
-
-    view = json.loads(json.dumps(rule.view()))
-
-    assert view["params"] == {"scale": 2, "mode": "fast", "hdr": False, "gamma": 1.5}
-    assert (view["rule_id"], view["deleted"], view["version"]) == (str(rule.id), False, 1)
+def test_a_preset_id_past_the_shared_bound_is_refused() -> None:
+    with pytest.raises(InvalidCommand, match=f"1 to {MAX_PRESET_ID} characters"):
+        Rule.create(uuid4(), uuid4(), "Night photos", "p" * (MAX_PRESET_ID + 1), {})

@@ -1,9 +1,11 @@
 """UserCredits rules, through its events, with no database."""
 
+import json
 from uuid import uuid4
 
 import pytest
 from eventsourcing.application import Application
+from eventsourcing.domain import Snapshot
 
 from domain.base import recording_metadata
 from domain.errors import (
@@ -14,7 +16,7 @@ from domain.errors import (
     ReservationSettled,
     RuleSlotLimitReached,
 )
-from domain.usercredits import UserCredits
+from domain.usercredits import MAX_CREDITS, MAX_GRANT, RECENT_SETTLEMENTS, UserCredits
 
 
 def account(credits: int = 10, plan: str = "free") -> UserCredits:
@@ -201,4 +203,85 @@ def test_state_replayed_from_events_equals_the_state_that_made_them():
     credits.take_rule_slot("r1")
     app = Application()
     app.save(credits)
+    assert app.repository.get(credits.id) == credits
+
+
+def test_open_refuses_more_than_the_most_an_account_holds():
+    with pytest.raises(InvalidCommand, match="1,000,000,000,000"):
+        account(MAX_CREDITS + 1)
+
+
+def test_a_grant_past_the_most_an_account_holds_is_refused_naming_the_limit():
+    credits = account(10, "pro")
+    credits.reserve("job-1", 10)
+    while credits.available + credits.reserved + MAX_GRANT <= MAX_CREDITS:
+        credits.grant(MAX_GRANT, "top up")
+    events = len(credits.pending_events)
+
+    with pytest.raises(InvalidCommand, match=f"at most {MAX_CREDITS:,} credits"):
+        credits.grant(MAX_GRANT, "one too many")
+
+    assert len(credits.pending_events) == events
+    assert credits.available + credits.reserved <= MAX_CREDITS
+
+
+def test_a_grant_larger_than_one_grant_may_be_is_refused():
+    with pytest.raises(InvalidCommand, match=f"{MAX_GRANT:,}"):
+        account().grant(MAX_GRANT + 1, "too much at once")
+
+
+def settle_many(credits: UserCredits, count: int, prefix: str = "filler") -> None:
+    for n in range(count):
+        job_id = f"{prefix}-{n:06d}"
+        credits.reserve(job_id, 1)
+        if n % 2:
+            credits.commit(job_id, 1)
+        else:
+            credits.rollback(job_id)
+
+
+def test_only_the_most_recent_settlements_are_remembered():
+    credits = account(10_000, "pro")
+    credits.reserve("old", 5)
+    credits.commit("old", 5)
+
+    settle_many(credits, RECENT_SETTLEMENTS)
+
+    assert len(credits.settled) == RECENT_SETTLEMENTS
+    assert (
+        "old" not in credits.settled and f"filler-{RECENT_SETTLEMENTS - 1:06d}" in credits.settled
+    )
+
+
+def test_a_forgotten_settlement_is_never_refunded_again():
+    credits = account(10_000, "pro")
+    credits.reserve("old", 5)
+    credits.rollback("old")
+    settle_many(credits, RECENT_SETTLEMENTS)
+    balance = credits.available
+
+    with pytest.raises(NotFound):
+        credits.rollback("old")
+
+    assert (credits.available, credits.holds_reservation("old")) == (balance, False)
+
+
+def test_the_snapshot_stays_the_same_size_however_many_jobs_settle():
+    credits = account(100_000, "pro")
+    settle_many(credits, RECENT_SETTLEMENTS, prefix="a")
+    first = len(json.dumps(Snapshot.take(credits).state["settled"]))
+
+    settle_many(credits, 3 * RECENT_SETTLEMENTS, prefix="b")
+
+    later = len(json.dumps(Snapshot.take(credits).state["settled"]))
+    assert later == first
+
+
+def test_forgetting_old_settlements_replays_to_the_same_state():
+    credits = account(10_000, "pro")
+    settle_many(credits, RECENT_SETTLEMENTS + 10)
+    app = Application()
+
+    app.save(credits)
+
     assert app.repository.get(credits.id) == credits
