@@ -1,6 +1,12 @@
-"""Every projection and process manager Chronicle runs, by name."""
+"""Every projection and reactor Chronicle runs, by name.
+
+The job dispatch queue (``job_dispatch``) stays in the ``jobs`` projection rather than becoming
+a reactor: it commits with ``jobs_log`` in one transaction, so a leasable item never disagrees
+with its job's status, and it holds lease state that worker requests write beside the events.
+"""
 
 from eventstore.executor import CommandExecutor
+from projections.reactors.runner import Reactor
 from projections.reactors.settlement import JobSettlement
 from projections.readmodels.creditledger import CreditLedgerProjection
 from projections.readmodels.jobs import JobsProjection
@@ -8,13 +14,23 @@ from projections.readmodels.rules import RulesProjection
 from projections.readmodels.usersummary import UserSummaryProjection
 from projections.runner import Projection
 
+PROJECTIONS = (UserSummaryProjection, CreditLedgerProjection, JobsProjection, RulesProjection)
+REACTORS = (JobSettlement,)
 
-def all_projections(executor: CommandExecutor) -> list[Projection]:
-    """One instance of each, in the order they are started; process managers use ``executor``."""
-    return [
-        UserSummaryProjection(),
-        CreditLedgerProjection(),
-        JobsProjection(),
-        RulesProjection(),
-        JobSettlement(executor),
-    ]
+
+def all_projections() -> list[Projection]:
+    """One instance of each read model, in the order they are started."""
+    return [projection() for projection in PROJECTIONS]
+
+
+def all_reactors(executor: CommandExecutor) -> list[Reactor]:
+    """One instance of each reactor; those that issue commands use ``executor``."""
+    return [JobSettlement(executor)]
+
+
+def consumer_kinds() -> dict[str, str]:
+    """The name of every projection and reactor, with its kind, whether it has run or not."""
+    return {
+        **{p.name: "projection" for p in PROJECTIONS},
+        **{r.name: "reactor" for r in REACTORS},
+    }

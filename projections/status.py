@@ -1,27 +1,50 @@
-"""How far each projection is behind the event log."""
+"""How far each projection and reactor is behind the event log, and what stopped or parked."""
 
 from typing import Any
 
 import psycopg
 
+from projections.reactors.deadletters import open_counts
+from projections.registry import consumer_kinds
+
 
 def projection_status(dsn: str) -> list[dict[str, Any]]:
-    """Each projection's position, the log head and the lag between them."""
+    """Each consumer's kind, position, lag, state and error, and its open dead letters.
+
+    Every registered projection and reactor is listed, at position 0 until it first runs.
+    """
     with psycopg.connect(dsn, autocommit=True) as conn:
         head_row = conn.execute(
             "SELECT coalesce(max(notification_id), 0) FROM chronicle_events"
         ).fetchone()
         head = int(head_row[0]) if head_row else 0
         rows = conn.execute(
-            "SELECT name, position, updated_at FROM projection_position ORDER BY name"
+            "SELECT name, kind, position, state, failed_position, error, failed_at, updated_at "
+            "FROM projection_position ORDER BY kind, name"
         ).fetchall()
+        letters = open_counts(conn)
+    recorded = {row[0] for row in rows}
+    rows += [
+        (name, kind, 0, "not started", None, None, None, None)
+        for name, kind in consumer_kinds().items()
+        if name not in recorded
+    ]
+    rows.sort(key=lambda row: (row[1], row[0]))
     return [
         {
             "name": name,
+            "kind": kind,
             "position": position,
             "head": head,
             "lag": head - position,
+            "state": state,
+            "failed_position": failed_position,
+            "error": error,
+            "failed_at": failed_at,
             "updated_at": updated_at,
+            "parked": letters.get(name, {}).get("parked", 0)
+            + letters.get(name, {}).get("retrying", 0),
+            "waiting": letters.get(name, {}).get("waiting", 0),
         }
-        for name, position, updated_at in rows
+        for name, kind, position, state, failed_position, error, failed_at, updated_at in rows
     ]

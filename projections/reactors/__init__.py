@@ -1,1 +1,1 @@
-"""Reactors: side effects that follow the log at least once (commands, deadlines)."""
+"""Reactors: side effects that follow the log at least once, with retries and dead letters."""

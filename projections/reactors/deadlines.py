@@ -1,8 +1,10 @@
 """Deadlines (the Durable Object alarm replacement), fired at least once by a scheduler loop.
 
 Read from ``jobs_log``: a job still waiting for its upload past the upload timeout is
-canceled and refunded; a running job without progress past the stall timeout is failed;
-an item whose last allowed lease expired is failed. Each goes through an idempotent
+canceled and refunded; so is a job uploaded but never executed, or queued but none of whose
+items was ever leased, past the queue timeout (it holds a reservation and a concurrent-job
+slot); a running job without progress past the stall timeout is failed; an item whose last
+allowed lease expired is failed. Each goes through an idempotent
 command, so firing twice, or after the job moved on, changes nothing.
 """
 
@@ -27,6 +29,15 @@ UPLOAD_DUE = """
     SELECT job_id FROM jobs_log WHERE status = 'created' AND created_at < %s
     ORDER BY created_at LIMIT %s
 """
+EXECUTE_DUE = """
+    SELECT job_id FROM jobs_log WHERE status = 'uploaded' AND uploaded_at < %s
+    ORDER BY uploaded_at LIMIT %s
+"""
+QUEUE_DUE = """
+    SELECT job_id FROM jobs_log AS j WHERE status = 'queued' AND queued_at < %s
+        AND NOT EXISTS (SELECT FROM job_dispatch AS d WHERE d.job_id = j.job_id AND d.attempts > 0)
+    ORDER BY queued_at LIMIT %s
+"""
 STALL_DUE = """
     SELECT job_id FROM jobs_log WHERE status = 'running' AND last_progress_at < %s
     ORDER BY last_progress_at LIMIT %s
@@ -43,6 +54,7 @@ class DeadlineScheduler:
         *,
         upload_timeout: float,
         stall_timeout: float,
+        queue_timeout: float,
         lease_max_attempts: int,
         poll_seconds: float = 1.0,
     ) -> None:
@@ -50,6 +62,7 @@ class DeadlineScheduler:
         self._executor = executor
         self._upload_timeout = timedelta(seconds=upload_timeout)
         self._stall_timeout = timedelta(seconds=stall_timeout)
+        self._queue_timeout = timedelta(seconds=queue_timeout)
         self._lease_max_attempts = lease_max_attempts
         self._poll_seconds = poll_seconds
         self._stopping = threading.Event()
@@ -67,18 +80,25 @@ class DeadlineScheduler:
         """Fire every deadline due at ``now``; how many commands were accepted."""
         now = now or datetime.now(UTC)
         stalled_before = now - self._stall_timeout
+        unstarted_before = now - self._queue_timeout
         fired = 0
-        with self._pool.connection() as conn:
-            uploads = conn.execute(UPLOAD_DUE, (now - self._upload_timeout, limit)).fetchall()
-            stalls = conn.execute(STALL_DUE, (stalled_before, limit)).fetchall()
+        with self._pool.connection() as conn:  # rows are dicts (the pool's row factory)
+            uploads: list[Any] = conn.execute(
+                UPLOAD_DUE, (now - self._upload_timeout, limit)
+            ).fetchall()
+            unstarted: list[Any] = conn.execute(EXECUTE_DUE, (unstarted_before, limit)).fetchall()
+            unstarted += conn.execute(QUEUE_DUE, (unstarted_before, limit)).fetchall()
+            stalls: list[Any] = conn.execute(STALL_DUE, (stalled_before, limit)).fetchall()
         for row in uploads:
-            fired += self._fire(jobs.expire_upload(row["job_id"]))
+            fired += self._fire(jobs.ExpireUpload(row["job_id"]))
+        for row in unstarted:
+            fired += self._fire(jobs.ExpireUnstarted(row["job_id"], unstarted_before))
         for row in stalls:
-            fired += self._fire(jobs.expire_stalled(row["job_id"], stalled_before))
+            fired += self._fire(jobs.ExpireStalled(row["job_id"], stalled_before))
         for row in exhausted_leases(self._pool, self._lease_max_attempts, now, limit):
             reason = f"no result after {row['attempts']} leases"
             key = f"lease-exhausted:{row['item_index']}"
-            command = jobs.fail_item(row["job_id"], row["item_index"], reason, key)
+            command = jobs.FailItem(row["job_id"], row["item_index"], reason, key)
             fired += self._fire(command)
         return fired
 

@@ -1,23 +1,19 @@
 """The credits saga: a job that ends settles its reservation on the user's credits.
 
 A done job commits the credits its succeeded items consumed and refunds the rest; a failed
-or canceled one is rolled back. It follows the event log with its own position, like any
-projection, and issues commands through the executor. A crash between the command and the
-position update runs the command again, which changes nothing: UserCredits settles each job
-id once (commit and rollback are idempotent per job id).
+or canceled one is rolled back. It is a reactor (``projections.reactors.runner``): it follows
+the event log with its own position and issues commands through the executor. A crash between
+the command and the position update runs the command again, which changes nothing: UserCredits
+settles each job id once (commit and rollback are idempotent per job id). A command that fails
+(even NotFound: a job's user always exists, since the job is created with its reservation) is
+retried and then parked as a dead letter, never skipped.
 """
 
-import logging
 from typing import Any
 
-from psycopg import Cursor
-
 from domain.commands import job as jobs
-from domain.errors import NotFound
 from domain.job import Job
 from eventstore.executor import CommandExecutor
-
-log = logging.getLogger(__name__)
 
 
 class JobSettlement:
@@ -28,14 +24,12 @@ class JobSettlement:
     def __init__(self, executor: CommandExecutor) -> None:
         self._executor = executor
 
-    def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
-        if not isinstance(event, Job.Finished | Job.Stalled | Job.Canceled):
-            return
+    def handles(self, event: Any) -> bool:
+        return isinstance(event, Job.Finished | Job.Stalled | Job.Canceled)
+
+    def react(self, event: Any, position: int) -> None:
         metadata = caused_by(event, position, actor="system:job-settlement")
-        try:
-            self._executor.execute(jobs.settle_job_credits(event.originator_id), metadata=metadata)
-        except NotFound:
-            log.warning("job %s ended but its user's credits are missing", event.originator_id)
+        self._executor.execute(jobs.SettleJobCredits(event.originator_id), metadata=metadata)
 
 
 def caused_by(event: Any, position: int, *, actor: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ EXPECTED = {
     "job_items",
     "job_dispatch",
     "rules",
+    "dead_letters",
 }
 
 
@@ -37,14 +38,45 @@ def tables(dsn):
         return {r[0] for r in rows} - {"alembic_version"}
 
 
-def test_migrations_create_every_table_from_empty(empty_dsn):
+def leftovers(dsn):
+    """Every relation (index, sequence, view) and function in ``public`` beyond alembic's own."""
+    with psycopg.connect(dsn) as conn:
+        relations = conn.execute(
+            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND relname NOT LIKE 'alembic_version%'"
+        )
+        functions = conn.execute(
+            "SELECT proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = 'public'"
+        )
+        return {r[0] for r in relations} | {r[0] for r in functions}
+
+
+def head_revision(dsn):
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+
+
+def test_migrations_create_exactly_the_known_tables_from_empty(empty_dsn):
     migrate(empty_dsn)
-    assert EXPECTED <= tables(empty_dsn)
+
+    assert tables(empty_dsn) == EXPECTED  # a new table is added here, on purpose
+
+
+def test_migrating_again_changes_nothing(empty_dsn):
+    migrate(empty_dsn)
+    before = (leftovers(empty_dsn), head_revision(empty_dsn))
+
+    migrate(empty_dsn)
+
+    assert (leftovers(empty_dsn), head_revision(empty_dsn)) == before
+    assert len(before[1]) == 1  # one head: the migrations never branch
 
 
 def test_migrations_downgrade_to_empty_and_upgrade_again(empty_dsn):
     migrate(empty_dsn)
     downgrade(empty_dsn)
     assert tables(empty_dsn) == set()
+    assert leftovers(empty_dsn) == set()  # no index, sequence or function left behind
     migrate(empty_dsn)
-    assert EXPECTED <= tables(empty_dsn)
+    assert tables(empty_dsn) == EXPECTED

@@ -1,4 +1,5 @@
-"""Projectors on real PostgreSQL: exactly once, in order, never past a late commit, one active."""
+"""Projectors on real PostgreSQL: exactly once, in order, never past a late commit, one active;
+a poison event stops its projection alone, with a status, until resumed."""
 
 import threading
 from uuid import uuid4
@@ -7,7 +8,8 @@ import psycopg
 
 from domain.commands import usercredits as credits
 from eventstore.application import open_application
-from projections.registry import all_projections
+from projections.reactors.runner import ReactorRunner
+from projections.registry import all_projections, all_reactors
 from projections.runner import ProjectionRunner, read_position
 from projections.watcher import LogWatcher
 from tests.integration.crash import kill_while_advancing, run_until
@@ -20,15 +22,15 @@ def make_history(executor, users=20, jobs=10):
     """Grants, reservations, commits, rollbacks and rule slots on ``users`` users."""
     ids = [uuid4() for _ in range(users)]
     for user_id in ids:
-        executor.execute(credits.open_account(user_id, "pro", 100))
-        executor.execute(credits.grant_credits(user_id, 5, "welcome"))
-        executor.execute(credits.take_rule_slot(user_id, "rule-1"))
+        executor.execute(credits.OpenAccount(user_id, "pro", 100))
+        executor.execute(credits.GrantCredits(user_id, 5, "welcome"))
+        executor.execute(credits.TakeRuleSlot(user_id, "rule-1"))
         for n in range(jobs):
-            executor.execute(credits.reserve_credits(user_id, f"job-{n}", 3))
+            executor.execute(credits.ReserveCredits(user_id, f"job-{n}", 3))
             if n % 3:
-                executor.execute(credits.commit_credits(user_id, f"job-{n}", n % 4))
+                executor.execute(credits.CommitCredits(user_id, f"job-{n}", n % 4))
             else:
-                executor.execute(credits.rollback_credits(user_id, f"job-{n}"))
+                executor.execute(credits.RollbackCredits(user_id, f"job-{n}"))
     return ids
 
 
@@ -82,12 +84,24 @@ def assert_read_models_equal_the_fold(dsn, app):
     assert balances == {user_id: row["credits"] for user_id, row in expected.items()}
 
 
+class Runners:
+    """The projection runner and the reactor runner, stopped together."""
+
+    def __init__(self, *runners):
+        self._runners = runners
+
+    def stop(self):
+        for runner in self._runners:
+            runner.stop()
+
+
 def start_runner(dsn, app, executor, batch_size=500):
     watcher = LogWatcher(dsn).start()
-    runner = ProjectionRunner(
-        dsn, app, all_projections(executor), watcher, batch_size=batch_size, poll_seconds=0.2
+    projections = ProjectionRunner(
+        dsn, app, all_projections(), watcher, batch_size=batch_size, poll_seconds=0.2
     ).start()
-    return runner, watcher
+    reactors = ReactorRunner(dsn, app, all_reactors(executor), watcher, poll_seconds=0.2).start()
+    return Runners(projections, reactors), watcher
 
 
 def test_read_models_equal_the_fold_over_the_events(executor, app, clean_dsn):
@@ -104,7 +118,7 @@ def test_read_models_equal_the_fold_over_the_events(executor, app, clean_dsn):
 def test_a_new_event_wakes_the_projector(executor, app, clean_dsn):
     runner, watcher = start_runner(clean_dsn, app, executor)
     try:
-        position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
+        position = executor.execute(credits.OpenAccount(uuid4(), "free", 3)).position
         assert watcher.wait_for_position(NAMES, position, timeout=10)
     finally:
         runner.stop()
@@ -128,7 +142,7 @@ def test_a_projector_killed_between_batches_resumes_without_counting_twice(
 
 def test_a_projector_never_skips_an_event_committed_late(executor, app, clean_dsn):
     user_id = uuid4()
-    executor.execute(credits.open_account(user_id, "free", 1))
+    executor.execute(credits.OpenAccount(user_id, "free", 1))
     slow = psycopg.connect(clean_dsn)
     # A slower writer, as the event store writes: lock the table, insert, and hold the commit.
     late_id = uuid4()
@@ -142,7 +156,7 @@ def test_a_projector_never_skips_an_event_committed_late(executor, app, clean_ds
         (stored.originator_id, stored.originator_version, stored.topic, stored.state),
     ).fetchone()
     quick = threading.Thread(
-        target=executor.execute, args=(credits.open_account(uuid4(), "free", 3),)
+        target=executor.execute, args=(credits.OpenAccount(uuid4(), "free", 3),)
     )
     quick.start()
     runner, watcher = start_runner(clean_dsn, app, executor)
@@ -166,11 +180,11 @@ def test_a_second_runner_waits_as_a_standby_until_the_first_stops(executor, app,
     other_app = open_application(clean_dsn, pool_size=2)
     second, second_watcher = start_runner(clean_dsn, other_app, executor)
     try:
-        position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
+        position = executor.execute(credits.OpenAccount(uuid4(), "free", 3)).position
         assert first_watcher.wait_for_position(NAMES, position, timeout=10)
         first.stop()
         first_watcher.stop()
-        position = executor.execute(credits.open_account(uuid4(), "free", 3)).position
+        position = executor.execute(credits.OpenAccount(uuid4(), "free", 3)).position
         assert second_watcher.wait_for_position(NAMES, position, timeout=10)
     finally:
         second.stop()
