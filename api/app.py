@@ -8,10 +8,10 @@ from contextlib import ExitStack, asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, openapi
 from api.bootstrap import Services, database, services
-from api.middleware import RequestIdMiddleware
-from api.routes import admin, auth, health, jobs, me, presets, rules, storage, worker
+from api.middleware import BodyLimitMiddleware, PrintableUrlMiddleware, RequestIdMiddleware
+from api.routes import admin, auth, deadletters, health, jobs, me, presets, rules, storage, worker
 from api.settings import Settings
 
 
@@ -41,9 +41,25 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.add_middleware(RequestIdMiddleware)
+    # Added innermost first: the request id wraps everything, a 500 included.
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(PrintableUrlMiddleware)
     errors.install(app)
-    routers = (health, auth, me, admin, presets, rules, jobs, worker, storage)
-    for module in routers:
-        app.include_router(module.router)
+    app.add_middleware(RequestIdMiddleware)
+    openapi.install(app)
+    # Each router with the error statuses its routes answer (documented in OpenAPI).
+    routers = {
+        health: (503,),
+        auth: (413, 422, 503),
+        me: (401, 403, 422, 503),
+        admin: (401, 403, 404, 409, 413, 422, 503),
+        deadletters: (401, 403, 404, 409, 413, 422, 503),
+        presets: (503,),
+        rules: (401, 403, 404, 409, 413, 422, 503),
+        jobs: (401, 402, 403, 404, 409, 413, 422, 503),
+        worker: (401, 403, 404, 409, 413, 422, 503),
+        storage: (403, 404, 413, 422, 503),
+    }
+    for module, statuses in routers.items():
+        app.include_router(module.router, responses=openapi.error_responses(*statuses))
     return app

@@ -66,8 +66,9 @@ class TokenIssuer:
             )
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the token has expired") from None
-        except jwt.InvalidTokenError as exc:
-            raise Unauthenticated(f"the token is invalid: {exc}") from None
+        except jwt.InvalidTokenError:
+            # The library's reason says how verification failed: nothing a client should learn.
+            raise Unauthenticated("the token is invalid") from None
         role = claims.get("role", "user")
         if role not in ROLES:
             raise Unauthenticated(f"the token names an unknown role {role!r}")

@@ -7,7 +7,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
@@ -16,11 +15,12 @@ from api.auth import TokenIssuer, load_secret
 from api.settings import Settings
 from domain.presets import Presets
 from eventstore.application import open_application
-from eventstore.database import Database
+from eventstore.database import Database, read_pool
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
 from projections.reactors.deadlines import DeadlineScheduler
-from projections.registry import all_projections
+from projections.reactors.runner import ReactorRunner
+from projections.registry import all_projections, all_reactors
 from projections.runner import ProjectionRunner
 from projections.watcher import LogWatcher
 
@@ -39,6 +39,7 @@ class Services:
     object_store: ObjectStore
     presets: Presets
     runner: ProjectionRunner | None = None
+    reactors: ReactorRunner | None = None
 
 
 @contextmanager
@@ -54,7 +55,9 @@ def database(settings: Settings, *, apply_migrations: bool | None = None) -> Ite
 def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> Iterator[Services]:
     """Everything built on the database of ``dsn``; projectors run here if asked."""
     with ExitStack() as stack:
-        event_store = open_application(dsn, pool_size=settings.pool_size)
+        event_store = open_application(
+            dsn, pool_size=settings.pool_size, wait_seconds=settings.database_wait_seconds
+        )
         stack.callback(event_store.close)
         executor = CommandExecutor(
             event_store,
@@ -62,15 +65,9 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             timeout=settings.command_timeout_seconds,
         )
         stack.callback(executor.close)
-        watcher = LogWatcher(dsn).start()
+        watcher = LogWatcher(dsn, wait_seconds=settings.database_wait_seconds).start()
         stack.callback(watcher.stop)
-        reads = ConnectionPool(
-            dsn,
-            min_size=1,
-            max_size=settings.pool_size,
-            open=True,
-            kwargs={"autocommit": True, "row_factory": dict_row},
-        )
+        reads = read_pool(dsn, size=settings.pool_size, wait_seconds=settings.database_wait_seconds)
         stack.callback(reads.close)
         built = Services(
             settings=settings,
@@ -86,19 +83,37 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
         if run_projections:
             built.runner = projection_runner(built).start()
             stack.callback(built.runner.stop)
+            built.reactors = reactor_runner(built).start()
+            stack.callback(built.reactors.stop)
             stack.callback(deadline_scheduler(built).start().stop)
         yield built
 
 
 def projection_runner(built: Services) -> ProjectionRunner:
-    """The runner of every projection and process manager."""
+    """The runner of every read-model projection (exactly once)."""
     return ProjectionRunner(
         built.dsn,
         built.event_store,
-        all_projections(built.executor),
+        all_projections(),
         built.watcher,
         batch_size=built.settings.projector_batch_size,
         poll_seconds=built.settings.projector_poll_seconds,
+    )
+
+
+def reactor_runner(built: Services) -> ReactorRunner:
+    """The runner of every reactor (at least once, retries, dead letters)."""
+    settings = built.settings
+    return ReactorRunner(
+        built.dsn,
+        built.event_store,
+        all_reactors(built.executor),
+        built.watcher,
+        batch_size=settings.reactor_batch_size,
+        poll_seconds=settings.projector_poll_seconds,
+        max_attempts=settings.reactor_max_attempts,
+        retry_seconds=settings.reactor_retry_seconds,
+        retry_max_seconds=settings.reactor_retry_max_seconds,
     )
 
 
@@ -110,6 +125,7 @@ def deadline_scheduler(built: Services) -> DeadlineScheduler:
         built.executor,
         upload_timeout=settings.job_upload_timeout_seconds,
         stall_timeout=settings.job_stall_timeout_seconds,
+        queue_timeout=settings.job_queue_timeout_seconds,
         lease_max_attempts=settings.lease_max_attempts,
         poll_seconds=settings.deadline_poll_seconds,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 from typing import Annotated
 
@@ -42,17 +43,57 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+class _Stopped(BaseException):
+    """A stop signal arrived: unwind every ``with`` block, then end by that signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_by_unwinding(signum: int, _: object) -> None:
+    # Once: a second signal must not cut the cleanup short (the embedded database's stop).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Stopped(signum)
+
+
 def _serve(host: str | None, port: int | None, *, run_projections: bool) -> None:
+    """Serve until SIGTERM or SIGINT; either stops the embedded database before the process ends.
+
+    uvicorn handles both signals while it serves, then restores the handlers it found and
+    raises the signal again: with SIGTERM's default handler the process would die right there,
+    before any cleanup (the embedded PostgreSQL would keep running). The handler installed
+    here turns the signal into an exception instead, which unwinds the ``with`` blocks.
+    """
     import uvicorn
 
     from api.app import create_app
     from api.bootstrap import database, services
 
     settings = _settings()
-    with database(settings) as dsn, services(settings, dsn, run_projections=run_projections) as s:
-        uvicorn.run(
-            create_app(s), host=host or settings.host, port=port or settings.port, log_level="info"
-        )
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop_by_unwinding)
+    try:
+        with (
+            database(settings) as dsn,
+            services(settings, dsn, run_projections=run_projections) as built,
+        ):
+            config = uvicorn.Config(
+                create_app(built),
+                host=host or settings.host,
+                port=port or settings.port,
+                log_level="info",
+                timeout_graceful_shutdown=10,  # open streams must not hold the stop forever
+            )
+            uvicorn.Server(config).run()
+    except _Stopped as stopped:
+        # Everything is closed: now end the way the signal asks (systemd reads the status).
+        logging.getLogger(__name__).info("stopped by signal %d", stopped.signum)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(stopped.signum, signal.SIG_DFL)
+        signal.raise_signal(stopped.signum)
 
 
 @cli.command()
@@ -89,22 +130,56 @@ def projections_run() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with database(settings) as dsn, services(settings, dsn, run_projections=True) as built:
-        assert built.runner is not None
-        typer.echo(f"projecting {', '.join(built.runner.names)}; Ctrl-C stops")
+        assert built.runner is not None and built.reactors is not None
+        names = built.runner.names + built.reactors.names
+        typer.echo(f"projecting {', '.join(names)}; Ctrl-C stops")
         stop.wait()
 
 
 @projections_cli.command("status")
 def projections_status() -> None:
-    """Each projection's position and its lag behind the event log."""
+    """Each projection's and reactor's position, lag, state and error, and open dead letters."""
     from api.bootstrap import database
     from projections.status import projection_status
 
     with database(_settings(logging.WARNING), apply_migrations=False) as dsn:
         rows = projection_status(dsn)
-    typer.echo(f"{'projection':<20} {'position':>10} {'head':>10} {'lag':>8}")
+    typer.echo(
+        f"{'name':<20} {'kind':<10} {'position':>10} {'head':>10} {'lag':>8} {'state':<7} "
+        f"{'parked':>6} {'waiting':>7}"
+    )
     for row in rows:
-        typer.echo(f"{row['name']:<20} {row['position']:>10} {row['head']:>10} {row['lag']:>8}")
+        typer.echo(
+            f"{row['name']:<20} {row['kind']:<10} {row['position']:>10} {row['head']:>10} "
+            f"{row['lag']:>8} {row['state']:<7} {row['parked']:>6} {row['waiting']:>7}"
+        )
+    for row in rows:
+        if row["state"] == "failed":
+            typer.echo(
+                f"{row['name']} stopped at log position {row['failed_position']} "
+                f"({row['failed_at']:%Y-%m-%d %H:%M:%S%z}): {row['error']}"
+            )
+
+
+@projections_cli.command("resume")
+def projections_resume(
+    name: Annotated[str, typer.Argument(help="The failed projection to run again.")],
+) -> None:
+    """Resume a projection stopped by a poison event, from that event (after a fix)."""
+    import psycopg
+
+    from api.bootstrap import database
+    from projections.follower import resume
+
+    with (
+        database(_settings(logging.WARNING), apply_migrations=False) as dsn,
+        psycopg.connect(dsn, autocommit=True) as conn,
+    ):
+        resumed = resume(conn, name)
+    if not resumed:
+        typer.echo(f"{name} is not a failed projection", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{name} resumed")
 
 
 @admin_cli.command("token")

@@ -1,21 +1,33 @@
-"""Dependencies shared by routes: services, the caller, command context, read-your-writes."""
+"""Dependencies shared by routes: services, the caller, command context (waits: api.waits)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import InterfaceError, OperationalError
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import Principal
 from api.bootstrap import Services
-from domain.errors import InvalidCommand, NotFound, ProjectionBehind, Unauthenticated
+from api.waits import (  # noqa: F401  (routes import the read-your-writes waits from here)
+    BIGINT_MAX,
+    MinPosition,
+    caught_up,
+    find_or_not_found,
+    wait_for,
+)
+from domain.errors import (
+    EventStoreUnavailable,
+    InvalidCommand,
+    Unauthenticated,
+)
 from eventstore.executor import Outcome
 from eventstore.idempotency import Idempotency
-from projections.queries import log_head
 
 T = TypeVar("T")
 
@@ -27,19 +39,25 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_principal(
-    services: ServicesDep, authorization: Annotated[str | None, Header()] = None
+# Declares the bearer scheme in OpenAPI; the 401 answers stay ours (auto_error=False).
+bearer_scheme = HTTPBearer(auto_error=False, description="A token from `POST /auth/anon`.")
+
+
+async def get_principal(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    if not authorization:
+    # async: verifying a token is CPU-only work, not worth a hop to the thread pool
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
         raise Unauthenticated("an 'Authorization: Bearer <token>' header is required")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-    return services.tokens.verify(token.strip())
+    return services.tokens.verify(credentials.credentials.strip())
 
 
 def _role(role: str) -> Any:
-    def require(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def require(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         principal.require(role)
         return principal
 
@@ -103,15 +121,6 @@ async def command_context(
 
 Command = Annotated[CommandContext, Depends(_command_context)]
 
-MinPosition = Annotated[
-    int | None,
-    Query(
-        ge=1,
-        description="Answer only once the read model reached this log position "
-        "(the `position` of a command's response); 503 if it did not in time.",
-    ),
-]
-
 
 def user_id_of(principal: Principal) -> uuid.UUID:
     """The user id a user token is for."""
@@ -121,30 +130,16 @@ def user_id_of(principal: Principal) -> uuid.UUID:
         raise Unauthenticated("the token's subject is not a user id") from None
 
 
-def find_or_not_found(
-    services: Services, names: list[str], find: Callable[[], T | None], what: str
-) -> T:
-    """``find()``, or once more after the projections caught up with the log; else NotFound.
+def read_aggregate(services: Services, cls: type[T], aggregate_id: uuid.UUID) -> T | None:
+    """The ``cls`` aggregate as last saved, or None: a read of the event store, never a command.
 
-    What a client just created may not be projected yet: "not found" means not found as
-    of the newest event, which costs one bounded wait only when the row is missing.
+    Reads never go through the executor: under a caller's Idempotency-Key the executor would
+    store a read's answer as the command's.
     """
-    found = find()
-    if found is None:
-        wait_for(services, names, log_head(services.reads))
-        found = find()
-    if found is None:
-        raise NotFound(f"{what} not found")
-    return found
-
-
-def wait_for(services: Services, names: list[str], position: int | None) -> None:
-    """Block until the projections ``names`` reached ``position`` (bounded), or raise."""
-    if not position:
-        return
-    timeout = services.settings.read_wait_seconds
-    if not services.watcher.wait_for_position(names, position, timeout):
-        raise ProjectionBehind(
-            f"{', '.join(names)} did not reach log position {position} within {timeout:g}s; "
-            "retry shortly"
-        )
+    try:
+        aggregate = services.event_store.repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        return None
+    except (OperationalError, InterfaceError) as exc:
+        raise EventStoreUnavailable("the event store could not be reached; retry shortly") from exc
+    return aggregate if isinstance(aggregate, cls) else None

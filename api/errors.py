@@ -1,12 +1,22 @@
-"""One table from domain errors to HTTP statuses, and handlers rendering `{"error": ...}`."""
+"""One table from domain errors to HTTP statuses, and handlers rendering `{"error": ...}`.
+
+Database failures met while handling a request (a connection refused or lost, a pool that
+could not hand out a connection in time) answer ``503 store_unavailable`` with
+``Retry-After``; the driver's words go to the log, not to the client. Anything else
+unexpected is logged once and answered 500 by ``api.middleware.InternalErrorMiddleware``.
+"""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+import psycopg
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain import errors as e
@@ -37,11 +47,23 @@ STATUS: dict[type[e.ChronicleError], int] = {
 }
 
 
+# Raised by psycopg, its pool, or the eventsourcing library (which wraps psycopg's).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,  # PoolTimeout is one
+    psycopg.InterfaceError,
+    PoolTimeout,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+)
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
     return {"error": {"code": code, "message": message, **extra}}
 
 
-def chronicle_error(_: Request, exc: Exception) -> JSONResponse:
+# The handlers are async: a sync one would need a free request thread to answer an error.
+async def chronicle_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.ChronicleError)
     status = STATUS[type(exc)]
     headers = {}
@@ -52,7 +74,7 @@ def chronicle_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, **exc.details), status, headers=headers)
 
 
-def validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     fields = [
         {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
@@ -62,20 +84,59 @@ def validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid_request", message, fields=fields), 422)
 
 
-def http_error(_: Request, exc: Exception) -> JSONResponse:
+async def http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = HTTP_CODES.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
 
-def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(error_body("internal", "an unexpected error occurred"), 500)
+async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    log.warning(
+        "database unavailable on %s %s: %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        " ".join(str(exc).split()),
+    )
+    unavailable = e.EventStoreUnavailable("the database cannot be reached; retry shortly")
+    return await chronicle_error(request, unavailable)
+
+
+class InternalErrorMiddleware:
+    """Answers an unexpected exception with a 500 error body, logging its traceback once.
+
+    Starlette's own last-resort handler re-raises after answering, and the server logs the
+    exception again: this one, inside it, keeps the exception from reaching either.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if not started:  # else the client sees the response cut short
+                body = error_body("internal", "an unexpected error occurred")
+                await JSONResponse(body, 500)(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:
-    """Render every error as ``{"error": {"code", "message"}}``."""
+    """Render every error as ``{"error": {"code", "message"}}``, a 500 included."""
+    app.add_middleware(InternalErrorMiddleware)
     app.add_exception_handler(e.ChronicleError, chronicle_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
-    app.add_exception_handler(Exception, unexpected_error)
+    for database_failure in DATABASE_ERRORS:
+        app.add_exception_handler(database_failure, database_error)

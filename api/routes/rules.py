@@ -1,24 +1,25 @@
 """A user's saved job rules; each takes one of the plan's rule slots."""
 
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter
 
 from api.deps import (
     Command,
-    MinPosition,
     ServicesDep,
     UserPrincipal,
+    caught_up,
     find_or_not_found,
     user_id_of,
-    wait_for,
 )
 from api.schemas.rules import RuleChanged, RuleDeleted, RuleView, RuleWrite
-from domain.commands import rule as rules
+from domain.commands.rule import CreateRule, DeleteRule, UpdateRule
 from projections.queries import get_rule, list_rules
 
 router = APIRouter(prefix="/rules", tags=["rules"])
 READ_MODELS = ["rules"]
+MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
 
 
 @router.get("", response_model=list[RuleView])
@@ -26,7 +27,6 @@ def list_my_rules(
     principal: UserPrincipal, services: ServicesDep, min_position: MinPosition = None
 ) -> list[RuleView]:
     """The caller's rules, oldest first."""
-    wait_for(services, READ_MODELS, min_position)
     return [RuleView(**r) for r in list_rules(services.reads, user_id_of(principal))]
 
 
@@ -36,8 +36,8 @@ def create_rule(
 ) -> RuleChanged:
     """Save a rule; it takes a rule slot (free plan 2, pro 20) or is refused with nothing saved."""
     preset = services.presets.get(body.preset)
-    run = rules.create_rule(uuid.uuid4(), user_id_of(principal), body.name, preset.id, body.params)
-    outcome = command.run(services, run)
+    run = CreateRule(uuid.uuid4(), user_id_of(principal), body.name, preset.id, body.params)
+    outcome = command.run(services, run, present=RuleChanged.present)
     return RuleChanged(**outcome.result, position=outcome.position)
 
 
@@ -49,7 +49,6 @@ def get_my_rule(
     min_position: MinPosition = None,
 ) -> RuleView:
     """One of the caller's rules."""
-    wait_for(services, READ_MODELS, min_position)
     user_id = user_id_of(principal)
     row = find_or_not_found(
         services,
@@ -70,8 +69,8 @@ def update_rule(
 ) -> RuleChanged:
     """Replace a rule's name, preset and parameters."""
     preset = services.presets.get(body.preset)
-    run = rules.update_rule(rule_id, user_id_of(principal), body.name, preset.id, body.params)
-    outcome = command.run(services, run)
+    run = UpdateRule(rule_id, user_id_of(principal), body.name, preset.id, body.params)
+    outcome = command.run(services, run, present=RuleChanged.present)
     return RuleChanged(**outcome.result, position=outcome.position)
 
 
@@ -80,10 +79,6 @@ def delete_rule(
     rule_id: uuid.UUID, principal: UserPrincipal, command: Command, services: ServicesDep
 ) -> RuleDeleted:
     """Delete a rule and free its slot; deleting it again changes nothing."""
-    outcome = command.run(services, rules.delete_rule(rule_id, user_id_of(principal)))
-    return RuleDeleted(
-        rule_id=rule_id,
-        deleted=True,
-        rule_slots_used=outcome.result["credits"]["rule_slots_used"],
-        position=outcome.position,
-    )
+    run = DeleteRule(rule_id, user_id_of(principal))
+    outcome = command.run(services, run, present=RuleDeleted.present)
+    return RuleDeleted(**outcome.result, position=outcome.position)

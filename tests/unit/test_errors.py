@@ -1,9 +1,10 @@
 """Every domain error type has its own HTTP status."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from api.errors import STATUS
-from domain.errors import ChronicleError, all_error_types
+from domain.errors import all_error_types
 
 
 def test_every_domain_error_type_is_mapped_to_a_status():
@@ -20,22 +21,52 @@ def test_every_error_code_is_distinct():
     assert len(codes) == len(set(codes))
 
 
-def test_a_domain_error_renders_as_an_error_body_with_its_status():
+def raising(error: Exception) -> TestClient:
+    """A client of an app whose one route raises ``error``."""
     from fastapi import FastAPI
 
     from api import errors
-    from domain.errors import InsufficientCredits
 
     app = FastAPI()
     errors.install(app)
 
     @app.get("/boom")
     def boom() -> None:
-        raise InsufficientCredits("needs 5, has 2")
+        raise error
 
-    response = TestClient(app).get("/boom")
-    assert response.status_code == 402
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize("cls", all_error_types(), ids=lambda cls: cls.__name__)
+def test_each_domain_error_renders_its_own_code_message_and_status(cls):
+    response = raising(cls(f"{cls.__name__} happened")).get("/boom")
+
+    assert response.status_code == STATUS[cls]
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {"error": {"code": cls.code, "message": f"{cls.__name__} happened"}}
+    assert ("www-authenticate" in response.headers) == (STATUS[cls] == 401)
+    assert ("retry-after" in response.headers) == (STATUS[cls] == 503)
+
+
+def test_an_error_renders_its_details_beside_the_message():
+    from domain.errors import VersionConflict
+
+    response = raising(VersionConflict("rule r1 is at version 4", current_version=4)).get("/boom")
+
+    assert response.status_code == 409
     assert response.json() == {
-        "error": {"code": "insufficient_credits", "message": "needs 5, has 2"}
+        "error": {
+            "code": "version_conflict",
+            "message": "rule r1 is at version 4",
+            "current_version": 4,
+        }
     }
-    assert issubclass(InsufficientCredits, ChronicleError)
+
+
+def test_an_unexpected_error_is_a_500_that_echoes_nothing_of_it():
+    response = raising(RuntimeError("password=hunter2 at db.internal")).get("/boom")
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "internal", "message": "an unexpected error occurred"}
+    }

@@ -1,0 +1,73 @@
+"""The OpenAPI document: the error answers in their real shape, presets as an enum.
+
+The bearer scheme is declared by the ``HTTPBearer`` dependency of ``api.deps``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from api.errors import STATUS
+from api.schemas.errors import ErrorBody
+
+# Statuses answered by the edge itself rather than a domain error, and their codes.
+EDGE_CODES = {
+    404: ["not_found"],
+    413: ["payload_too_large"],
+    422: ["invalid_request"],
+    503: ["store_unavailable"],
+}
+# A read never conflicts nor spends credits.
+NOT_ON_READS = {"402", "409"}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The documented error answers of ``statuses``, each naming its codes."""
+    return {status: {"model": ErrorBody, "description": _describe(status)} for status in statuses}
+
+
+def install(app: FastAPI) -> None:
+    """Serve the refined document; presets are filled in once the services are up."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = FastAPI.openapi(app)  # built and cached by FastAPI
+        _drop_read_only_errors(schema)
+        services = getattr(app.state, "services", None)
+        if services is None:
+            app.openapi_schema = None  # build again once the presets are known
+        else:
+            _enum_presets(schema, sorted(p.id for p in services.presets.all()))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _describe(status: int) -> str:
+    codes = [cls.code for cls, mapped in STATUS.items() if mapped == status]
+    codes = sorted({*codes, *EDGE_CODES.get(status, [])})
+    return "Error codes: " + ", ".join(f"`{code}`" for code in codes)
+
+
+def _drop_read_only_errors(schema: dict[str, Any]) -> None:
+    for operations in schema.get("paths", {}).values():
+        read = operations.get("get")
+        if read:
+            for status in NOT_ON_READS:
+                read.get("responses", {}).pop(status, None)
+
+
+def _enum_presets(schema: dict[str, Any], presets: list[str]) -> None:
+    """Make ``preset`` of every request body an enum of the configured presets."""
+    components = schema.get("components", {}).get("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+            body = components.get(ref.rpartition("/")[2], {})
+            preset = body.get("properties", {}).get("preset")
+            if preset is not None and preset.get("type") == "string":
+                preset["enum"] = presets
