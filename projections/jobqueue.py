@@ -7,6 +7,7 @@ never get the same item; an expired lease is offered again, up to the attempt li
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg_pool import ConnectionPool
 
@@ -32,6 +33,8 @@ EXHAUSTED = """
     LIMIT %s
 """
 
+HOLDER = "SELECT leased_by FROM job_dispatch WHERE job_id = %s AND item_index = %s"
+
 
 def lease(
     pool: ConnectionPool, worker: str, *, limit: int, seconds: int, max_attempts: int
@@ -51,3 +54,10 @@ def exhausted_leases(
     """Items whose last allowed lease expired before ``now`` without a result."""
     with pool.connection() as conn:
         return list(conn.execute(EXHAUSTED, (max_attempts, now, limit)).fetchall())
+
+
+def lease_holder(pool: ConnectionPool, job_id: UUID, item_index: int) -> str | None:
+    """The worker that last leased the item, while the item waits for its report; else None."""
+    with pool.connection() as conn:
+        row: Any = conn.execute(HOLDER, (job_id, item_index)).fetchone()
+    return row["leased_by"] if row else None

@@ -1,37 +1,46 @@
 """A user's GPU jobs: create with upload URLs, confirm the upload, execute, cancel, read."""
 
 import base64
+import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from api.bootstrap import Services
 from api.deps import (
+    BIGINT_MAX,
     Command,
-    MinPosition,
     ServicesDep,
     UserPrincipal,
+    caught_up,
     find_or_not_found,
+    read_aggregate,
     user_id_of,
-    wait_for,
 )
 from api.schemas.jobs import (
     JobChanged,
     JobCreate,
     JobCreated,
     JobDetail,
+    JobItem,
     JobPage,
     JobSummary,
     Upload,
 )
-from domain.commands import job as jobs
-from domain.errors import InvalidCommand, UploadsMissing
-from domain.job import upload_key
-from projections.queries import get_job, list_job_items, list_jobs
+from domain.commands.job import CancelJob, ConfirmUpload, CreateJob, ExecuteJob
+from domain.errors import InvalidCommand, NotFound, ProjectionBehind, UploadsMissing
+from domain.job import FINAL, Job, JobStatus, upload_key
+from projections.queries import get_job, list_job_items, list_jobs, log_head
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 READ_MODELS = ["jobs"]
+MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
+SETTLING = ["job_settlement"]  # the saga that settles an ended job's credits
+CREDITS = ["user_summary", "credit_ledger"]  # where a settlement shows besides the job
+HELD = "held"  # jobs_log.settlement until the reservation is committed or rolled back
 
 
 @router.post("", response_model=JobCreated, status_code=201)
@@ -42,9 +51,8 @@ def create_job(
     preset = services.presets.get(body.preset)
     preset.check_items(body.item_count)
     user_id, job_id = user_id_of(principal), uuid.uuid4()
-    outcome = command.run(
-        services, jobs.create_job(job_id, user_id, preset.id, body.item_count, preset.credit_cost)
-    )
+    create = CreateJob(job_id, user_id, preset.id, body.item_count, preset.credit_cost)
+    outcome = command.run(services, create, present=JobCreated.present)
     job_id = uuid.UUID(outcome.result["job_id"])  # a replayed key answers with the first job
     total = outcome.result["progress"]["total"]
     expires = services.settings.upload_url_seconds
@@ -74,12 +82,20 @@ def confirm_upload(
 ) -> JobChanged:
     """Check every item is in storage, then mark the job uploaded."""
     user_id = user_id_of(principal)
-    keys = command.run(services, jobs.get_upload_keys(job_id, user_id)).result["upload_keys"]
-    missing = services.object_store.missing(keys)
-    if missing:
-        shown = ", ".join(missing[:20]) + (", …" if len(missing) > 20 else "")
-        raise UploadsMissing(f"{len(missing)} of {len(keys)} uploads are missing: {shown}")
-    return _changed(command.run(services, jobs.confirm_upload(job_id, user_id)))
+    # The job as last saved, not as projected: a read, so never under the caller's key.
+    job = read_aggregate(services, Job, job_id)
+    if job is None or job.user_id != user_id:
+        raise NotFound(f"job {job_id} not found")
+    # Storage is checked only while uploads are awaited; otherwise the command answers: a
+    # repeat with its first answer, anything else with the transition it cannot make.
+    if job.status == JobStatus.CREATED:
+        keys = job.upload_keys
+        missing = services.object_store.missing(keys)
+        if missing:
+            shown = ", ".join(missing[:20]) + (", …" if len(missing) > 20 else "")
+            raise UploadsMissing(f"{len(missing)} of {len(keys)} uploads are missing: {shown}")
+    run = ConfirmUpload(job_id, user_id)
+    return _changed(command.run(services, run, present=JobChanged.present))
 
 
 @router.post("/{job_id}/execute", response_model=JobChanged)
@@ -87,7 +103,8 @@ def execute_job(
     job_id: uuid.UUID, principal: UserPrincipal, command: Command, services: ServicesDep
 ) -> JobChanged:
     """Queue the uploaded job: workers can lease its items from now on."""
-    return _changed(command.run(services, jobs.execute_job(job_id, user_id_of(principal))))
+    run = ExecuteJob(job_id, user_id_of(principal))
+    return _changed(command.run(services, run, present=JobChanged.present))
 
 
 @router.post("/{job_id}/cancel", response_model=JobChanged)
@@ -95,8 +112,8 @@ def cancel_job(
     job_id: uuid.UUID, principal: UserPrincipal, command: Command, services: ServicesDep
 ) -> JobChanged:
     """Cancel a job that has not finished; its reservation is refunded."""
-    run = jobs.cancel_job(job_id, user_id_of(principal), "canceled by the user")
-    return _changed(command.run(services, run))
+    run = CancelJob(job_id, user_id_of(principal), "canceled by the user")
+    return _changed(command.run(services, run, present=JobChanged.present))
 
 
 @router.get("/{job_id}", response_model=JobDetail)
@@ -105,17 +122,29 @@ def get_job_detail(
     principal: UserPrincipal,
     services: ServicesDep,
     min_position: MinPosition = None,
-    item_offset: Annotated[int, Query(ge=0, description="First item index listed.")] = 0,
+    item_offset: Annotated[
+        int, Query(ge=0, le=BIGINT_MAX, description="First item index listed.")
+    ] = 0,
     item_limit: Annotated[int, Query(ge=0, le=10_000)] = 1000,
+    settled: Annotated[
+        bool,
+        Query(
+            description="For a job that ended, answer once its credits are settled and `/me` "
+            "shows it (503 if not within the read wait)."
+        ),
+    ] = False,
 ) -> JobDetail:
-    """Status, progress, per-item results and timestamps of one of the caller's jobs."""
-    wait_for(services, READ_MODELS, min_position)
+    """Status, progress, settlement, per-item results and timestamps of one of the caller's jobs."""
     user_id = user_id_of(principal)
-    row = find_or_not_found(
-        services, READ_MODELS, lambda: get_job(services.reads, job_id, user_id), f"job {job_id}"
-    )
+
+    def find() -> dict[str, Any] | None:
+        return get_job(services.reads, job_id, user_id)
+
+    row = find_or_not_found(services, READ_MODELS, find, f"job {job_id}")
+    if settled:
+        row = _once_settled(services, find)
     items = list_job_items(services.reads, job_id, offset=item_offset, limit=item_limit)
-    return JobDetail(**_summary(row).model_dump(), items=items)
+    return JobDetail(**_summary(row).model_dump(), items=[JobItem(**i) for i in items])
 
 
 @router.get("", response_model=JobPage)
@@ -127,19 +156,40 @@ def list_my_jobs(
     min_position: MinPosition = None,
 ) -> JobPage:
     """The caller's jobs, newest first."""
-    wait_for(services, READ_MODELS, min_position)
     rows = list_jobs(services.reads, user_id_of(principal), limit=limit, after=_decode(cursor))
     next_cursor = _encode(rows[-1]) if len(rows) == limit else None
     return JobPage(jobs=[_summary(r) for r in rows], next_cursor=next_cursor)
 
 
+def _once_settled(services: Services, find: Callable[[], Any]) -> dict[str, Any]:
+    """The job as of the log head; if it ended, once its settlement shows here and in `/me`."""
+    deadline = time.monotonic() + services.settings.read_wait_seconds
+
+    def caught_up(names: list[str], position: int) -> bool:
+        remaining = max(0.0, deadline - time.monotonic())
+        return services.watcher.wait_for_position(names, position, remaining)
+
+    caught_up(READ_MODELS, log_head(services.reads))
+    row = find()
+    if row["status"] in FINAL and row["settlement"] == HELD:
+        # The saga settles a job once it reads its end: once it is past the log head, the
+        # settlement is in the log, and once the jobs projection is past the new head, here.
+        caught_up(SETTLING, log_head(services.reads))
+        caught_up(READ_MODELS, log_head(services.reads))
+        row = find()
+    if row["status"] in FINAL and row["settlement"] == HELD:
+        raise ProjectionBehind(f"the credits of job {row['job_id']} are not settled yet; retry")
+    settled_at = row["settled_position"]
+    if settled_at and not caught_up(CREDITS, settled_at):
+        raise ProjectionBehind(
+            f"{', '.join(CREDITS)} did not reach the settlement of job {row['job_id']} "
+            f"(log position {settled_at}) in time; retry shortly"
+        )
+    return row
+
+
 def _summary(row: dict[str, Any]) -> JobSummary:
-    progress = {
-        "done": row["done_items"],
-        "failed": row["failed_items"],
-        "total": row["item_count"],
-    }
-    return JobSummary(**row, progress=progress)
+    return JobSummary.from_row(row)
 
 
 def _changed(outcome: Any) -> JobChanged:

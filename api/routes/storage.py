@@ -3,6 +3,8 @@
 With an S3 bucket configured these routes answer 404: presigned URLs then point at the bucket.
 """
 
+import re
+import uuid
 from typing import Annotated
 
 import anyio.to_thread
@@ -10,15 +12,20 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from adapters.storage import LocalObjectStore
-from api.deps import ServicesDep
+from api.bootstrap import Services
+from api.deps import BIGINT_MAX, ServicesDep, read_aggregate
 from api.errors import error_body
 from api.schemas.storage import StoredObject
-from domain.errors import Forbidden, NotFound
+from domain.errors import Forbidden, IllegalTransition, NotFound
+from domain.job import Job, JobStatus
 
 router = APIRouter(prefix="/storage", tags=["storage"])
 
 # Stored objects are served from the API's origin: never sniffed, never run as a page.
 _DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"}
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+# The shape of domain.job.upload_key: an item a user uploads to one of their jobs.
+_UPLOAD_KEY = re.compile(rf"uploads/(?P<user_id>{_UUID})/(?P<job_id>{_UUID})/[0-9]+")
 
 
 def get_local_store(services: ServicesDep) -> LocalObjectStore:
@@ -31,7 +38,9 @@ def get_local_store(services: ServicesDep) -> LocalObjectStore:
 
 
 LocalStore = Annotated[LocalObjectStore, Depends(get_local_store)]
-Expires = Annotated[int, Query(description="Unix time the URL stops working, as signed.")]
+Expires = Annotated[
+    int, Query(le=BIGINT_MAX, description="Unix time the URL stops working, as signed.")
+]
 Signature = Annotated[str, Query(description="The URL's signature, as issued.")]
 
 
@@ -53,6 +62,7 @@ async def upload(
     store.verify_upload(key, expires, content_type, signature)
     if request.headers.get("content-type") != content_type:
         raise Forbidden(f"the upload URL for {key!r} requires 'Content-Type: {content_type}'")
+    await anyio.to_thread.run_sync(_require_job_awaiting_upload, services, key)
     limit = services.settings.upload_max_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -77,6 +87,21 @@ def download(key: str, store: LocalStore, expires: Expires, signature: Signature
     data = store.get(key)
     headers = {"Content-Type": store.content_type(key), **_DOWNLOAD_HEADERS}
     return Response(data, headers=headers)
+
+
+def _require_job_awaiting_upload(services: Services, key: str) -> None:
+    """Refuse an item's upload once its job has moved past ``created``: its URL stops working.
+
+    (S3 cannot be told so: its presigned URLs live until they expire.)
+    """
+    match = _UPLOAD_KEY.fullmatch(key)
+    if match is None:
+        return  # not an item of a job (a worker's result)
+    job = read_aggregate(services, Job, uuid.UUID(match["job_id"]))
+    if job is None or str(job.user_id) != match["user_id"]:
+        raise NotFound(f"no job awaits the upload {key!r}")
+    if job.status != JobStatus.CREATED:
+        raise IllegalTransition(f"job {job.id} is {str(job.status)!r}; uploads need 'created'")
 
 
 def _too_large(limit: int) -> JSONResponse:

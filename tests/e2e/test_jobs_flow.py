@@ -59,11 +59,12 @@ def test_a_job_runs_end_to_end_and_commits_what_succeeded(http, user, worker, li
     assert [a.json()["status"] for a in answers] == ["recorded"] * 3
     settle(live_server.services)
     detail = http.get(f"/jobs/{job['job_id']}", headers=auth).json()
-    assert (detail["status"], detail["progress"]) == ("done", {"done": 2, "failed": 1, "total": 3})
-    assert [(i["index"], i["outcome"]) for i in detail["items"]] == [
-        (0, "succeeded"),
-        (1, "succeeded"),
-        (2, "failed"),
+    progress = {"done": 2, "succeeded": 2, "failed": 1, "total": 3}
+    assert (detail["status"], detail["progress"]) == ("done", progress)
+    assert [(i["item_index"], i["index"], i["outcome"]) for i in detail["items"]] == [
+        (0, 0, "succeeded"),
+        (1, 1, "succeeded"),
+        (2, 2, "failed"),
     ]
     assert detail["consumed"] == 4 and detail["finished_at"] is not None
     expected = {"credits": 96, "reserved_credits": 0, "active_jobs": 0}

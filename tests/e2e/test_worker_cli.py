@@ -89,7 +89,7 @@ def test_a_worker_runs_a_queued_job_to_done_and_stores_each_result(
     assert detail["status"] == "done"
     for item in detail["items"]:
         stored = live_server.services.object_store.get(item["result_key"])
-        assert json.loads(stored) == derived(job["job_id"], item["index"])
+        assert json.loads(stored) == derived(job["job_id"], item["item_index"])
     assert me(http, user).items() >= {"credits": 97, "reserved_credits": 0}.items()
 
 
@@ -106,7 +106,13 @@ def test_failures_and_repeated_callbacks_keep_progress_and_credits_exact(
     detail = job_detail(http, user, job)
     progress = detail["progress"]
     assert counts["failed"] > 0 and counts["duplicates_sent"] > 0
-    assert progress == {"done": counts["succeeded"], "failed": counts["failed"], "total": 50}
+    succeeded = counts["succeeded"]
+    assert progress == {
+        "done": succeeded,
+        "succeeded": succeeded,
+        "failed": counts["failed"],
+        "total": 50,
+    }
     assert progress["done"] + progress["failed"] == 50
     assert len(detail["items"]) == 50 and counts["duplicate_mismatches"] == 0
     assert me(http, user)["credits"] == 100 - counts["succeeded"]

@@ -47,7 +47,7 @@ def _settle(
 ) -> Counter[str]:
     tally: Counter[str] = Counter()
     try:
-        _retrying(executor, credits.reserve_credits(user_id, job_id, amount), tally)
+        _retrying(executor, credits.ReserveCredits(user_id, job_id, amount), tally)
     except InsufficientCredits:
         tally["insufficient"] += 1
         return tally
@@ -57,11 +57,11 @@ def _settle(
     try:
         if rng.random() < 0.7:
             consumed = rng.randint(0, amount)
-            _retrying(executor, credits.commit_credits(user_id, job_id, consumed), tally)
+            _retrying(executor, credits.CommitCredits(user_id, job_id, consumed), tally)
             tally["committed"] += 1
             tally["consumed"] += consumed
         else:
-            _retrying(executor, credits.rollback_credits(user_id, job_id), tally)
+            _retrying(executor, credits.RollbackCredits(user_id, job_id), tally)
             tally["rolled_back"] += 1
     except Exception as exc:
         tally[f"unexpected:{type(exc).__name__}"] += 1

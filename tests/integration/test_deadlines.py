@@ -30,25 +30,25 @@ def scheduler(running):
 @pytest.fixture
 def user_id(running):
     user_id = uuid4()
-    running.executor.execute(credits.open_account(user_id, "pro", 100))
+    running.executor.execute(credits.OpenAccount(user_id, "pro", 100))
     return user_id
 
 
 def create(running, user_id, items=2):
     job_id = uuid4()
-    running.executor.execute(jobs.create_job(job_id, user_id, "portrait", items, COST))
+    running.executor.execute(jobs.CreateJob(job_id, user_id, "portrait", items, COST))
     return job_id
 
 
 def uploaded(running, user_id, items=2):
     job_id = create(running, user_id, items)
-    running.executor.execute(jobs.confirm_upload(job_id, user_id))
+    running.executor.execute(jobs.ConfirmUpload(job_id, user_id))
     return job_id
 
 
 def queued(running, user_id, items=2):
     job_id = uploaded(running, user_id, items)
-    running.executor.execute(jobs.execute_job(job_id, user_id))
+    running.executor.execute(jobs.ExecuteJob(job_id, user_id))
     return job_id
 
 
@@ -60,7 +60,7 @@ def running_job(running, user_id, items=2):
 
 
 def report(running, job_id, index, outcome="succeeded"):
-    running.executor.execute(jobs.record_item_result(job_id, index, outcome, f"cb-{index}"))
+    running.executor.execute(jobs.RecordItemResult(job_id, index, outcome, f"cb-{index}"))
 
 
 def exhaust_lease(running, job_id, index, *, expire_last=True):
@@ -229,7 +229,7 @@ def test_an_exhausted_last_item_ends_the_job_and_the_saga_settles_it(running, sc
     settle(running)
     assert fired == 1
     row = job_row(running, job_id)
-    assert (row["status"], row["done_items"], row["failed_items"]) == ("done", 1, 1)
+    assert (row["status"], row["succeeded_items"], row["failed_items"]) == ("done", 1, 1)
     assert available(running, user_id) == 100 - COST
     assert [(r["kind"], r["delta"]) for r in ledger(running, user_id)[-2:]] == [
         ("commit", 0),

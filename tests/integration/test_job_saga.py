@@ -20,19 +20,19 @@ def finished_jobs(executor, users=40):
     expected = {}
     for _ in range(users):
         user_id = uuid.uuid4()
-        executor.execute(credits.open_account(user_id, "pro", START))
+        executor.execute(credits.OpenAccount(user_id, "pro", START))
         spent = 0
         for outcomes in (["succeeded", "succeeded", "failed"], ["failed", "failed"], None):
             job_id = uuid.uuid4()
             count = len(outcomes) if outcomes else 2
-            executor.execute(jobs.create_job(job_id, user_id, "upscale-4x", count, 2))
+            executor.execute(jobs.CreateJob(job_id, user_id, "upscale-4x", count, 2))
             if outcomes is None:
-                executor.execute(jobs.cancel_job(job_id, user_id, "changed my mind"))
+                executor.execute(jobs.CancelJob(job_id, user_id, "changed my mind"))
                 continue
-            executor.execute(jobs.confirm_upload(job_id, user_id))
-            executor.execute(jobs.execute_job(job_id, user_id))
+            executor.execute(jobs.ConfirmUpload(job_id, user_id))
+            executor.execute(jobs.ExecuteJob(job_id, user_id))
             for index, outcome in enumerate(outcomes):
-                executor.execute(jobs.record_item_result(job_id, index, outcome, f"k{index}"))
+                executor.execute(jobs.RecordItemResult(job_id, index, outcome, f"k{index}"))
             spent += 2 * outcomes.count("succeeded")
         expected[user_id] = START - spent
     return expected

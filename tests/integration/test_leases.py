@@ -21,16 +21,16 @@ def settings(settings):
 @pytest.fixture
 def user_id(running):
     user_id = uuid4()
-    running.executor.execute(credits.open_account(user_id, "pro", 1000))
+    running.executor.execute(credits.OpenAccount(user_id, "pro", 1000))
     return user_id
 
 
 def queue_job(running, user_id, items):
     """A job created, uploaded and queued, and the jobs projection past its queueing."""
     job_id = uuid4()
-    running.executor.execute(jobs.create_job(job_id, user_id, "bulk-tagging", items, 1))
-    running.executor.execute(jobs.confirm_upload(job_id, user_id))
-    position = running.executor.execute(jobs.execute_job(job_id, user_id)).position
+    running.executor.execute(jobs.CreateJob(job_id, user_id, "bulk-tagging", items, 1))
+    running.executor.execute(jobs.ConfirmUpload(job_id, user_id))
+    position = running.executor.execute(jobs.ExecuteJob(job_id, user_id)).position
     wait_for_jobs(running, position)
     return job_id
 
@@ -122,7 +122,7 @@ def test_an_item_at_the_attempt_limit_is_not_offered_again(running, user_id):
 def test_a_reported_item_leaves_the_dispatch_table(running, user_id):
     job_id = queue_job(running, user_id, items=3)
     take(running)
-    outcome = running.executor.execute(jobs.record_item_result(job_id, 1, "succeeded", "cb-1"))
+    outcome = running.executor.execute(jobs.RecordItemResult(job_id, 1, "succeeded", "cb-1"))
     wait_for_jobs(running, outcome.position)
     assert dispatched(running, job_id) == [0, 2]
 
@@ -130,8 +130,8 @@ def test_a_reported_item_leaves_the_dispatch_table(running, user_id):
 def test_the_last_reported_item_empties_the_dispatch_table(running, user_id):
     job_id = queue_job(running, user_id, items=2)
     take(running)
-    running.executor.execute(jobs.record_item_result(job_id, 0, "succeeded", "cb-0"))
-    outcome = running.executor.execute(jobs.record_item_result(job_id, 1, "failed", "cb-1"))
+    running.executor.execute(jobs.RecordItemResult(job_id, 0, "succeeded", "cb-0"))
+    outcome = running.executor.execute(jobs.RecordItemResult(job_id, 1, "failed", "cb-1"))
     wait_for_jobs(running, outcome.position)
     assert dispatched(running, job_id) == []
 
@@ -140,7 +140,7 @@ def test_a_canceled_jobs_items_leave_the_dispatch_table(running, user_id):
     job_id = queue_job(running, user_id, items=3)
     other = queue_job(running, user_id, items=1)
     take(running, limit=1)
-    outcome = running.executor.execute(jobs.cancel_job(job_id, user_id, "changed my mind"))
+    outcome = running.executor.execute(jobs.CancelJob(job_id, user_id, "changed my mind"))
     wait_for_jobs(running, outcome.position)
     assert (dispatched(running, job_id), dispatched(running, other)) == ([], [0])
     assert take(running) == [(0, 1)]
