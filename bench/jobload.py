@@ -16,7 +16,7 @@ from bench.harness import MAX_TRACEBACKS, Client, Run, Tally
 from bench.jobsetup import BenchJob
 from domain.commands.job import RecordItemResult
 from domain.commands.usercredits import GrantCredits
-from domain.job import SUCCEEDED
+from domain.job import ItemOutcome
 from eventstore.executor import CommandExecutor
 
 Call = Callable[[int], object]
@@ -82,7 +82,7 @@ def executor_callback(executor: CommandExecutor, job: BenchJob) -> Call:
 
     def call(index: int) -> object:
         return executor.execute(
-            RecordItemResult(job.job_id, index, SUCCEEDED, f"cb-{index}", job.result_key(index))
+            RecordItemResult(job.job_id, index, ItemOutcome.SUCCEEDED, f"cb-{index}", job.result_key(index))
         )
 
     return call
@@ -101,7 +101,7 @@ def http_callback(client: httpx.Client, token: str, job: BenchJob) -> Call:
     def call(index: int) -> object:
         body = {
             "item_index": index,
-            "outcome": SUCCEEDED,
+            "outcome": ItemOutcome.SUCCEEDED,
             "idempotency_key": f"cb-{index}",
             "result_key": job.result_key(index),
         }

@@ -14,7 +14,7 @@ from eventsourcing.utils import get_topic
 
 from domain.commands.job import ConfirmUpload, CreateJob, ExecuteJob
 from domain.commands.usercredits import OpenAccount
-from domain.job import DONE, Job
+from domain.job import Job, JobStatus
 from domain.presets import Presets
 from domain.usercredits import UserCredits
 from eventstore.application import open_application
@@ -84,11 +84,11 @@ def check_job(dsn: str, job: BenchJob, outcome_prefix: str | None) -> list[str]:
             outcomes = row[0] if row else 0
     problems = []
     state = (loaded.status, loaded.succeeded_items, loaded.failed_items, len(loaded.results))
-    if state != (DONE, job.items, 0, job.items) or len(loaded.callback_keys) != job.items:
+    if state != (JobStatus.DONE, job.items, 0, job.items) or len(loaded.callback_keys) != job.items:
         problems.append(
             f"job {job.job_id}: status {loaded.status!r}, {loaded.succeeded_items} succeeded, "
             f"{loaded.failed_items} failed, {len(loaded.results)} results; expected "
-            f"{DONE!r} with {job.items} done"
+            f"{JobStatus.DONE.value!r} with {job.items} done"
         )
     recorded = (counts[get_topic(e)] for e in (Job.ItemSucceeded, Job.Started, Job.Finished))
     if tuple(recorded) != (job.items, 1, 1) or counts[get_topic(Job.ItemFailed)]:
