@@ -33,7 +33,15 @@ from bench.jobload import (
     windowed,
 )
 from bench.jobreport import Group, Sample, load_lines, table, verdicts
-from bench.jobsetup import BenchJob, check_job, check_users, funded_users, load_times, queued_job
+from bench.jobsetup import (
+    BenchJob,
+    check_job,
+    check_users,
+    funded_users,
+    lease_all,
+    load_times,
+    queued_job,
+)
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
 from bench.report import problems
 from bench.server import scratch_database
@@ -111,6 +119,7 @@ class JobsBench:
         """(1b) Every item of a fresh job reported by worker threads over HTTP."""
         items, workers = self.args.items, self.args.workers
         job = queued_job(self.executor, items)
+        lease_all(self.dsn, job, "worker:bench-worker")
         clients = http_clients(self.server.url, workers)
         try:
             calls = [http_callback(c, self.worker_token, job) for c in clients]

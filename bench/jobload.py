@@ -82,7 +82,9 @@ def executor_callback(executor: CommandExecutor, job: BenchJob) -> Call:
 
     def call(index: int) -> object:
         return executor.execute(
-            RecordItemResult(job.job_id, index, ItemOutcome.SUCCEEDED, f"cb-{index}", job.result_key(index))
+            RecordItemResult(
+                job.job_id, index, ItemOutcome.SUCCEEDED, f"cb-{index}", job.result_key(index)
+            )
         )
 
     return call

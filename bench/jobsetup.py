@@ -57,6 +57,32 @@ def queued_job(executor: CommandExecutor, items: int) -> BenchJob:
     return BenchJob(job_id, user_id, items)
 
 
+LEASE_ALL = """
+    INSERT INTO job_dispatch (job_id, item_index, user_id, upload_key, queued_at, attempts,
+        leased_by, lease_expires_at)
+    SELECT %(job)s::uuid, i, %(user)s::uuid,
+        'uploads/' || %(user)s || '/' || %(job)s || '/' || i, now(), 1,
+        %(actor)s, now() + interval '1 hour'
+    FROM generate_series(0, %(items)s - 1) AS i
+    ON CONFLICT (job_id, item_index) DO UPDATE
+        SET leased_by = EXCLUDED.leased_by, attempts = 1,
+            lease_expires_at = EXCLUDED.lease_expires_at
+"""
+
+
+def lease_all(dsn: str, job: BenchJob, actor: str) -> None:
+    """Every item of ``job`` leased to ``actor``, as ``POST /worker/leases`` would leave them.
+
+    The bench's API server runs no projections, so the queue rows a lease updates are written
+    here; a callback is accepted only from the worker holding the item's lease.
+    """
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            LEASE_ALL,
+            {"job": str(job.job_id), "user": str(job.user_id), "actor": actor, "items": job.items},
+        )
+
+
 def funded_users(executor: CommandExecutor, count: int, plan: str, balance: int) -> list[UUID]:
     """``count`` fresh users on ``plan`` with ``balance`` credits each."""
     users = [uuid4() for _ in range(count)]
