@@ -16,7 +16,7 @@ from bench.harness import MAX_TRACEBACKS, Client, Run, Tally
 from bench.jobsetup import BenchJob
 from domain.commands.job import RecordItemResult
 from domain.commands.usercredits import GrantCredits
-from domain.job import ItemOutcome
+from domain.jobstatus import ItemOutcome
 from eventstore.executor import CommandExecutor
 
 Call = Callable[[int], object]

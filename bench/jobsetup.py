@@ -14,7 +14,8 @@ from eventsourcing.utils import get_topic
 
 from domain.commands.job import ConfirmUpload, CreateJob, ExecuteJob
 from domain.commands.usercredits import OpenAccount
-from domain.job import Job, JobStatus
+from domain.job import Job
+from domain.jobstatus import JobStatus
 from domain.presets import Presets
 from domain.usercredits import UserCredits
 from eventstore.application import open_application

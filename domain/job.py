@@ -4,65 +4,31 @@ keys are kept for good (no window), so a repeat records nothing and gets the fir
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
 from domain.checks import MAX_PRESET_ID, require_count, require_text
 from domain.errors import IdempotencyKeyReused, IllegalTransition, InvalidCommand
+from domain.jobstatus import (
+    CANCELABLE,
+    EXECUTE_DEADLINE_PASSED,
+    FINAL,
+    QUEUE_DEADLINE_PASSED,
+    STALLED,
+    UPLOAD_DEADLINE_PASSED,
+    ItemOutcome,
+    ItemReport,
+    JobStatus,
+    ReportStatus,
+)
 
-
-class JobStatus(StrEnum):
-    """Where a job is; the values are stored (events, ``jobs_log``) and sent to clients."""
-
-    CREATED = "created"
-    UPLOADED = "uploaded"
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
-    CANCELED = "canceled"
-
-
-class ItemOutcome(StrEnum):
-    """What a worker reports of one item."""
-
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
-
-class ReportStatus(StrEnum):
-    """What a worker's report of an item came to."""
-
-    RECORDED = "recorded"
-    ALREADY_REPORTED = "already_reported"
-    IGNORED = "ignored"
-
-
-FINAL = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED)
-CANCELABLE = (JobStatus.CREATED, JobStatus.UPLOADED, JobStatus.QUEUED, JobStatus.RUNNING)
-UPLOAD_DEADLINE_PASSED = "upload deadline passed"
-EXECUTE_DEADLINE_PASSED = "execute deadline passed"  # uploaded, never executed
-QUEUE_DEADLINE_PASSED = "queue deadline passed"  # queued, never started
-STALLED = "stalled"
 MAX_ITEMS = 100_000  # items of one job (a preset may allow fewer)
 MAX_KEY = 1024  # an object key: an item's upload or result
 MAX_CALLBACK_KEY = 200  # a worker's key for one report (``idempotency_key`` over HTTP)
 MAX_ERROR_REPORTED = 10_000  # a worker's error text as sent ...
 MAX_ERROR = 1000  # ... and as kept per item, so that 10,000 items stay compact
-
-
-@dataclass(frozen=True)
-class ItemReport:
-    """The answer to a worker's report of one item (a repeat gets the same answer)."""
-
-    job_id: UUID
-    item_index: int
-    outcome: ItemOutcome
-    status: ReportStatus
 
 
 class Job(Aggregate):

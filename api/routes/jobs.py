@@ -32,7 +32,8 @@ from api.schemas.jobs import (
 )
 from domain.commands.job import CancelJob, ConfirmUpload, CreateJob, ExecuteJob
 from domain.errors import InvalidCommand, NotFound, ProjectionBehind, UploadsMissing
-from domain.job import FINAL, Job, JobStatus, upload_key
+from domain.job import Job, upload_key
+from domain.jobstatus import FINAL, JobStatus
 from projections.queries import get_job, list_job_items, list_jobs, log_head
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])

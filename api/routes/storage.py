@@ -17,7 +17,8 @@ from api.deps import BIGINT_MAX, ServicesDep, read_aggregate
 from api.errors import error_body
 from api.schemas.storage import StoredObject
 from domain.errors import Forbidden, IllegalTransition, NotFound
-from domain.job import Job, JobStatus
+from domain.job import Job
+from domain.jobstatus import JobStatus
 
 router = APIRouter(prefix="/storage", tags=["storage"])
 

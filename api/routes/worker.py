@@ -10,7 +10,8 @@ from api.bootstrap import Services
 from api.deps import Command, ServicesDep, WorkerPrincipal, read_aggregate
 from api.schemas.jobs import Callback, CallbackAnswer, LeasedItem, LeaseRequest, Leases
 from domain.errors import LeaseNotHeld
-from domain.job import Job, JobStatus, result_key
+from domain.job import Job, result_key
+from domain.jobstatus import JobStatus
 from eventstore.idempotency import Idempotency
 from projections.jobqueue import lease, lease_holder
 

@@ -14,15 +14,8 @@ from pydantic import BaseModel, Field, model_validator
 from api.schemas.base import RequestBody
 from domain.checks import MAX_PRESET_ID
 from domain.commands.job import JobAndCredits, RecordItemResult
-from domain.job import (
-    MAX_CALLBACK_KEY,
-    MAX_ERROR_REPORTED,
-    MAX_ITEMS,
-    MAX_KEY,
-    ItemOutcome,
-    ItemReport,
-    Job,
-)
+from domain.job import MAX_CALLBACK_KEY, MAX_ERROR_REPORTED, MAX_ITEMS, MAX_KEY, Job
+from domain.jobstatus import ItemOutcome, ItemReport
 
 
 class PresetView(BaseModel):

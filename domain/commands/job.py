@@ -21,7 +21,8 @@ from uuid import UUID
 
 from domain.base import Aggregates
 from domain.errors import NotFound
-from domain.job import ItemReport, Job, JobStatus
+from domain.job import Job
+from domain.jobstatus import ItemReport, JobStatus
 from domain.usercredits import COMMITTED, ROLLED_BACK, UserCredits
 
 ALREADY_SETTLED = "already_settled"

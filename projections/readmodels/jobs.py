@@ -12,7 +12,8 @@ from uuid import UUID
 
 from psycopg import Cursor
 
-from domain.job import STALLED, ItemOutcome, Job, JobStatus, upload_key
+from domain.job import Job, upload_key
+from domain.jobstatus import STALLED, ItemOutcome, JobStatus
 from domain.usercredits import COMMITTED, ROLLED_BACK, UserCredits
 
 INSERT_JOB = """

@@ -11,7 +11,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Snapshot
 
 from domain.errors import IdempotencyKeyReused, IllegalTransition, InvalidCommand
-from domain.job import MAX_ERROR_REPORTED, MAX_ITEMS, ItemReport, Job, JobStatus
+from domain.job import MAX_ERROR_REPORTED, MAX_ITEMS, Job
+from domain.jobstatus import ItemReport, JobStatus
 
 STATES = ["created", "uploaded", "queued", "running", "done", "failed", "canceled"]
 LEGAL = {

@@ -24,7 +24,8 @@ from domain.errors import (
     NotFound,
     RuleSlotLimitReached,
 )
-from domain.job import ItemReport, Job
+from domain.job import Job
+from domain.jobstatus import ItemReport
 from domain.usercredits import RECENT_SETTLEMENTS, UserCredits
 from eventstore.executor import CommandExecutor
 
