@@ -190,11 +190,40 @@ def connect_timeout(wait_seconds: float) -> int:
 
 
 def ensure_database(server_dsn: str, name: str) -> None:
-    """Create database ``name`` on the server of ``server_dsn`` unless it exists."""
+    """Create database ``name`` on the server of ``server_dsn`` unless it exists.
+
+    It is made UTF-8 with a UTF-8 LC_CTYPE whatever the server's default: pg_trgm sees Hangul
+    only then, and the embedded server inherits its starter's locale (``LC_ALL=C`` gives C).
+    """
     with psycopg.connect(server_dsn, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        if exists:
+            return
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        row = conn.execute(
+            "SELECT datcollate, datctype, pg_encoding_to_char(encoding) FROM pg_database"
+            " WHERE datname = 'template1'"
+        ).fetchone()
+        collate, ctype, encoding = row if row else ("C", "C", "")
+        if encoding == "UTF8" and _utf8_locale(ctype):
+            conn.execute(create)
+            return
+        # A collation must suit the encoding: C and UTF-8 ones do; any other gives way to C.
+        collate = collate if collate in ("C", "POSIX") or _utf8_locale(collate) else "C"
+        try:
+            conn.execute(
+                create
+                + sql.SQL(
+                    " TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE {} LC_CTYPE 'C.UTF-8'"
+                ).format(sql.Literal(collate))
+            )
+        except psycopg.errors.WrongObjectType as exc:  # "invalid locale name": no C.UTF-8 here
+            log.warning("creating %s with the server's default locale: %s", name, exc)
+            conn.execute(create)
+
+
+def _utf8_locale(locale: str) -> bool:
+    return locale.lower().replace("-", "").endswith("utf8")
 
 
 def drop_database(server_dsn: str, name: str) -> None:

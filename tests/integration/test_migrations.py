@@ -21,6 +21,7 @@ EXPECTED = {
     "job_dispatch",
     "rules",
     "dead_letters",
+    "test_search",
 }
 
 
