@@ -14,6 +14,8 @@ from eventsourcing.utils import construct_topic, register_topic
 
 from domain.job import Job
 from domain.rule import Rule
+from domain.testdocument import TestDocument
+from domain.testtake import TestTake
 from domain.usercredits import UserCredits
 
 TOPICS: dict[str, type] = {
@@ -41,6 +43,15 @@ TOPICS: dict[str, type] = {
     "domain.rule:Rule.Created": Rule.Created,
     "domain.rule:Rule.Updated": Rule.Updated,
     "domain.rule:Rule.Deleted": Rule.Deleted,
+    "domain.testdocument:TestDocument": TestDocument,
+    "domain.testdocument:TestDocument.Created": TestDocument.Created,
+    "domain.testdocument:TestDocument.Saved": TestDocument.Saved,
+    "domain.testdocument:TestDocument.ImageAttached": TestDocument.ImageAttached,
+    "domain.testdocument:TestDocument.Published": TestDocument.Published,
+    "domain.testdocument:TestDocument.Unpublished": TestDocument.Unpublished,
+    "domain.testdocument:TestDocument.Deleted": TestDocument.Deleted,
+    "domain.testtake:TestTake": TestTake,
+    "domain.testtake:TestTake.Created": TestTake.Created,
 }
 
 

@@ -8,9 +8,11 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from domain.base import Aggregate
-from domain.errors import IdempotencyKeyReused, ReservationSettled
+from domain.errors import IdempotencyKeyReused, NotFound, ReservationSettled
 from domain.job import Job
 from domain.rule import Rule
+from domain.testdocument import TestDocument
+from domain.testtake import TestTake
 from domain.usercredits import UserCredits
 from eventstore.application import Chronicle
 from eventstore.topics import TOPICS
@@ -18,13 +20,18 @@ from eventstore.topics import TOPICS
 GOLDEN = Path(__file__).parents[1] / "golden"
 FIXTURES = sorted(GOLDEN.glob("events_v*.json"))
 V1 = json.loads((GOLDEN / "events_v1.json").read_text(encoding="utf-8"))
+V2 = json.loads((GOLDEN / "events_v2.json").read_text(encoding="utf-8"))
 USER = UUID("00000000-0000-4000-8000-000000000001")
 JOB_DONE = UUID("00000000-0000-4000-8000-0000000000a1")
 JOB_CANCELED = UUID("00000000-0000-4000-8000-0000000000a2")
 JOB_STALLED = UUID("00000000-0000-4000-8000-0000000000a3")
 RULE = UUID("00000000-0000-4000-8000-0000000000b1")
 RULE_KEPT = UUID("00000000-0000-4000-8000-0000000000b2")
+TEST = UUID("00000000-0000-4000-8000-0000000000c1")
+TEST_DELETED = UUID("00000000-0000-4000-8000-0000000000c2")
+TAKE = UUID("00000000-0000-4000-8000-0000000000d1")
 METADATA = {"actor": "golden", "correlation_id": "corr-1", "causation_id": "cause-1"}
+METADATA_V2 = {"actor": "golden", "correlation_id": "corr-2", "causation_id": "cause-2"}
 
 
 def stored(row):
@@ -45,14 +52,15 @@ def loaded(rows):
 
 def from_events():
     app = Chronicle()
-    app.recorder.insert_events([stored(row) for row in V1["events"]])
+    app.recorder.insert_events([stored(row) for row in V1["events"] + V2["events"]])
     return app
 
 
 def from_snapshots():
     """An application holding the snapshots alone: loading can only come from them."""
     app = Chronicle()
-    app.snapshots.recorder.insert_events([stored(row) for row in V1["snapshots"]])
+    rows = V1["snapshots"] + V2["snapshots"]
+    app.snapshots.recorder.insert_events([stored(row) for row in rows])
     return app
 
 
@@ -66,9 +74,14 @@ def test_every_pinned_event_type_has_a_stored_event_in_a_golden_fixture():
 
 
 @pytest.mark.parametrize(
-    "row", V1["events"], ids=lambda r: f"{r['topic']}@{r['originator_version']}"
+    ("row", "metadata"),
+    [
+        pytest.param(row, metadata, id=f"{row['topic']}@{row['originator_version']}")
+        for rows, metadata in [(V1["events"], METADATA), (V2["events"], METADATA_V2)]
+        for row in rows
+    ],
 )
-def test_each_stored_event_loads_as_its_pinned_class_with_its_metadata(row):
+def test_each_stored_event_loads_as_its_pinned_class_with_its_metadata(row, metadata):
     (event,) = loaded([row])
 
     assert type(event) is TOPICS[row["topic"]]
@@ -76,7 +89,7 @@ def test_each_stored_event_loads_as_its_pinned_class_with_its_metadata(row):
         UUID(row["originator_id"]),
         row["originator_version"],
     )
-    assert event.metadata == METADATA
+    assert event.metadata == metadata
 
 
 def test_item_events_keep_their_item_index_and_result():
@@ -161,3 +174,33 @@ def test_rules_rebuild_updated_deleted_and_kept(golden):
     )
     assert (kept.name, kept.preset, kept.params, kept.deleted) == ("kept", "standard", {}, False)
     assert rule.user_id == kept.user_id == USER
+
+
+def test_a_test_document_rebuilds_with_its_images_published_and_who_saved_it(golden):
+    test = golden.repository.get(TEST)
+
+    assert isinstance(test, TestDocument) and test.version == 8
+    assert (test.published, test.deleted, test.last_saved_by) == (True, False, "golden")
+    assert test.document["title"] == "여행 성향 테스트 v2"
+    assert test.document["thumbnail"] == "images/thumb.webp"
+    assert test.document["questions"][1]["image"] == "images/q1.png"
+    assert test.document["results"]["INFP"]["image"] == "images/infp.jpg"
+    assert test.last_saved_at is not None and test.last_saved_at == test.modified_on
+    test.attach_image("results.INFP.image", "images/infp.jpg")  # attached before: nothing new
+    test.publish()
+    assert test.collect_events() == []
+
+
+def test_a_deleted_test_document_rebuilds_deleted(golden):
+    deleted = golden.repository.get(TEST_DELETED)
+
+    assert (deleted.version, deleted.deleted, deleted.document["title"]) == (2, True, "지운 테스트")
+    with pytest.raises(NotFound):
+        deleted.publish()
+
+
+def test_a_take_rebuilds_with_its_test_version_and_type(golden):
+    take = golden.repository.get(TAKE)
+
+    assert isinstance(take, TestTake)
+    assert (take.test_id, take.test_version, take.mbti) == (TEST, 8, "INFP")
