@@ -12,10 +12,10 @@ A batch the store refuses for another reason (a value it cannot hold, such as te
 U+0000) is split, so that only the command at fault fails.
 
 A command is a function of an ``Aggregates`` view (see ``domain.base``); it reads, decides
-and triggers events, and returns a JSON-friendly result. It must check before it triggers:
-if it raises after triggering, its aggregates are reloaded and the batch's other commands
-run again on fresh state. An optional observer (``eventstore.metrics``) hears each command's
-latency and outcome, and each transaction's size.
+and triggers events, and returns a domain value (``present`` turns it into the answer). It
+must check before it triggers: if it raises after triggering, its aggregates are reloaded
+and the batch's other commands run again on fresh state. An optional observer
+(``eventstore.metrics``) hears each command's latency and outcome, and each transaction's size.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class CommandExecutor:
 
     def __init__(
         self,
-        app: Any,
+        event_store: Any,
         *,
         max_attempts: int = 20,
         max_batch: int = 512,
@@ -61,13 +61,13 @@ class CommandExecutor:
         timeout: float = 30.0,
         observer: CommandObserver | None = None,
     ) -> None:
-        self._app = app
+        self._event_store = event_store
         self._max_attempts = max_attempts
         self._max_batch = max_batch
         self._timeout = timeout
         self._observer = observer
-        self._cache = AggregateCache(app.repository.get, cache_size)
-        self._snapshots = SnapshotWriter(app)
+        self._cache = AggregateCache(event_store.repository.get, cache_size)
+        self._snapshots = SnapshotWriter(event_store)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
         self.conflicts = 0  # batches rejected by the version check (another process wrote)
@@ -159,7 +159,7 @@ class CommandExecutor:
         keyed = {c.idempotency.key for c in pending if c.idempotency}
         if not keyed:
             return pending, []
-        known = idem.lookup(self._app.recorder.datastore, keyed)
+        known = idem.lookup(self._event_store.recorder.datastore, keyed)
         fresh, repeats, seen = [], [], set()
         for command in pending:
             key = command.idempotency.key if command.idempotency else None
@@ -216,7 +216,7 @@ class CommandExecutor:
         ids: list[int] = []
         if order or records:  # else nothing to write: refusals without a key
             try:
-                recordings = self._app.save(*aggregates, idempotency=records)
+                recordings = self._event_store.save(*aggregates, idempotency=records)
             except IntegrityError:
                 return self._conflicted(aggregates, ran), True
             except Exception as exc:
@@ -260,7 +260,8 @@ class CommandExecutor:
     def _stored(self, aggregate_ids: Iterable[UUID]) -> set[UUID]:
         """Those of ``aggregate_ids`` the store has events of (a conflict's creations only)."""
         try:
-            return {i for i in aggregate_ids if self._app.recorder.select_events(i, limit=1)}
+            recorder = self._event_store.recorder
+            return {i for i in aggregate_ids if recorder.select_events(i, limit=1)}
         except PersistenceError:
             log.warning("could not tell whether created ids exist", exc_info=True)
             return set()  # they run again and find out

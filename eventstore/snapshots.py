@@ -26,9 +26,9 @@ INSERT = """
 class SnapshotWriter:
     """Encodes and stores the snapshots it is given, in the order given."""
 
-    def __init__(self, app: Any) -> None:
-        self._app = app
-        recorder: Any = getattr(app.snapshots, "recorder", None)
+    def __init__(self, event_store: Any) -> None:
+        self._event_store = event_store
+        recorder: Any = getattr(event_store.snapshots, "recorder", None)
         self._datastore = getattr(recorder, "datastore", None)  # None: not PostgreSQL
         if self._datastore is not None:
             self._insert = INSERT.format(
@@ -40,7 +40,7 @@ class SnapshotWriter:
 
     def submit(self, aggregate: Any) -> None:
         """Snapshot ``aggregate`` as it is now; it is stored shortly after."""
-        if self._app.snapshots is None:
+        if self._event_store.snapshots is None:
             return
         snapshot = Snapshot.take(aggregate)
         for name, value in snapshot.state.items():
@@ -67,9 +67,9 @@ class SnapshotWriter:
 
     def _store(self, snapshot: Any) -> None:
         if self._datastore is None:
-            self._app.snapshots.put([snapshot])
+            self._event_store.snapshots.put([snapshot])
             return
-        stored = self._app.mapper.to_stored_event(snapshot)
+        stored = self._event_store.mapper.to_stored_event(snapshot)
         with self._datastore.get_connection() as conn:
             conn.execute(
                 self._insert,

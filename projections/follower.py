@@ -44,14 +44,14 @@ class LogFollower(Generic[C]):
     def __init__(
         self,
         dsn: str,
-        app: Any,
+        event_store: Any,
         consumers: Sequence[C],
         watcher: LogWatcher,
         *,
         poll_seconds: float = 1.0,
     ) -> None:
         self._dsn = dsn
-        self._app = app
+        self._event_store = event_store
         self._consumers = consumers
         self._watcher = watcher
         self._poll_seconds = poll_seconds

@@ -55,24 +55,24 @@ class ProjectionRunner(LogFollower[Projection]):
     def __init__(
         self,
         dsn: str,
-        app: Any,
+        event_store: Any,
         projections: Sequence[Projection],
         watcher: LogWatcher,
         *,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
     ) -> None:
-        super().__init__(dsn, app, projections, watcher, poll_seconds=poll_seconds)
+        super().__init__(dsn, event_store, projections, watcher, poll_seconds=poll_seconds)
         self._batch_size = batch_size
 
     def step(self, conn: psycopg.Connection[Any], projection: Projection, position: int) -> bool:
-        notifications = self._app.recorder.select_notifications(
+        notifications = self._event_store.recorder.select_notifications(
             start=position + 1, limit=self._batch_size
         )
         if not notifications:
             return False
         try:
-            project(conn, self._app, projection, position, notifications)
+            project(conn, self._event_store, projection, position, notifications)
         except (psycopg.OperationalError, PositionMoved):
             raise
         except Exception:
@@ -89,7 +89,7 @@ class ProjectionRunner(LogFollower[Projection]):
         """Apply a failed batch one event at a time; stop the projection at the one that fails."""
         for notification in notifications:
             try:
-                project(conn, self._app, projection, position, [notification])
+                project(conn, self._event_store, projection, position, [notification])
             except (psycopg.OperationalError, PositionMoved):
                 raise
             except Exception as exc:
@@ -112,7 +112,7 @@ class ProjectionRunner(LogFollower[Projection]):
 
 def project(
     conn: psycopg.Connection[Any],
-    app: Any,
+    event_store: Any,
     projection: Projection,
     position: int,
     notifications: Sequence[Any],
@@ -120,5 +120,6 @@ def project(
     """Apply ``notifications`` after ``position`` and move the position, in one transaction."""
     with conn.transaction(), conn.cursor() as cur:
         for notification in notifications:
-            projection.project(cur, notification.id, app.mapper.to_domain_event(notification))
+            event = event_store.mapper.to_domain_event(notification)
+            projection.project(cur, notification.id, event)
         advance(cur, projection.name, position, notifications[-1].id)

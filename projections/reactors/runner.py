@@ -56,7 +56,7 @@ class ReactorRunner(LogFollower[Reactor]):
     def __init__(
         self,
         dsn: str,
-        app: Any,
+        event_store: Any,
         reactors: Sequence[Reactor],
         watcher: LogWatcher,
         *,
@@ -66,7 +66,7 @@ class ReactorRunner(LogFollower[Reactor]):
         retry_seconds: float = 0.2,
         retry_max_seconds: float = 5.0,
     ) -> None:
-        super().__init__(dsn, app, reactors, watcher, poll_seconds=poll_seconds)
+        super().__init__(dsn, event_store, reactors, watcher, poll_seconds=poll_seconds)
         self._batch_size = batch_size
         self._max_attempts = max_attempts
         self._retry_seconds = retry_seconds
@@ -80,7 +80,7 @@ class ReactorRunner(LogFollower[Reactor]):
             return False
 
     def _react_to_log(self, conn: psycopg.Connection[Any], reactor: Reactor, position: int) -> bool:
-        notifications = self._app.recorder.select_notifications(
+        notifications = self._event_store.recorder.select_notifications(
             start=position + 1, limit=self._batch_size
         )
         for notification in notifications:
@@ -132,14 +132,14 @@ class ReactorRunner(LogFollower[Reactor]):
         return bool(asked)
 
     def _notification_at(self, position: int) -> Any:
-        found = self._app.recorder.select_notifications(start=position, limit=1)
+        found = self._event_store.recorder.select_notifications(start=position, limit=1)
         if not found or found[0].id != position:
             raise RuntimeError(f"log position {position} is not in the event log")
         return found[0]
 
     def _handles(self, reactor: Reactor, notification: Any) -> bool:
         try:
-            return reactor.handles(self._app.mapper.to_domain_event(notification))
+            return reactor.handles(self._event_store.mapper.to_domain_event(notification))
         except Exception:
             return True  # an event that cannot be read is delivered (and fails, and is parked)
 
@@ -148,7 +148,8 @@ class ReactorRunner(LogFollower[Reactor]):
         delay = self._retry_seconds
         for attempt in range(1, self._max_attempts + 1):
             try:
-                reactor.react(self._app.mapper.to_domain_event(notification), notification.id)
+                event = self._event_store.mapper.to_domain_event(notification)
+                reactor.react(event, notification.id)
                 return attempt, None
             except (Unavailable, psycopg.OperationalError) as exc:
                 raise Unreachable(describe(exc)) from exc
