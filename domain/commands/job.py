@@ -15,6 +15,7 @@ holds no reservation, and settling it does nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -177,12 +178,7 @@ class ExpireUpload:
     job_id: UUID
 
     def __call__(self, aggregates: Aggregates) -> Expiry:
-        job = aggregates.get(Job, self.job_id)
-        credits = aggregates.get(UserCredits, job.user_id)
-        expired = job.expire_upload()
-        if expired:
-            _rollback(credits, job)
-        return Expiry(job, expired)
+        return _expire(aggregates, self.job_id, lambda job: job.expire_upload())
 
 
 @dataclass(frozen=True)
@@ -193,12 +189,7 @@ class ExpireStalled:
     before: datetime
 
     def __call__(self, aggregates: Aggregates) -> Expiry:
-        job = aggregates.get(Job, self.job_id)
-        credits = aggregates.get(UserCredits, job.user_id)
-        expired = job.expire_stalled(self.before)
-        if expired:
-            _rollback(credits, job)
-        return Expiry(job, expired)
+        return _expire(aggregates, self.job_id, lambda job: job.expire_stalled(self.before))
 
 
 @dataclass(frozen=True)
@@ -209,12 +200,17 @@ class ExpireUnstarted:
     before: datetime
 
     def __call__(self, aggregates: Aggregates) -> Expiry:
-        job = aggregates.get(Job, self.job_id)
-        credits = aggregates.get(UserCredits, job.user_id)
-        expired = job.expire_unstarted(self.before)
-        if expired:
-            _rollback(credits, job)
-        return Expiry(job, expired)
+        return _expire(aggregates, self.job_id, lambda job: job.expire_unstarted(self.before))
+
+
+def _expire(aggregates: Aggregates, job_id: UUID, expire: Callable[[Job], bool]) -> Expiry:
+    """Apply a deadline to the job; when it fires, refund the job's reservation with it."""
+    job = aggregates.get(Job, job_id)
+    credits = aggregates.get(UserCredits, job.user_id)
+    expired = expire(job)
+    if expired:
+        _rollback(credits, job)
+    return Expiry(job, expired)
 
 
 def _rollback(credits: UserCredits, job: Job) -> None:
