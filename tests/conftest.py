@@ -203,6 +203,11 @@ def create_bucket(endpoint: str) -> str:
 
 def in_one_batch(executor, *commands, **options):
     """Run ``commands`` from threads so that they land in one batch; their outcomes, in order."""
+    return in_one_batch_each(executor, *((command, options) for command in commands))
+
+
+def in_one_batch_each(executor, *calls):
+    """Run ``(command, options)`` pairs so that they land in one batch; outcomes in order."""
     from concurrent.futures import ThreadPoolExecutor
 
     release = threading.Event()
@@ -211,11 +216,11 @@ def in_one_batch(executor, *commands, **options):
         release.wait(10)
         return {}
 
-    with ThreadPoolExecutor(len(commands) + 1) as pool:
+    with ThreadPoolExecutor(len(calls) + 1) as pool:
         held = pool.submit(executor.execute, hold)
         wait_until(lambda: executor._queue.empty(), what="the writer to take the holding command")
-        futures = [pool.submit(executor.execute, c, **options) for c in commands]
-        wait_until(lambda: executor._queue.qsize() == len(commands), what="commands to queue")
+        futures = [pool.submit(executor.execute, c, **options) for c, options in calls]
+        wait_until(lambda: executor._queue.qsize() == len(calls), what="commands to queue")
         release.set()
         held.result()
         outcomes = []

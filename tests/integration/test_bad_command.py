@@ -1,36 +1,11 @@
 """A command the store cannot hold fails alone: the rest of its batch commits."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from uuid import uuid4
 
 from domain.commands import usercredits as credits
 from domain.errors import InvalidCommand
 from eventstore.idempotency import Idempotency
-from tests.conftest import wait_until
-
-
-def in_one_batch_each(executor, *calls):
-    """Run ``(command, options)`` pairs so that they land in one batch; outcomes in order."""
-    release = threading.Event()
-
-    def hold(aggregates):
-        release.wait(10)
-
-    with ThreadPoolExecutor(len(calls) + 1) as pool:
-        held = pool.submit(executor.execute, hold)
-        wait_until(lambda: executor._queue.empty(), what="the writer to take the holding command")
-        futures = [pool.submit(executor.execute, c, **options) for c, options in calls]
-        wait_until(lambda: executor._queue.qsize() == len(calls), what="commands to queue")
-        release.set()
-        held.result()
-        outcomes = []
-        for future in futures:
-            try:
-                outcomes.append(future.result())
-            except Exception as exc:
-                outcomes.append(exc)
-    return outcomes
+from tests.conftest import in_one_batch_each
 
 
 def shown(account):
