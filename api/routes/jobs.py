@@ -166,22 +166,22 @@ def _once_settled(services: Services, find: Callable[[], Any]) -> dict[str, Any]
     """The job as of the log head; if it ended, once its settlement shows here and in `/me`."""
     deadline = time.monotonic() + services.settings.read_wait_seconds
 
-    def caught_up(names: list[str], position: int) -> bool:
+    def reached(names: list[str], position: int) -> bool:
         remaining = max(0.0, deadline - time.monotonic())
         return services.watcher.wait_for_position(names, position, remaining)
 
-    caught_up(READ_MODELS, log_head(services.reads))
+    reached(READ_MODELS, log_head(services.reads))
     row = find()
     if row["status"] in FINAL and row["settlement"] == HELD:
         # The saga settles a job once it reads its end: once it is past the log head, the
         # settlement is in the log, and once the jobs projection is past the new head, here.
-        caught_up(SETTLING, log_head(services.reads))
-        caught_up(READ_MODELS, log_head(services.reads))
+        reached(SETTLING, log_head(services.reads))
+        reached(READ_MODELS, log_head(services.reads))
         row = find()
     if row["status"] in FINAL and row["settlement"] == HELD:
         raise ProjectionBehind(f"the credits of job {row['job_id']} are not settled yet; retry")
     settled_at = row["settled_position"]
-    if settled_at and not caught_up(CREDITS, settled_at):
+    if settled_at and not reached(CREDITS, settled_at):
         raise ProjectionBehind(
             f"{', '.join(CREDITS)} did not reach the settlement of job {row['job_id']} "
             f"(log position {settled_at}) in time; retry shortly"
