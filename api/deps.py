@@ -16,7 +16,6 @@ from api.auth import Principal
 from api.bootstrap import Services
 from api.waits import (  # noqa: F401  (routes import the read-your-writes waits from here)
     BIGINT_MAX,
-    MinPosition,
     caught_up,
     find_or_not_found,
     wait_for,

@@ -22,7 +22,7 @@ from projections.queries import log_head
 T = TypeVar("T")
 BIGINT_MAX = 2**63 - 1  # log positions and row ids are PostgreSQL bigints
 
-MinPosition = Annotated[
+PositionQuery = Annotated[
     int | None,
     Query(
         ge=1,
@@ -40,7 +40,7 @@ def caught_up(*names: str) -> Any:
     Use as ``min_position: Annotated[int | None, caught_up("rules")] = None``.
     """
 
-    async def wait(request: Request, min_position: MinPosition = None) -> int | None:
+    async def wait(request: Request, min_position: PositionQuery = None) -> int | None:
         await reach(request.app.state.services, list(names), min_position)
         return min_position
 
