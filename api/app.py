@@ -11,7 +11,21 @@ from fastapi import FastAPI
 from api import errors, openapi
 from api.bootstrap import Services, database, services
 from api.middleware import BodyLimitMiddleware, PrintableUrlMiddleware, RequestIdMiddleware
-from api.routes import admin, auth, deadletters, health, jobs, me, presets, rules, storage, worker
+from api.routes import (
+    admin,
+    assets,
+    auth,
+    deadletters,
+    health,
+    jobs,
+    me,
+    presets,
+    rules,
+    storage,
+    testadmin,
+    tests,
+    worker,
+)
 from api.settings import Settings
 
 
@@ -59,6 +73,9 @@ def create_app(
         jobs: (401, 402, 403, 404, 409, 413, 422, 503),
         worker: (401, 403, 404, 409, 413, 422, 503),
         storage: (403, 404, 413, 422, 503),
+        testadmin: (401, 403, 404, 409, 413, 415, 422, 428, 503),
+        tests: (404, 413, 422, 503),
+        assets: (404, 503),
     }
     for module, statuses in routers.items():
         app.include_router(module.router, responses=openapi.error_responses(*statuses))

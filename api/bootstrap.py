@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import logging
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -10,9 +11,12 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from adapters.cache import Cache, InMemoryCache, RedisCache
+from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
 from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from api.auth import TokenIssuer, load_secret
 from api.settings import Settings
+from domain.errors import Unavailable
 from domain.presets import Presets
 from eventstore.application import open_application
 from eventstore.database import Database, read_pool
@@ -23,6 +27,8 @@ from projections.reactors.runner import ReactorRunner
 from projections.registry import all_projections, all_reactors
 from projections.runner import ProjectionRunner
 from projections.watcher import LogWatcher
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +44,8 @@ class Services:
     reads: ConnectionPool
     object_store: ObjectStore
     presets: Presets
+    search: SearchIndex
+    cache: Cache
     runner: ProjectionRunner | None = None
     reactors: ReactorRunner | None = None
 
@@ -79,7 +87,12 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             reads=reads,
             object_store=object_store(settings, load_secret(settings)),
             presets=Presets.load(settings.presets_file),
+            search=search_index(settings, reads),
+            cache=cache(settings),
         )
+        if isinstance(built.cache, RedisCache):
+            stack.callback(built.cache.close)
+        ensure_search(built.search)
         if run_projections:
             built.runner = projection_runner(built).start()
             stack.callback(built.runner.stop)
@@ -147,6 +160,35 @@ def object_store(settings: Settings, secret: str) -> ObjectStore:
         )
     root = settings.storage_dir or settings.data_dir / "objects"
     return LocalObjectStore(root, settings.public_base_url, secret)
+
+
+def search_index(settings: Settings, reads: ConnectionPool[Any]) -> SearchIndex:
+    """Meilisearch when its URL is configured, else the PostgreSQL index beside the events."""
+    if settings.meilisearch_url:
+        return MeiliSearchIndex(
+            settings.meilisearch_url,
+            _reveal(settings.meilisearch_api_key),
+            index_uid=settings.meilisearch_index,
+        )
+    return PostgresSearchIndex(reads)
+
+
+def ensure_search(search: SearchIndex) -> None:
+    """Prepare the index; one that cannot be reached yet is prepared by the next start.
+
+    Its reactor retries every write meanwhile, and searches answer 503, so starting is safe.
+    """
+    try:
+        search.ensure()
+    except Unavailable as exc:
+        log.warning("the search index is not ready: %s", exc.message)
+
+
+def cache(settings: Settings) -> Cache:
+    """Redis when its URL is configured, else a cache in this process."""
+    if settings.redis_url:
+        return RedisCache(settings.redis_url, prefix=settings.redis_prefix)
+    return InMemoryCache()
 
 
 def _reveal(secret: SecretStr | None) -> str | None:

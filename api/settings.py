@@ -103,6 +103,43 @@ class Settings(BaseSettings):
         default=25 * 1024 * 1024, ge=1, description="Largest upload the local store accepts."
     )
 
+    test_max_title: int = Field(default=200, ge=1, le=1000, description="A test's title length.")
+    test_max_questions: int = Field(default=200, ge=1, le=1000, description="Questions per test.")
+    test_max_document_bytes: int = Field(
+        default=256 * 1024,
+        ge=1024,
+        description="A test document's JSON size; a larger save is refused with 413.",
+    )
+    image_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest test image; larger is 413."
+    )
+    test_cache_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="How long test reads stay cached (server cache, and s-maxage for a CDN); "
+        "a save purges them at once.",
+    )
+    meilisearch_url: str | None = Field(
+        default=None,
+        description="Meilisearch for test search; without one PostgreSQL's search is used.",
+    )
+    meilisearch_api_key: SecretStr | None = None
+    meilisearch_index: str = Field(default="tests", description="The Meilisearch index uid.")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for the test cache; without one the cache is in-process (then "
+        "run the projectors in the API's process: `chronicle serve`).",
+    )
+    redis_prefix: str = Field(default="chronicle:", description="Prefix of every Redis key.")
+    cdn_purge_url: str | None = Field(
+        default=None,
+        description="An HTTP endpoint that purges CDN URLs (Cloudflare's purge_cache shape: "
+        'POST {"files": [...]}); without one no CDN is purged.',
+    )
+    cdn_purge_token: SecretStr | None = Field(
+        default=None, description="Sent as 'Authorization: Bearer <token>' to cdn_purge_url."
+    )
+
     @field_validator("public_base_url")
     @classmethod
     def _without_trailing_slash(cls, value: str) -> str:

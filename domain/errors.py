@@ -3,7 +3,10 @@
     ChronicleError
      ├── NotFound                       the aggregate or read-model row does not exist
      ├── InvalidCommand                 the command's arguments break a rule of the domain
-     │    └── IdempotencyKeyReused      the key was used before with another request
+     │    ├── IdempotencyKeyReused      the key was used before with another request
+     │    ├── TooLarge                  a document or an image is larger than its limit
+     │    └── UnsupportedImage          the bytes are not a PNG, JPEG, WebP or GIF image
+     ├── PreconditionRequired           a save must name the version it was made against
      ├── InsufficientCredits            the balance does not cover a reservation
      ├── Conflict
      │    ├── AlreadyExists             an aggregate with this id was created before
@@ -54,6 +57,24 @@ class IdempotencyKeyReused(InvalidCommand):
     """An idempotency key was used before with a different request."""
 
     code = "idempotency_key_reused"
+
+
+class TooLarge(InvalidCommand):
+    """A document or an image is larger than its limit."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedImage(InvalidCommand):
+    """The uploaded bytes are not an image of a supported type (checked from the bytes)."""
+
+    code = "unsupported_media_type"
+
+
+class PreconditionRequired(ChronicleError):
+    """A whole-document save needs ``If-Match``: the version it was made against."""
+
+    code = "precondition_required"
 
 
 class InsufficientCredits(ChronicleError):

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from domain.errors import InvalidCommand
+from domain.errors import InvalidCommand, TooLarge
 from domain.mbti import AXES, TYPES, producible_types
 
 MAX_TITLE = 200  # characters of a test's title
@@ -76,11 +76,12 @@ def check_document(document: Any, limits: DocumentLimits) -> dict[str, Any]:
     }
     checked["results"] = _results(document.get("results", {}), checked)
     size = len(json.dumps(checked, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-    _require(
-        size <= limits.max_document_bytes,
-        "document",
-        f"is {size:,} bytes of JSON, more than the limit of {limits.max_document_bytes:,}",
-    )
+    if size > limits.max_document_bytes:
+        raise TooLarge(
+            f"document is {size:,} bytes of JSON, more than the limit of "
+            f"{limits.max_document_bytes:,}",
+            field="document",
+        )
     return checked
 
 
