@@ -22,6 +22,8 @@ EXPECTED = {
     "rules",
     "dead_letters",
     "test_search",
+    "test_catalog",
+    "test_stats",
 }
 
 
