@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import logging
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +12,7 @@ from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
 from adapters.cache import Cache, InMemoryCache, RedisCache
+from adapters.cdn import CdnPurger, HttpCdnPurger
 from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
 from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from api.auth import TokenIssuer, load_secret
@@ -120,7 +121,15 @@ def reactor_runner(built: Services) -> ReactorRunner:
     return ReactorRunner(
         built.dsn,
         built.event_store,
-        all_reactors(built.executor),
+        all_reactors(
+            built.executor,
+            event_store=built.event_store,
+            search=built.search,
+            cache=built.cache,
+            watcher=built.watcher,
+            cdn=cdn_purger(settings),
+            base_url=settings.public_base_url,
+        ),
         built.watcher,
         batch_size=settings.reactor_batch_size,
         poll_seconds=settings.projector_poll_seconds,
@@ -128,6 +137,13 @@ def reactor_runner(built: Services) -> ReactorRunner:
         retry_seconds=settings.reactor_retry_seconds,
         retry_max_seconds=settings.reactor_retry_max_seconds,
     )
+
+
+def cdn_purger(settings: Settings) -> CdnPurger | None:
+    """The CDN purge endpoint when one is configured, else none (no CDN is purged)."""
+    if not settings.cdn_purge_url:
+        return None
+    return HttpCdnPurger(settings.cdn_purge_url, _reveal(settings.cdn_purge_token))
 
 
 def deadline_scheduler(built: Services) -> DeadlineScheduler:

@@ -9,7 +9,8 @@ import psycopg
 from domain.commands import usercredits as credits
 from eventstore.application import open_application
 from projections.reactors.runner import ReactorRunner
-from projections.registry import all_projections, all_reactors
+from projections.reactors.settlement import JobSettlement
+from projections.registry import all_projections
 from projections.runner import ProjectionRunner, read_position
 from projections.watcher import LogWatcher
 from tests.integration.crash import kill_while_advancing, run_until
@@ -100,7 +101,7 @@ def start_runner(dsn, app, executor, batch_size=500):
     projections = ProjectionRunner(
         dsn, app, all_projections(), watcher, batch_size=batch_size, poll_seconds=0.2
     ).start()
-    reactors = ReactorRunner(dsn, app, all_reactors(executor), watcher, poll_seconds=0.2).start()
+    reactors = ReactorRunner(dsn, app, [JobSettlement(executor)], watcher, poll_seconds=0.2).start()
     return Runners(projections, reactors), watcher
 
 
