@@ -23,7 +23,9 @@ from api.routes import (
     rules,
     storage,
     testadmin,
+    testimages,
     tests,
+    teststatus,
     worker,
 )
 from api.settings import Settings
@@ -73,7 +75,9 @@ def create_app(
         jobs: (401, 402, 403, 404, 409, 413, 422, 503),
         worker: (401, 403, 404, 409, 413, 422, 503),
         storage: (403, 404, 413, 422, 503),
-        testadmin: (401, 403, 404, 409, 413, 415, 422, 428, 503),
+        testadmin: (401, 403, 404, 409, 413, 422, 428, 503),
+        testimages: (401, 403, 404, 409, 413, 415, 422, 503),
+        teststatus: (401, 403, 404, 422, 503),
         tests: (404, 413, 422, 503),
         assets: (404, 503),
     }

@@ -6,11 +6,14 @@
   control characters are refused with a 422 naming the parameter, before any route runs.
 - A request body larger than ``request_max_bytes`` is refused with ``413 payload_too_large``,
   counted while it streams in (a missing or false ``Content-Length`` is no way around it);
-  the local object store's upload route has its own, larger limit.
+  the local object store's upload route has its own, larger limit, and the test image
+  routes take ``image_max_bytes`` plus room for the multipart framing (the route itself
+  then holds the image to ``image_max_bytes``).
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,6 +26,9 @@ from api.errors import error_body
 REQUEST_ID = b"x-request-id"
 REQUEST_MAX_BYTES = 1024 * 1024  # until the services (and their settings) are up
 UPLOADS = "/storage/upload/"  # limited by upload_max_bytes, in the route
+# The test image uploads (api.routes.testimages): an image, plus its multipart framing.
+IMAGE_ROUTES = re.compile(r"/api/admin/tests/[^/]+/(images|results/[^/]+/image)")
+MULTIPART_ROOM = 64 * 1024  # boundaries, part headers, a question index
 
 
 class RequestIdMiddleware:
@@ -105,7 +111,12 @@ def _printable_ascii(text: str) -> bool:
 
 def _limit(scope: dict[str, Any]) -> int:
     services = getattr(scope["app"].state, "services", None) if "app" in scope else None
-    return services.settings.request_max_bytes if services is not None else REQUEST_MAX_BYTES
+    if services is None:
+        return REQUEST_MAX_BYTES
+    settings = services.settings
+    if IMAGE_ROUTES.fullmatch(scope["path"]):
+        return max(settings.request_max_bytes, settings.image_max_bytes + MULTIPART_ROOM)
+    return settings.request_max_bytes
 
 
 def _unprintable_url(scope: dict[str, Any]) -> str | None:

@@ -1,0 +1,69 @@
+"""Save status: whether what a change feeds (catalog, cache purge, search) has carried it.
+
+It replaces "202 and poll" and "a WebSocket says saved": the editor asks with the `position`
+its change answered with, and can show "saved · live on the site · searchable".
+"""
+
+import uuid
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
+
+from api.deps import BIGINT_MAX, AdminPrincipal, ServicesDep
+from api.routes.testadmin import existing_test
+from api.schemas.testadmin import ConsumerProgress, SaveStatus
+from projections.progress import get_progress
+from projections.queries import log_head
+
+router = APIRouter(prefix="/api/admin/tests", tags=["test admin"])
+FEEDS = ["test_catalog", "test_search", "test_cache_purge"]  # what a change of a test feeds
+LIVE, SEARCHABLE = ("test_catalog", "test_cache_purge"), ("test_search",)
+
+
+@router.get("/{test_id}/status", response_model=SaveStatus)
+async def get_save_status(
+    test_id: uuid.UUID,
+    _: AdminPrincipal,
+    services: ServicesDep,
+    position: Annotated[
+        int, Query(ge=1, le=BIGINT_MAX, description="The `position` a change answered with.")
+    ],
+    wait: Annotated[
+        bool, Query(description="Wait (bounded by the read wait) until everything reached it.")
+    ] = False,
+) -> SaveStatus:
+    """Whether the catalog, the cache purge and the search index have carried the change."""
+    await anyio.to_thread.run_sync(existing_test, services, test_id, True)
+    head = await anyio.to_thread.run_sync(log_head, services.reads)
+    if position > head:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "beyond_log_head",
+                    "loc": ("query", "position"),
+                    "msg": f"log position {position} is beyond the log's head ({head})",
+                }
+            ]
+        )
+    if wait:
+        await services.watcher.reached(FEEDS, position, services.settings.read_wait_seconds)
+    found = await anyio.to_thread.run_sync(get_progress, services.reads, FEEDS, test_id, position)
+    return SaveStatus(
+        test_id=test_id,
+        position=position,
+        saved=True,
+        live=all(found[name].done for name in LIVE),
+        searchable=all(found[name].done for name in SEARCHABLE),
+        consumers={
+            name: ConsumerProgress(
+                position=p.position,
+                reached=p.reached,
+                parked=p.parked,
+                failed=p.failed,
+                error=p.error,
+            )
+            for name, p in found.items()
+        },
+    )

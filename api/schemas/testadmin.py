@@ -1,0 +1,192 @@
+"""Schemas of the test editor: the document admins send, and what the admin routes answer.
+
+The request models give the document's shape (types, the 16 MBTI types, axes and poles), so
+that OpenAPI documents it and a wrong type is a 422 naming its path. The domain's
+``check_document`` still decides everything that spans fields or depends on settings: a pole
+of the choice's axis, the results the questions can produce, the title and size limits.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, get_args
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.base import RequestBody
+from domain.mbti import AXES, TYPES
+from domain.testcontent import (
+    MAX_CHOICES,
+    MAX_DESCRIPTION,
+    MAX_IMAGE_KEY,
+    MAX_TAG,
+    MAX_TAGS,
+    MAX_TEXT,
+    MAX_WEIGHT,
+)
+from domain.testdocument import TestDocument
+
+Axis = Literal["EI", "SN", "TF", "JP"]
+Pole = Literal["E", "I", "S", "N", "T", "F", "J", "P"]
+# fmt: off
+Mbti = Literal[
+    "ESTJ", "ESTP", "ESFJ", "ESFP", "ENTJ", "ENTP", "ENFJ", "ENFP",
+    "ISTJ", "ISTP", "ISFJ", "ISFP", "INTJ", "INTP", "INFJ", "INFP",
+]
+# fmt: on
+# Spelled out for type checkers and OpenAPI; they must stay the domain's.
+assert get_args(Mbti) == TYPES and get_args(Axis) == AXES
+assert get_args(Pole) == tuple("".join(AXES))
+ImageKey = Annotated[str, Field(max_length=MAX_IMAGE_KEY, description="An image's object key.")]
+Tag = Annotated[str, Field(max_length=MAX_TAG)]
+
+
+class DocumentPart(RequestBody):
+    """A part of a test document: strict, and no field the document does not have."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class DocumentChoice(DocumentPart):
+    """An answer to a question: it scores `weight` for one pole of one axis."""
+
+    text: str = Field(max_length=MAX_TEXT)
+    axis: Axis
+    pole: Pole = Field(description="One of the two letters of `axis`.")
+    weight: int = Field(default=1, ge=1, le=MAX_WEIGHT)
+
+
+class DocumentQuestion(DocumentPart):
+    """A question and its 2 or more choices."""
+
+    text: str = Field(max_length=MAX_TEXT)
+    image: ImageKey | None = None
+    choices: list[DocumentChoice] = Field(min_length=2, max_length=MAX_CHOICES)
+
+
+class DocumentResult(DocumentPart):
+    """What a visitor of one MBTI type is shown."""
+
+    title: str = Field(max_length=MAX_TEXT)
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
+    image: ImageKey | None = None
+
+
+class TestDocumentBody(DocumentPart):
+    """A whole test document; limits of title, questions and size come from settings."""
+
+    __test__ = False  # not a test class, whatever pytest thinks of the name
+    title: str
+    description: str = Field(default="", max_length=MAX_DESCRIPTION)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS)
+    require_all: bool = Field(
+        default=True, description="Whether a compute must answer every question."
+    )
+    thumbnail: ImageKey | None = None
+    questions: list[DocumentQuestion] = Field(default_factory=list)
+    results: dict[Mbti, DocumentResult] = Field(
+        default_factory=dict,
+        description="One per MBTI type the questions can produce (others allowed).",
+    )
+
+    def sent(self) -> dict[str, Any]:
+        """The document as the client sent it (defaults left to the domain)."""
+        return self.model_dump(exclude_unset=True)
+
+
+class TestChanged(BaseModel):
+    """What a command on a test answers (its version is also the `ETag`)."""
+
+    __test__ = False
+    test_id: UUID
+    version: int
+    published: bool
+    deleted: bool
+    position: int | None = Field(description="Log position of the change; null: nothing changed.")
+
+    @staticmethod
+    def present(test: TestDocument) -> dict[str, Any]:
+        """The answer's fields besides the position, JSON-ready."""
+        return {
+            "test_id": str(test.id),
+            "version": test.version,
+            "published": test.published,
+            "deleted": test.deleted,
+        }
+
+
+class TestAdminView(BaseModel):
+    """A test as admins edit it (its version is also the `ETag`)."""
+
+    __test__ = False
+    test_id: UUID
+    document: TestDocumentBody
+    version: int
+    published: bool
+    saved_by: str
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+
+
+class TestAdminSummary(BaseModel):
+    __test__ = False
+    test_id: UUID
+    title: str
+    tags: list[str]
+    thumbnail: str | None
+    version: int
+    published: bool
+    saved_by: str
+    updated_at: datetime
+
+
+class TestAdminPage(BaseModel):
+    __test__ = False
+    tests: list[TestAdminSummary]
+    next_cursor: str | None
+
+
+class ImageAttached(BaseModel):
+    """An image stored under its content hash and attached to a test."""
+
+    test_id: UUID
+    target: str = Field(description="`thumbnail`, `questions[i].image` or `results.<MBTI>.image`.")
+    key: str
+    url: str
+    version: int
+    position: int | None = Field(description="Log position of the change; null: nothing changed.")
+
+    @staticmethod
+    def present(test: TestDocument) -> dict[str, Any]:
+        """The answer's id and version, JSON-ready (the route adds target, key and URL)."""
+        return {"test_id": str(test.id), "version": test.version}
+
+
+class ConsumerProgress(BaseModel):
+    """Where one projection or reactor stands with respect to a change."""
+
+    position: int = Field(description="The log position it has reached.")
+    reached: bool = Field(description="Whether it reached the asked position.")
+    parked: bool = Field(description="A reactor parked an event of this test at or before it.")
+    failed: bool = Field(description="The projection stopped on a poison event.")
+    error: str | None
+
+
+class SaveStatus(BaseModel):
+    """Whether a change of a test is saved, live on the site, and searchable."""
+
+    test_id: UUID
+    position: int
+    saved: bool = Field(description="Always true: the change is in the log.")
+    live: bool = Field(description="The catalog and the cache purge reached it, nothing parked.")
+    searchable: bool = Field(description="The search index reached it, nothing parked.")
+    consumers: dict[str, ConsumerProgress]
+
+
+class TestStats(BaseModel):
+    """The computes a test had, in all and per MBTI type."""
+
+    __test__ = False
+    test_id: UUID
+    takes: int
+    by_type: dict[str, int] = Field(description="Takes per MBTI type, all 16, zeros included.")
