@@ -1,5 +1,174 @@
-"""The personality-test site's public API: list and search tests, open one, compute a result."""
+"""The personality-test site's public API: list and search tests, open one, compute a result.
 
-from fastapi import APIRouter
+Lists (without ``q``) and details are read through the cache and served as the bytes cached:
+the cache purge reactor drops them after the catalog applied a change, and a detail entry
+carries the document's version, so a slow reader can never put an older one back.
+"""
+
+import base64
+import json
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from adapters.cache import Cached
+from adapters.search.port import MAX_QUERY_LENGTH
+from adapters.search.text import tag_key
+from api.deps import BIGINT_MAX, CommandContext, ServicesDep, caught_up, command_context
+from api.schemas.tests import (
+    ComputeAnswer,
+    ComputeRequest,
+    PublicTest,
+    TestPage,
+    render_page,
+    render_test,
+    summary_of_hit,
+    summary_of_row,
+)
+from domain.commands.testdocument import TakeTest
+from domain.errors import InvalidCommand, NotFound
+from domain.testcontent import MAX_TAG
+from projections.catalog import get_public_test, list_tests
+from projections.testcache import cached_detail, cached_list, detail_key
 
 router = APIRouter(prefix="/api/tests", tags=["tests"])
+READ_MODELS = ["test_catalog"]
+MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
+JSON = "application/json"
+_CURSOR_PREFIX = "position:"
+
+
+async def _public_command(request: Request) -> CommandContext:
+    # Visitors are anonymous: their takes are recorded under one actor, with the request's id.
+    return await command_context(request, "public", None)
+
+
+PublicCommand = Annotated[CommandContext, Depends(_public_command)]
+
+
+@router.get("", response_model=TestPage)
+def list_published_tests(
+    services: ServicesDep,
+    tag: Annotated[
+        str | None,
+        Query(min_length=1, max_length=MAX_TAG, description="Only tests with this tag (any case)."),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description="Search title, description and tags; every word must match.",
+        ),
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Response:
+    """Published tests, newest first; with `q`, those matching it."""
+    after = _decode(cursor)
+    base_url = services.settings.public_base_url
+    if q is not None and q.strip():
+        hits = services.search.search(q, tag=tag, limit=limit, after=after)
+        next_cursor = _encode(hits[-1].position) if len(hits) == limit else None
+        page = render_page([summary_of_hit(hit, base_url) for hit in hits], next_cursor)
+        return Response(page, media_type=JSON)
+
+    def load() -> bytes:
+        rows = list_tests(services.reads, public=True, tag=tag, after=after, limit=limit)
+        next_cursor = _encode(rows[-1]["position"]) if len(rows) == limit else None
+        return render_page([summary_of_row(row, base_url) for row in rows], next_cursor)
+
+    params = json.dumps([None if tag is None else tag_key(tag), after, limit])
+    ttl = services.settings.test_cache_seconds
+    return Response(cached_list(services.cache, services.reads, params, load, ttl), media_type=JSON)
+
+
+@router.get(
+    "/{test_id}",
+    response_model=PublicTest,
+    responses={304: {"description": "Not modified: `If-None-Match` names the current version."}},
+)
+def get_published_test(
+    test_id: uuid.UUID,
+    services: ServicesDep,
+    min_position: MinPosition = None,
+    if_none_match: Annotated[
+        str | None, Header(description='An `ETag` seen before, such as `"3"`.')
+    ] = None,
+) -> Response:
+    """A published test (no scoring), with its version as `ETag`."""
+    settings = services.settings
+
+    def load() -> tuple[bytes, int] | None:
+        row = get_public_test(services.reads, test_id)
+        return None if row is None else (render_test(row, settings.public_base_url), row["version"])
+
+    entry: Cached | None
+    if min_position:
+        # The caller must see its write: read the catalog itself, and offer the cache what it
+        # read (a put never lowers a version, so this cannot bring an old one back).
+        loaded = load()
+        entry = None if loaded is None else Cached(*loaded)
+        if entry is not None:
+            services.cache.put(
+                detail_key(test_id), entry.value, entry.version, settings.test_cache_seconds
+            )
+    else:
+        entry = cached_detail(services.cache, test_id, load, settings.test_cache_seconds)
+    if entry is None:
+        raise NotFound(f"test {test_id} not found")
+    etag = f'"{entry.version}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age=0, s-maxage={int(settings.test_cache_seconds)}",
+    }
+    if names_etag(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(entry.value, media_type=JSON, headers=headers)
+
+
+@router.post("/{test_id}/compute", response_model=ComputeAnswer)
+def compute_result(
+    test_id: uuid.UUID, body: ComputeRequest, command: PublicCommand, services: ServicesDep
+) -> ComputeAnswer:
+    """Score the answers: the MBTI type, its result and the per-axis sums (the take is recorded).
+
+    Each axis goes to the pole with the higher sum; a tie goes to its first letter (E, S, T, J).
+    """
+    base_url = services.settings.public_base_url
+    outcome = command.run(
+        services,
+        TakeTest(test_id, body.indexed()),
+        present=lambda taken: ComputeAnswer.present(taken, base_url),
+    )
+    return ComputeAnswer(**outcome.result, position=outcome.position)
+
+
+def names_etag(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` (a list, weak tags included, or ``*``) names ``etag``."""
+    if if_none_match is None:
+        return False
+    tags = (tag.strip() for tag in if_none_match.split(","))
+    return any(tag == "*" or tag.removeprefix("W/") == etag for tag in tags)
+
+
+def _encode(position: int) -> str:
+    raw = f"{_CURSOR_PREFIX}{position}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except ValueError:  # not base64, or not UTF-8
+        raw = ""
+    digits = raw.removeprefix(_CURSOR_PREFIX)
+    if raw.startswith(_CURSOR_PREFIX) and digits.isascii() and digits.isdigit():
+        position = int(digits)
+        if position <= BIGINT_MAX:
+            return position
+    raise InvalidCommand("cursor is not a cursor this API returned", field="cursor")

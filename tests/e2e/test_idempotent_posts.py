@@ -17,6 +17,7 @@ import pytest
 
 from api.app import create_app
 from tests.e2e.flows import create_job, fund, lease, ready_job, sign_up, upload_all
+from tests.unit.documents import document
 
 # From the OpenAPI document: the app's route list nests included routers.
 POST_ROUTES = sorted(
@@ -26,6 +27,10 @@ NOT_IDEMPOTENT = {
     "/worker/leases": "a lease hands out the next free items: asking again asks for more work",
     "/admin/dead-letters/{letter_id}/retry": "a request to a reactor, not an event-sourced "
     "command: a repeat answers with the letter's state now (409 once it was delivered)",
+    "/api/admin/tests/{test_id}/images": "a multipart upload, idempotent by content: the same "
+    "bytes make the same key, and attaching it again records nothing",
+    "/api/tests/{test_id}/compute": "anonymous visitors have no identity to scope a key to: "
+    "each compute is one take",
 }
 
 
@@ -109,6 +114,22 @@ def callback(http, admin, worker) -> Request:
     return Request(f"/jobs/{item['job_id']}/callback", worker, body)
 
 
+def create_test(http, admin, worker) -> Request:
+    return Request("/api/admin/tests", admin, document())
+
+
+def publish_test(http, admin, worker) -> Request:
+    created = http.post("/api/admin/tests", headers=admin, json=document()).raise_for_status()
+    return Request(f"/api/admin/tests/{created.json()['test_id']}/publish", admin)
+
+
+def unpublish_test(http, admin, worker) -> Request:
+    created = http.post("/api/admin/tests", headers=admin, json=document()).raise_for_status()
+    test = f"/api/admin/tests/{created.json()['test_id']}"
+    http.post(f"{test}/publish", headers=admin).raise_for_status()
+    return Request(f"{test}/unpublish", admin)
+
+
 RECIPES: dict[str, Callable[..., Request]] = {
     "/auth/anon": anon,
     "/admin/users/{user_id}/credits": grant,
@@ -118,6 +139,9 @@ RECIPES: dict[str, Callable[..., Request]] = {
     "/jobs/{job_id}/execute": execute,
     "/jobs/{job_id}/cancel": cancel,
     "/jobs/{job_id}/callback": callback,
+    "/api/admin/tests": create_test,
+    "/api/admin/tests/{test_id}/publish": publish_test,
+    "/api/admin/tests/{test_id}/unpublish": unpublish_test,
 }
 
 

@@ -50,6 +50,12 @@ class FailingSearch:
         self.written: list[tuple[UUID, int]] = []
         self._lock = threading.Lock()
 
+    def ensure(self) -> None:
+        self.index.ensure()
+
+    def clear(self) -> None:
+        self.index.clear()
+
     def upsert(self, doc: SearchDocument) -> None:
         self._attempt(doc.id, doc.version)
         self.index.upsert(doc)
