@@ -11,7 +11,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
-from adapters.cache import Cache, InMemoryCache, RedisCache
+from adapters.cache import Cache, InMemoryCache, NoCache, RedisCache
 from adapters.cdn import CdnPurger, HttpCdnPurger
 from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
 from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -89,7 +89,7 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             object_store=object_store(settings, load_secret(settings)),
             presets=Presets.load(settings.presets_file),
             search=search_index(settings, reads),
-            cache=cache(settings),
+            cache=cache(settings, purged_here=run_projections),
         )
         if isinstance(built.cache, RedisCache):
             stack.callback(built.cache.close)
@@ -200,10 +200,20 @@ def ensure_search(search: SearchIndex) -> None:
         log.warning("the search index is not ready: %s", exc.message)
 
 
-def cache(settings: Settings) -> Cache:
-    """Redis when its URL is configured, else a cache in this process."""
+def cache(settings: Settings, *, purged_here: bool = True) -> Cache:
+    """Redis when its URL is configured, else a cache in this process if its purges run here.
+
+    An API process without the reactors (``chronicle api``) would never see a purge of an
+    in-process cache: it caches nothing rather than serve old versions for the cache's ttl.
+    """
     if settings.redis_url:
         return RedisCache(settings.redis_url, prefix=settings.redis_prefix)
+    if not purged_here:
+        log.warning(
+            "no CHRONICLE_REDIS_URL and no reactors in this process: test reads are "
+            "not cached (set Redis to share one cache between processes)"
+        )
+        return NoCache()
     return InMemoryCache()
 
 

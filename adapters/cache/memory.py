@@ -133,3 +133,25 @@ class InMemoryCache:
             if oldest.expires_at > now and len(self._floors) <= self._max_entries:
                 break
             del self._floors[oldest_key]
+
+
+class NoCache:
+    """The ``Cache`` that keeps nothing: every read misses, every put is refused.
+
+    For an API process whose in-process cache no purge would reach (the reactors run in
+    another process and no shared cache is configured): better no cache than a stale one.
+    """
+
+    def get(self, key: str) -> Cached | None:
+        check_key(key)
+        return None
+
+    def put(self, key: str, value: bytes, version: int, ttl_seconds: float) -> bool:
+        check_entry(key, version, ttl_seconds)
+        return False
+
+    def invalidate(self, keys: Iterable[str], version: int) -> None:
+        check_version(version)
+
+    def clear(self) -> None:
+        pass

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import psycopg
+from eventsourcing import persistence
 
 from domain.errors import Unavailable
 from projections.follower import LogFollower, Unreachable, advance, describe
@@ -28,6 +29,15 @@ from projections.reactors import deadletters
 from projections.watcher import LogWatcher
 
 log = logging.getLogger(__name__)
+
+# No fault of the event: the reactor pauses and delivers it again (the event store's reads,
+# as a reactor loading an aggregate makes, wrap psycopg's errors in the library's own).
+OUTAGES = (
+    Unavailable,
+    psycopg.OperationalError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+)
 
 
 class Reactor(Protocol):
@@ -151,7 +161,7 @@ class ReactorRunner(LogFollower[Reactor]):
                 event = self._event_store.mapper.to_domain_event(notification)
                 reactor.react(event, notification.id)
                 return attempt, None
-            except (Unavailable, psycopg.OperationalError) as exc:
+            except OUTAGES as exc:
                 raise Unreachable(describe(exc)) from exc
             except Exception as exc:
                 error = describe(exc)
