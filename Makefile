@@ -26,7 +26,8 @@ lint: install
 	$(BIN)/mypy domain eventstore adapters projections api
 
 bench: install  ## figures next to baselines measured in the same run (bench/README.md)
-	$(BIN)/python -m bench.bench_commands $(BENCH_ARGS) && $(BIN)/python -m bench.bench_jobs $(BENCH_ARGS)
+	$(BIN)/python -m bench.bench_commands $(BENCH_ARGS) && $(BIN)/python -m bench.bench_jobs $(BENCH_ARGS) \
+	&& $(BIN)/python -m bench.bench_tests $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache

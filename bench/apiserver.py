@@ -1,9 +1,9 @@
-"""``chronicle api`` in a child process, so that the HTTP client threads do not share its GIL.
+"""``chronicle api`` (or ``serve``) in a child process: the HTTP clients do not share its GIL.
 
-``python -m bench.apiserver`` is ``chronicle api`` (uvicorn, the command executor, no projectors)
-with the bench plan registered, so that a user may hold 10,000 open jobs and closed-loop
-``POST /jobs`` clients never meet ``pro``'s limit of 20. Settings come from the environment, as
-for ``chronicle api``; ``served`` sets them.
+``python -m bench.apiserver [api|serve]`` is ``chronicle api`` (uvicorn, the command executor,
+no projectors; ``serve``: with them) with the bench plan registered, so that a user may hold
+10,000 open jobs and closed-loop ``POST /jobs`` clients never meet ``pro``'s limit of 20.
+Settings come from the environment, as for ``chronicle api``; ``served`` sets them.
 """
 
 from __future__ import annotations
@@ -33,8 +33,11 @@ class Served:
 
 
 @contextmanager
-def served(dsn: str, data_dir: Path) -> Iterator[Served]:
-    """The API on ``dsn`` in a child process on a free local port, stopped on exit."""
+def served(dsn: str, data_dir: Path, command: str = "api") -> Iterator[Served]:
+    """The API on ``dsn`` in a child process on a free local port, stopped on exit.
+
+    ``command`` is ``api`` (the API alone) or ``serve`` (with the projectors and reactors).
+    """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -53,7 +56,7 @@ def served(dsn: str, data_dir: Path) -> Iterator[Served]:
         # stdout carries uvicorn's access log (one line per request, formatted as in
         # production); stderr carries errors and is shown if the server does not start.
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.apiserver"],
+            [sys.executable, "-m", "bench.apiserver", command],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -87,12 +90,12 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
 
 
 def main() -> None:
-    """Run ``chronicle api`` with the bench plan known."""
+    """Run ``chronicle api`` (or the command given: ``serve``) with the bench plan known."""
     from api.cli import cli
     from bench.library import register_hot_plan
 
     register_hot_plan()
-    cli(["api"])
+    cli([sys.argv[1] if len(sys.argv) > 1 else "api"])
 
 
 if __name__ == "__main__":
