@@ -201,6 +201,18 @@ def create_bucket(endpoint: str) -> str:
     return name
 
 
+def on_s3(settings: Settings, endpoint: str) -> Settings:
+    """``settings`` with the objects in a new bucket of the S3 server at ``endpoint`` (moto)."""
+    from pydantic import SecretStr
+
+    settings.s3_bucket = create_bucket(endpoint)
+    settings.s3_endpoint_url = endpoint
+    settings.s3_access_key_id = SecretStr("testing")
+    settings.s3_secret_access_key = SecretStr("testing")
+    settings.s3_path_style = True
+    return settings
+
+
 def in_one_batch(executor, *commands, **options):
     """Run ``commands`` from threads so that they land in one batch; their outcomes, in order."""
     return in_one_batch_each(executor, *((command, options) for command in commands))

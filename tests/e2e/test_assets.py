@@ -3,10 +3,9 @@
 import hashlib
 
 import pytest
-from pydantic import SecretStr
 
 from domain.images import image_key
-from tests.conftest import create_bucket
+from tests.conftest import on_s3
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 GIF = b"GIF89a" + b"\x01" * 16
@@ -18,11 +17,7 @@ def settings(settings, request):
     """The suite's settings, with the objects in a local directory or in a moto S3 bucket."""
     if request.param == "s3":
         endpoint = request.getfixturevalue("moto_endpoint")
-        settings.s3_bucket = create_bucket(endpoint)
-        settings.s3_endpoint_url = endpoint
-        settings.s3_access_key_id = SecretStr("testing")
-        settings.s3_secret_access_key = SecretStr("testing")
-        settings.s3_path_style = True
+        on_s3(settings, endpoint)
     return settings
 
 

@@ -2,20 +2,14 @@
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from tests.conftest import create_bucket
+from tests.conftest import on_s3
 from tests.e2e.flows import bearer, create_job, fund, lease, ready_job, report, settle, sign_up
 
 
 @pytest.fixture
 def settings(settings, moto_endpoint):
-    settings.s3_bucket = create_bucket(moto_endpoint)
-    settings.s3_endpoint_url = moto_endpoint
-    settings.s3_access_key_id = SecretStr("testing")
-    settings.s3_secret_access_key = SecretStr("testing")
-    settings.s3_path_style = True
-    return settings
+    return on_s3(settings, moto_endpoint)
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ import os
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
-from tests.conftest import create_bucket
+from tests.conftest import on_s3
 from tests.unit.documents import document
 
 TESTS = "/api/admin/tests"
@@ -34,11 +33,7 @@ def settings(request, settings):
     settings.image_max_bytes = IMAGE_MAX_BYTES
     if request.param == "s3":
         endpoint = request.getfixturevalue("moto_endpoint")
-        settings.s3_bucket = create_bucket(endpoint)
-        settings.s3_endpoint_url = endpoint
-        settings.s3_access_key_id = SecretStr("testing")
-        settings.s3_secret_access_key = SecretStr("testing")
-        settings.s3_path_style = True
+        on_s3(settings, endpoint)
     return settings
 
 
