@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import psycopg
 
+from eventstore.decoding import decode_event
 from projections.follower import (
     LogFollower,
     PositionMoved,
@@ -120,6 +121,6 @@ def project(
     """Apply ``notifications`` after ``position`` and move the position, in one transaction."""
     with conn.transaction(), conn.cursor() as cur:
         for notification in notifications:
-            event = event_store.mapper.to_domain_event(notification)
+            event = decode_event(event_store.mapper, notification)
             projection.project(cur, notification.id, event)
         advance(cur, projection.name, position, notifications[-1].id)

@@ -24,6 +24,7 @@ import psycopg
 from eventsourcing import persistence
 
 from domain.errors import Unavailable
+from eventstore.decoding import decode_event
 from projections.follower import LogFollower, Unreachable, advance, describe
 from projections.reactors import deadletters
 from projections.watcher import LogWatcher
@@ -149,7 +150,7 @@ class ReactorRunner(LogFollower[Reactor]):
 
     def _handles(self, reactor: Reactor, notification: Any) -> bool:
         try:
-            return reactor.handles(self._event_store.mapper.to_domain_event(notification))
+            return reactor.handles(decode_event(self._event_store.mapper, notification))
         except Exception:
             return True  # an event that cannot be read is delivered (and fails, and is parked)
 
@@ -158,7 +159,7 @@ class ReactorRunner(LogFollower[Reactor]):
         delay = self._retry_seconds
         for attempt in range(1, self._max_attempts + 1):
             try:
-                event = self._event_store.mapper.to_domain_event(notification)
+                event = decode_event(self._event_store.mapper, notification)
                 reactor.react(event, notification.id)
                 return attempt, None
             except OUTAGES as exc:
