@@ -16,6 +16,7 @@ was settled before, and it does nothing.
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
@@ -35,6 +36,8 @@ ROLLED_BACK = "rolled_back"
 MAX_CREDITS = 10**12  # available + reserved; every read model stores it (bigint)
 MAX_GRANT = 1_000_000_000  # one grant
 RECENT_SETTLEMENTS = 1000  # settled job ids remembered (see the module docstring)
+# Where granted credits came from: an admin's hand, a paid top-up, or a promotion.
+GRANT_SOURCES = ("admin", "purchase", "promotion")
 
 
 class UserCredits(Aggregate):
@@ -47,8 +50,15 @@ class UserCredits(Aggregate):
         credits: int
 
     class Granted(Aggregate.Event):
+        class_version = 2  # v1 had no source: every grant then was an admin's
+
         amount: int
         reason: str
+        source: str = "admin"
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["source"] = "admin"
 
         def apply(self, credits: UserCredits) -> None:
             credits.available += self.amount
@@ -128,17 +138,19 @@ class UserCredits(Aggregate):
         """Whether credits are set aside for ``job_id`` now."""
         return job_id in self.reservations
 
-    def grant(self, amount: int, reason: str) -> None:
-        """Add ``amount`` credits, saying why; the balance never passes ``MAX_CREDITS``."""
+    def grant(self, amount: int, reason: str, source: str = "admin") -> None:
+        """Add ``amount`` credits from ``source``, saying why; at most ``MAX_CREDITS`` held."""
         require_count("amount", amount, minimum=1, maximum=MAX_GRANT)
         require_text("reason", reason)
+        if source not in GRANT_SOURCES:
+            raise InvalidCommand(f"source must be one of {', '.join(GRANT_SOURCES)}: {source!r}")
         held = self.available + self.reserved
         if held + amount > MAX_CREDITS:
             raise InvalidCommand(
                 f"an account holds at most {MAX_CREDITS:,} credits; it holds {held:,}, "
                 f"so a grant of {amount:,} is refused"
             )
-        self.trigger_event(self.Granted, amount=amount, reason=reason.strip())
+        self.trigger_event(self.Granted, amount=amount, reason=reason.strip(), source=source)
 
     def change_plan(self, plan: str) -> None:
         """Move to ``plan``; existing reservations and rules are kept."""

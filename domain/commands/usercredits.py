@@ -39,14 +39,15 @@ class _OnCredits:
 
 @dataclass(frozen=True)
 class GrantCredits(_OnCredits):
-    """Add credits to a user's balance, saying why."""
+    """Add credits to a user's balance, saying why and where they came from."""
 
     user_id: UUID
     amount: int
     reason: str
+    source: str = "admin"
 
     def change(self, credits: UserCredits) -> None:
-        credits.grant(self.amount, self.reason)
+        credits.grant(self.amount, self.reason, self.source)
 
 
 @dataclass(frozen=True)
