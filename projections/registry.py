@@ -15,6 +15,7 @@ from projections.reactors.cachepurge import TestCachePurge
 from projections.reactors.runner import Reactor
 from projections.reactors.searchindex import TestSearchIndexer
 from projections.reactors.settlement import JobSettlement
+from projections.readmodels.auditlog import AuditLogProjection
 from projections.readmodels.creditledger import CreditLedgerProjection
 from projections.readmodels.jobs import JobsProjection
 from projections.readmodels.rules import RulesProjection
@@ -31,6 +32,7 @@ PROJECTIONS = (
     RulesProjection,
     TestCatalogProjection,
     TestStatsProjection,
+    AuditLogProjection,
 )
 REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge)
 

@@ -24,6 +24,7 @@ EXPECTED = {
     "test_search",
     "test_catalog",
     "test_stats",
+    "audit_log",
 }
 
 
