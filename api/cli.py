@@ -1,4 +1,4 @@
-"""The ``chronicle`` command: serve, run projections, migrate, mint admin tokens."""
+"""The ``chronicle`` command: serve, run projections, migrate, mint admin tokens, read history."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from api.cli_events import events_cli
 from api.settings import Settings
 
 cli = typer.Typer(
@@ -22,6 +23,7 @@ projections_cli = typer.Typer(
 admin_cli = typer.Typer(help="Local administration.", no_args_is_help=True)
 cli.add_typer(projections_cli, name="projections")
 cli.add_typer(admin_cli, name="admin")
+cli.add_typer(events_cli, name="events")
 
 Host = Annotated[str | None, typer.Option(help="Bind address (default CHRONICLE_HOST).")]
 Port = Annotated[int | None, typer.Option(help="Port (default CHRONICLE_PORT).")]
