@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg_pool import ConnectionPool
@@ -16,6 +16,7 @@ from adapters.cdn import CdnPurger, HttpCdnPurger
 from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
 from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from api.auth import TokenIssuer, load_secret
+from api.metrics import Metrics
 from api.settings import Settings
 from domain.errors import Unavailable
 from domain.presets import Presets
@@ -49,6 +50,7 @@ class Services:
     cache: Cache
     runner: ProjectionRunner | None = None
     reactors: ReactorRunner | None = None
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @contextmanager
@@ -68,10 +70,12 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             dsn, pool_size=settings.pool_size, wait_seconds=settings.database_wait_seconds
         )
         stack.callback(event_store.close)
+        metrics = Metrics()
         executor = CommandExecutor(
             event_store,
             max_attempts=settings.command_max_attempts,
             timeout=settings.command_timeout_seconds,
+            observer=metrics,
         )
         stack.callback(executor.close)
         watcher = LogWatcher(dsn, wait_seconds=settings.database_wait_seconds).start()
@@ -90,7 +94,9 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             presets=Presets.load(settings.presets_file),
             search=search_index(settings, reads),
             cache=cache(settings, purged_here=run_projections),
+            metrics=metrics,
         )
+        metrics.watch_log(reads, event_store)
         if isinstance(built.cache, RedisCache):
             stack.callback(built.cache.close)
         ensure_search(built.search)
@@ -105,7 +111,7 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
 
 def projection_runner(built: Services) -> ProjectionRunner:
     """The runner of every read-model projection (exactly once)."""
-    return ProjectionRunner(
+    runner = ProjectionRunner(
         built.dsn,
         built.event_store,
         all_projections(),
@@ -113,12 +119,14 @@ def projection_runner(built: Services) -> ProjectionRunner:
         batch_size=built.settings.projector_batch_size,
         poll_seconds=built.settings.projector_poll_seconds,
     )
+    runner.step_observer = built.metrics.step_completed
+    return runner
 
 
 def reactor_runner(built: Services) -> ReactorRunner:
     """The runner of every reactor (at least once, retries, dead letters)."""
     settings = built.settings
-    return ReactorRunner(
+    runner = ReactorRunner(
         built.dsn,
         built.event_store,
         all_reactors(
@@ -137,6 +145,8 @@ def reactor_runner(built: Services) -> ReactorRunner:
         retry_seconds=settings.reactor_retry_seconds,
         retry_max_seconds=settings.reactor_retry_max_seconds,
     )
+    runner.step_observer = built.metrics.step_completed
+    return runner
 
 
 def cdn_purger(settings: Settings) -> CdnPurger | None:

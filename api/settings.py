@@ -46,6 +46,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body; the local store's uploads have upload_max_bytes.",
     )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics to any client; by default only loopback clients get it "
+        "(others get 404). Behind a proxy on the same host every client looks local: "
+        "block /metrics at the proxy.",
+    )
     projector_batch_size: int = Field(default=500, ge=1)
     projector_poll_seconds: float = Field(default=1.0, gt=0)
     reactor_batch_size: int = Field(default=100, ge=1, description="Events a reactor reads.")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Protocol, Self, TypeVar
 
 import psycopg
@@ -57,6 +57,8 @@ class LogFollower(Generic[C]):
         self._poll_seconds = poll_seconds
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # Told (kind, name, seconds) after each step that found work; set before start (metrics).
+        self.step_observer: Callable[[str, str, float], None] | None = None
 
     @property
     def names(self) -> list[str]:
@@ -126,8 +128,11 @@ class LogFollower(Generic[C]):
         while not self._stopping.is_set():
             seen = self._watcher.events_seen
             position, state = read_state(conn, consumer.name)
+            began = time.monotonic()
             if state == "failed" or not self.step(conn, consumer, position):
                 self._watcher.wait_for_events(seen, self._poll_seconds)
+            elif self.step_observer is not None:
+                self.step_observer(self.kind, consumer.name, time.monotonic() - began)
 
 
 class Unreachable(Exception):

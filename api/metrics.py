@@ -1,0 +1,242 @@
+"""Prometheus metrics of one app: commands, HTTP requests, and the event log's consumers.
+
+One ``Metrics`` per built services, on its own ``CollectorRegistry`` (never the global one, so
+two apps in one process, as in tests, count apart):
+- commands: the executor's observer (``eventstore.metrics.CommandObserver``) gives the latency
+  per command type, the answers per type and outcome (``conflict`` among them) and the batches
+  committed or rejected by the version check;
+- HTTP: ``MetricsMiddleware`` counts each request by method, the matched route's path template
+  (never the raw path, so ids do not grow the label set; ``unmatched`` when no route matched)
+  and status, and times it;
+- consumers: a runner step that found work is timed (``LogFollower.step_observer``); position,
+  lag and open dead letters are read from the database when scraped (``LogCollector``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool
+
+from projections.registry import consumer_kinds
+
+log = logging.getLogger(__name__)
+FAST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Each consumer, the first event it has not handled yet (for the lag in seconds).
+CONSUMERS = """
+    SELECT p.name, p.kind, p.position, p.state, next.state
+    FROM projection_position p
+    LEFT JOIN LATERAL (
+        SELECT state FROM chronicle_events WHERE notification_id > p.position
+        ORDER BY notification_id LIMIT 1
+    ) next ON true
+"""
+DEAD_LETTERS = """
+    SELECT reactor, state, count(*) FROM dead_letters WHERE state <> 'delivered'
+    GROUP BY reactor, state ORDER BY reactor, state
+"""
+
+
+class Metrics:
+    """The registry of one app and the metrics its parts feed."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.command_seconds = Histogram(
+            "chronicle_command_seconds",
+            "Command latency, queued to answered.",
+            ["command"],
+            buckets=FAST_BUCKETS,
+            registry=r,
+        )
+        self.commands = Counter(
+            "chronicle_commands",
+            "Commands answered, by outcome (ok or the error code).",
+            ["command", "outcome"],
+            registry=r,
+        )
+        self.batches = Counter(
+            "chronicle_command_batches",
+            "Command transactions: committed, or conflicted "
+            "(the version check rejected them; their commands run again).",
+            ["result"],
+            registry=r,
+        )
+        self.requests = Counter(
+            "chronicle_http_requests",
+            "HTTP requests by route template and status.",
+            ["method", "route", "status"],
+            registry=r,
+        )
+        self.request_seconds = Histogram(
+            "chronicle_http_request_seconds",
+            "HTTP request latency by route template.",
+            ["method", "route"],
+            buckets=FAST_BUCKETS,
+            registry=r,
+        )
+        self.batch_seconds = Histogram(
+            "chronicle_consumer_batch_seconds",
+            "Time of a projection's or reactor's step that found work (one batch of events).",
+            ["kind", "name"],
+            buckets=FAST_BUCKETS,
+            registry=r,
+        )
+
+    def watch_log(self, reads: ConnectionPool[Any], event_store: Any) -> None:
+        """Read the consumers' positions, lag and dead letters from ``reads`` at each scrape."""
+        self.registry.register(LogCollector(reads, event_store))
+
+    # The executor's observer (eventstore.metrics.CommandObserver).
+    def command_completed(self, command_type: str, seconds: float, outcome: str) -> None:
+        """Count a command's answer and observe its latency."""
+        self.command_seconds.labels(command_type).observe(seconds)
+        self.commands.labels(command_type, outcome).inc()
+
+    def batch_committed(self, size: int) -> None:
+        """Count a committed transaction."""
+        self.batches.labels("committed").inc()
+
+    def batch_conflicted(self, size: int) -> None:
+        """Count a transaction the version check rejected."""
+        self.batches.labels("conflicted").inc()
+
+    # The runners' step observer (projections.follower.LogFollower.step_observer).
+    def step_completed(self, kind: str, name: str, seconds: float) -> None:
+        """Observe the time of one consumer's batch."""
+        self.batch_seconds.labels(kind, name).observe(seconds)
+
+
+class LogCollector(Collector):
+    """Consumers' positions and lag, the log head and open dead letters, read when scraped."""
+
+    def __init__(self, reads: ConnectionPool[Any], event_store: Any) -> None:
+        self._reads = reads
+        self._decode = event_store.mapper.transcoder.decode
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("chronicle_log_up", "Whether the log could be read (1) or not.")
+        try:
+            with self._reads.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+                head_row = cur.execute(
+                    "SELECT coalesce(max(notification_id), 0) FROM chronicle_events"
+                ).fetchone()
+                rows = cur.execute(CONSUMERS).fetchall()
+                letters = cur.execute(DEAD_LETTERS).fetchall()
+        except Exception as exc:  # a scrape while the database is down says so, not a 500
+            log.warning("metrics could not read the log: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        head = int(head_row[0]) if head_row else 0
+        yield GaugeMetricFamily("chronicle_log_head", "The last log position.", value=head)
+        yield from self._consumers(head, rows)
+        dead = GaugeMetricFamily(
+            "chronicle_dead_letters",
+            "Open dead letters per reactor and state.",
+            labels=["reactor", "state"],
+        )
+        for reactor, state, count in letters:
+            dead.add_metric([reactor, state], count)
+        yield dead
+
+    def _consumers(self, head: int, rows: list[Any]) -> Iterator[Metric]:
+        labels = ["kind", "name"]
+        position = GaugeMetricFamily(
+            "chronicle_consumer_position", "The log position a consumer has reached.", labels=labels
+        )
+        lag = GaugeMetricFamily(
+            "chronicle_consumer_lag_events", "Events a consumer has yet to handle.", labels=labels
+        )
+        lag_seconds = GaugeMetricFamily(
+            "chronicle_consumer_lag_seconds",
+            "Age of the oldest event a consumer has yet to handle (0 when caught up).",
+            labels=labels,
+        )
+        failed = GaugeMetricFamily(
+            "chronicle_consumer_failed",
+            "1 when a consumer stopped at a failed event.",
+            labels=labels,
+        )
+        seen = set()
+        for name, kind, at, state, next_state in rows:
+            seen.add(name)
+            position.add_metric([kind, name], at)
+            lag.add_metric([kind, name], head - at)
+            lag_seconds.add_metric([kind, name], self._age(next_state))
+            failed.add_metric([kind, name], 1 if state == "failed" else 0)
+        for name, kind in consumer_kinds().items():  # registered, not started yet
+            if name not in seen:
+                position.add_metric([kind, name], 0)
+                lag.add_metric([kind, name], head)
+        yield from (position, lag, lag_seconds, failed)
+
+    def _age(self, state: bytes | None) -> float:
+        """Seconds since the event stored as ``state`` happened; 0 for none or an unreadable one."""
+        if state is None:
+            return 0.0
+        try:
+            happened = self._decode(bytes(state))["timestamp"]
+        except Exception:  # an event the metrics cannot read does not fail the scrape
+            return 0.0
+        if not isinstance(happened, datetime):
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - happened).total_seconds())
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request by its route's path template and status."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began, status = time.monotonic(), 500
+
+        async def send_and_note(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            metrics = _metrics_of(scope)
+            if metrics is not None:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                method = scope["method"]
+                metrics.requests.labels(method, route, str(status)).inc()
+                metrics.request_seconds.labels(method, route).observe(time.monotonic() - began)
+
+
+def _metrics_of(scope: dict[str, Any]) -> Metrics | None:
+    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
+    return getattr(services, "metrics", None)
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a client at ``host`` is on this machine (an unknown or unparsable host is not)."""
+    if not host:
+        return False
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 from a dual-stack socket
+    return bool((mapped or address).is_loopback)
