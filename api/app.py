@@ -8,17 +8,20 @@ from contextlib import ExitStack, asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from api import errors, openapi
+from api import errors, openapi, pages
 from api.bootstrap import Services, database, services
+from api.metrics import MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, PrintableUrlMiddleware, RequestIdMiddleware
 from api.routes import (
     admin,
     assets,
+    audit,
     auth,
     deadletters,
     health,
     jobs,
     me,
+    metrics,
     presets,
     rules,
     storage,
@@ -62,14 +65,18 @@ def create_app(
     app.add_middleware(PrintableUrlMiddleware)
     errors.install(app)
     app.add_middleware(RequestIdMiddleware)
+    # Outermost: counts every answer, refusals by the middlewares above included.
+    app.add_middleware(MetricsMiddleware)
     openapi.install(app)
     # Each router with the error statuses its routes answer (documented in OpenAPI).
     routers = {
         health: (503,),
+        metrics: (404, 503),
         auth: (413, 422, 503),
         me: (401, 403, 422, 503),
         admin: (401, 403, 404, 409, 413, 422, 503),
         deadletters: (401, 403, 404, 409, 413, 422, 503),
+        audit: (401, 403, 404, 422, 503),
         presets: (503,),
         rules: (401, 403, 404, 409, 413, 422, 503),
         jobs: (401, 402, 403, 404, 409, 413, 422, 503),
@@ -83,4 +90,5 @@ def create_app(
     }
     for module, statuses in routers.items():
         app.include_router(module.router, responses=openapi.error_responses(*statuses))
+    pages.install(app)
     return app
