@@ -6,18 +6,14 @@ fixture is what old code stored, and today's code must load it as it is. A new e
 gets a scenario and a fixture of its own (``events_v2.json``), made the same way.
 """
 
-import json
 import sys
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from eventsourcing.domain import Snapshot
-
-from domain.base import recording_metadata
 from domain.job import Job
 from domain.rule import Rule
 from domain.usercredits import UserCredits
-from eventstore.application import Chronicle
+from tests.golden.fixture import write
 
 USER = UUID("00000000-0000-4000-8000-000000000001")
 JOB_DONE = UUID("00000000-0000-4000-8000-0000000000a1")
@@ -65,35 +61,8 @@ def scenario() -> list:
     return [credits, done, canceled, stalled, rule, kept]
 
 
-def row(stored) -> dict:
-    return {
-        "originator_id": str(stored.originator_id),
-        "originator_version": stored.originator_version,
-        "topic": stored.topic,
-        "state": stored.state.decode("utf-8"),
-    }
-
-
 def main(commit: str, path: str) -> None:
-    app = Chronicle()
-    with recording_metadata(METADATA):
-        aggregates = scenario()
-    app.save(*aggregates)
-    events = [row(s) for a in aggregates for s in app.recorder.select_events(a.id)]
-    snapshots = [row(app.mapper.to_stored_event(Snapshot.take(a))) for a in aggregates]
-    about = (
-        f"Stored events and snapshots as the code of commit {commit} wrote them "
-        "(chronicle_events / chronicle_snapshots rows: state is the JSON transcoder's UTF-8 "
-        "text). Never edit: today's code must load them."
-    )
-    with open(path, "w", encoding="utf-8") as out:
-        json.dump(
-            {"about": about, "events": events, "snapshots": snapshots},
-            out,
-            indent=1,
-            ensure_ascii=False,
-        )
-        out.write("\n")
+    write(scenario, METADATA, f"the code of commit {commit}", path)
 
 
 if __name__ == "__main__":

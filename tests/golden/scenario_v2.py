@@ -6,17 +6,13 @@ It was run once, on the working tree of issue 7's first TestDocument code (on to
 fixture is what old code stored, and today's code must load it as it is.
 """
 
-import json
 import sys
 from uuid import UUID
 
-from eventsourcing.domain import Snapshot
-
-from domain.base import recording_metadata
 from domain.mbti import TYPES
 from domain.testdocument import TestDocument
 from domain.testtake import TestTake
-from eventstore.application import Chronicle
+from tests.golden.fixture import write
 
 TEST = UUID("00000000-0000-4000-8000-0000000000c1")
 TEST_DELETED = UUID("00000000-0000-4000-8000-0000000000c2")
@@ -57,35 +53,8 @@ def scenario() -> list:
     return [test, deleted, take]
 
 
-def row(stored) -> dict:
-    return {
-        "originator_id": str(stored.originator_id),
-        "originator_version": stored.originator_version,
-        "topic": stored.topic,
-        "state": stored.state.decode("utf-8"),
-    }
-
-
 def main(source: str, path: str) -> None:
-    app = Chronicle()
-    with recording_metadata(METADATA):
-        aggregates = scenario()
-    app.save(*aggregates)
-    events = [row(s) for a in aggregates for s in app.recorder.select_events(a.id)]
-    snapshots = [row(app.mapper.to_stored_event(Snapshot.take(a))) for a in aggregates]
-    about = (
-        f"Stored events and snapshots as {source} wrote them (chronicle_events / "
-        "chronicle_snapshots rows: state is the JSON transcoder's UTF-8 text). Never edit: "
-        "today's code must load them."
-    )
-    with open(path, "w", encoding="utf-8") as out:
-        json.dump(
-            {"about": about, "events": events, "snapshots": snapshots},
-            out,
-            indent=1,
-            ensure_ascii=False,
-        )
-        out.write("\n")
+    write(scenario, METADATA, source, path)
 
 
 if __name__ == "__main__":

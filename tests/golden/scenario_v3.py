@@ -7,15 +7,11 @@ what this code stored, and later code must load it as it is. events_v1.json keep
 of class_version 1 (no source), which loads through ``Granted.upcast_v1_v2``.
 """
 
-import json
 import sys
 from uuid import UUID
 
-from eventsourcing.domain import Snapshot
-
-from domain.base import recording_metadata
 from domain.usercredits import UserCredits
-from eventstore.application import Chronicle
+from tests.golden.fixture import write
 
 BUYER = UUID("00000000-0000-4000-8000-000000000003")
 METADATA = {"actor": "golden", "correlation_id": "corr-3", "causation_id": "cause-3"}
@@ -29,35 +25,8 @@ def scenario() -> list:
     return [buyer]
 
 
-def row(stored) -> dict:
-    return {
-        "originator_id": str(stored.originator_id),
-        "originator_version": stored.originator_version,
-        "topic": stored.topic,
-        "state": stored.state.decode("utf-8"),
-    }
-
-
 def main(source: str, path: str) -> None:
-    app = Chronicle()
-    with recording_metadata(METADATA):
-        aggregates = scenario()
-    app.save(*aggregates)
-    events = [row(s) for a in aggregates for s in app.recorder.select_events(a.id)]
-    snapshots = [row(app.mapper.to_stored_event(Snapshot.take(a))) for a in aggregates]
-    about = (
-        f"Stored events and snapshots as {source} wrote them (chronicle_events / "
-        "chronicle_snapshots rows: state is the JSON transcoder's UTF-8 text). Never edit: "
-        "today's code must load them."
-    )
-    with open(path, "w", encoding="utf-8") as out:
-        json.dump(
-            {"about": about, "events": events, "snapshots": snapshots},
-            out,
-            indent=1,
-            ensure_ascii=False,
-        )
-        out.write("\n")
+    write(scenario, METADATA, source, path)
 
 
 if __name__ == "__main__":
