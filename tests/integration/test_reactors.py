@@ -2,6 +2,7 @@
 asked by an admin, one active instance."""
 
 from collections.abc import Iterator
+from uuid import uuid4
 
 import pytest
 from psycopg.rows import dict_row
@@ -15,6 +16,7 @@ from projections.reactors.runner import ReactorRunner
 from projections.watcher import LogWatcher
 from tests.conftest import TEST_SECRET, wait_until
 from tests.integration.flaky import NAME, FlakyReactor, grant, letters, open_account
+from tests.integration.test_audit_log import insert_retired_event
 from tests.integration.test_projections import head
 
 ATTEMPTS = 3
@@ -197,3 +199,14 @@ def test_a_restarted_reactor_goes_on_from_its_position(app, clean_dsn):
 
     assert before.delivered == {(first.id, 1): 1}
     assert after.delivered == {(second.id, 1): 1}
+
+
+def test_an_event_whose_class_is_gone_is_passed_over_not_parked(app, clean_dsn, flaky):
+    reactor, watcher = flaky
+    insert_retired_event(app, clean_dsn, uuid4())
+    after = open_account(app)
+
+    caught_up(clean_dsn, watcher)
+
+    assert letters(clean_dsn) == []
+    assert reactor.delivered[(after.id, 1)] == 1
