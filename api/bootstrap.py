@@ -96,7 +96,7 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             cache=cache(settings, purged_here=run_projections),
             metrics=metrics,
         )
-        metrics.watch_log(reads, event_store)
+        metrics.watch_log(reads)
         if isinstance(built.cache, RedisCache):
             stack.callback(built.cache.close)
         ensure_search(built.search)

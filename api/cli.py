@@ -147,13 +147,14 @@ def projections_status() -> None:
     with database(_settings(logging.WARNING), apply_migrations=False) as dsn:
         rows = projection_status(dsn)
     typer.echo(
-        f"{'name':<20} {'kind':<10} {'position':>10} {'head':>10} {'lag':>8} {'state':<7} "
-        f"{'parked':>6} {'waiting':>7}"
+        f"{'name':<20} {'kind':<10} {'position':>10} {'head':>10} {'lag':>8} {'lag s':>8} "
+        f"{'state':<7} {'parked':>6} {'waiting':>7}"
     )
     for row in rows:
         typer.echo(
             f"{row['name']:<20} {row['kind']:<10} {row['position']:>10} {row['head']:>10} "
-            f"{row['lag']:>8} {row['state']:<7} {row['parked']:>6} {row['waiting']:>7}"
+            f"{row['lag']:>8} {row['lag_seconds']:>8.1f} {row['state']:<7} {row['parked']:>6} "
+            f"{row['waiting']:>7}"
         )
     for row in rows:
         if row["state"] == "failed":

@@ -27,6 +27,7 @@ from prometheus_client.registry import Collector
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
+from eventstore.decoding import stored_time
 from projections.registry import consumer_kinds
 
 log = logging.getLogger(__name__)
@@ -93,9 +94,9 @@ class Metrics:
             registry=r,
         )
 
-    def watch_log(self, reads: ConnectionPool[Any], event_store: Any) -> None:
+    def watch_log(self, reads: ConnectionPool[Any]) -> None:
         """Read the consumers' positions, lag and dead letters from ``reads`` at each scrape."""
-        self.registry.register(LogCollector(reads, event_store))
+        self.registry.register(LogCollector(reads))
 
     # The executor's observer (eventstore.metrics.CommandObserver).
     def command_completed(self, command_type: str, seconds: float, outcome: str) -> None:
@@ -120,9 +121,8 @@ class Metrics:
 class LogCollector(Collector):
     """Consumers' positions and lag, the log head and open dead letters, read when scraped."""
 
-    def __init__(self, reads: ConnectionPool[Any], event_store: Any) -> None:
+    def __init__(self, reads: ConnectionPool[Any]) -> None:
         self._reads = reads
-        self._decode = event_store.mapper.transcoder.decode
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("chronicle_log_up", "Whether the log could be read (1) or not.")
@@ -185,15 +185,8 @@ class LogCollector(Collector):
 
     def _age(self, state: bytes | None) -> float:
         """Seconds since the event stored as ``state`` happened; 0 for none or an unreadable one."""
-        if state is None:
-            return 0.0
-        try:
-            happened = self._decode(bytes(state))["timestamp"]
-        except Exception:  # an event the metrics cannot read does not fail the scrape
-            return 0.0
-        if not isinstance(happened, datetime):
-            return 0.0
-        return max(0.0, (datetime.now(UTC) - happened).total_seconds())
+        happened = stored_time(state)
+        return max(0.0, (datetime.now(UTC) - happened).total_seconds()) if happened else 0.0
 
 
 class MetricsMiddleware:

@@ -131,6 +131,17 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return 2, json.dumps(value, sort_keys=True)
 
 
+def stored_time(state: bytes | None) -> datetime | None:
+    """When the event stored as ``state`` (the transcoder's JSON) happened; None if unreadable."""
+    if state is None:
+        return None
+    try:
+        decoded = json.loads(bytes(state))
+    except ValueError:
+        return None
+    return _moment(decoded.get("timestamp")) if isinstance(decoded, dict) else None
+
+
 def _raw(mapper: Any, state: bytes) -> dict[str, Any]:
     try:
         decoded = mapper.transcoder.decode(state)

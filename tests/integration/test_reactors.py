@@ -2,6 +2,7 @@
 asked by an admin, one active instance."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -13,6 +14,7 @@ from api.cli import cli
 from domain.errors import IllegalTransition, NotFound
 from projections.reactors.deadletters import request_retry
 from projections.reactors.runner import ReactorRunner
+from projections.status import projection_status
 from projections.watcher import LogWatcher
 from tests.conftest import TEST_SECRET, wait_until
 from tests.integration.flaky import NAME, FlakyReactor, grant, letters, open_account
@@ -163,7 +165,17 @@ def test_the_status_counts_each_reactors_open_dead_letters(app, clean_dsn, flaky
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if line.startswith(NAME))
     position = str(head(clean_dsn))
-    assert row.split()[1:] == ["reactor", position, position, "0", "active", "1", "1"]
+    assert row.split()[1:] == ["reactor", position, position, "0", "0.0", "active", "1", "1"]
+
+
+def test_the_status_says_how_long_the_oldest_unhandled_event_has_waited(app, clean_dsn):
+    insert_retired_event(app, clean_dsn, uuid4())  # happened on 2026-01-01, handled by none
+
+    rows = projection_status(clean_dsn)
+
+    assert rows and all(row["lag"] == 1 for row in rows)
+    waited = (datetime.now(UTC) - datetime(2026, 1, 1, tzinfo=UTC)).total_seconds()
+    assert all(abs(row["lag_seconds"] - waited) < 60 for row in rows)
 
 
 def test_only_the_active_instance_of_a_reactor_delivers(app, clean_dsn, flaky):
