@@ -3,6 +3,7 @@
 import httpx
 import pytest
 
+from tests.e2e.auditsession import admin_token, sign_in
 from tests.e2e.flows import bearer
 
 
@@ -20,3 +21,10 @@ def admin(live_server):
 @pytest.fixture
 def worker(live_server):
     return bearer(live_server.services.tokens.issue("gpu-1", "worker"))
+
+
+@pytest.fixture
+def signed_in(http, live_server):
+    """``http`` holding an admin session cookie."""
+    assert sign_in(http, admin_token(live_server)).status_code == 303
+    return http

@@ -1,5 +1,5 @@
-"""The audit log's HTML pages over HTTP (no browser): sign-in and its cookie, sign-out, who is
-refused, filters in the URL, diffs, causation links, hostile text escaped, a retired event class."""
+"""The audit log's HTML pages over HTTP (no browser): filters in the URL, paging, diffs,
+causation links, hostile text escaped, a retired event class. Sign-in: test_audit_sign_in.py."""
 
 import re
 import uuid
@@ -20,27 +20,6 @@ from tests.e2e.testsite import run
 from tests.integration.test_audit_log import insert_retired_event
 from tests.unit.documents import document
 
-PAGES = [
-    "/admin/audit?actor=admin%3Aann",
-    "/admin/audit/aggregates/00000000-0000-0000-0000-000000000001",
-    "/admin/audit/correlations/req-1",
-]
-
-
-def sign_in(http, token, **form):
-    return http.post("/admin/login", data={"token": token, **form})
-
-
-def admin_token(live_server, ttl=None):
-    return live_server.services.tokens.issue("ann", "admin", ttl=ttl)
-
-
-@pytest.fixture
-def signed_in(http, live_server):
-    """``http`` holding an admin session cookie."""
-    assert sign_in(http, admin_token(live_server)).status_code == 303
-    return http
-
 
 def shown(html, css_class):
     """The text of every ``<span class="css_class" ...>`` of the event rows, in page order."""
@@ -49,106 +28,6 @@ def shown(html, css_class):
 
 def positions(html):
     return [int(p) for p in re.findall(r'data-position="(\d+)"', html)]
-
-
-def test_sign_in_sets_an_http_only_strict_cookie_that_lives_as_long_as_the_token(http, live_server):
-    token = admin_token(live_server, ttl=600)
-
-    response = sign_in(http, token)
-
-    assert response.status_code == 303
-    assert response.headers["location"] == "/admin/audit"
-    cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"chronicle_admin={token};")
-    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
-    assert {"httponly", "samesite=strict", "path=/admin"} <= flags
-    assert "secure" not in flags  # served over http here
-    [max_age] = [int(f.split("=")[1]) for f in flags if f.startswith("max-age=")]
-    assert 590 <= max_age <= 600
-
-
-def test_the_session_cookie_is_secure_when_the_api_is_public_over_https(running, client):
-    running.settings.public_base_url = "https://chronicle.example"
-    token = running.tokens.issue("ann", "admin")
-
-    response = client.post("/admin/login", data={"token": token}, follow_redirects=False)
-
-    assert response.status_code == 303
-    assert "secure" in {p.strip().lower() for p in response.headers["set-cookie"].split(";")}
-
-
-@pytest.mark.parametrize("path", PAGES)
-@pytest.mark.parametrize("cookie", [None, "not-a-token"])
-def test_a_page_without_an_admin_session_redirects_to_sign_in_and_back(http, path, cookie):
-    if cookie:
-        http.cookies.set("chronicle_admin", cookie, path="/admin")
-
-    response = http.get(path)
-
-    assert response.status_code == 303
-    location = response.headers["location"]
-    assert location.startswith("/admin/login?next=")
-    form = http.get(location)
-    assert form.status_code == 200
-    assert f'name="next" value="{path.replace("&", "&amp;")}"' in form.text
-
-
-@pytest.mark.parametrize("role", ["user", "worker"])
-def test_a_user_or_worker_token_is_refused_at_sign_in(http, live_server, role):
-    token = live_server.services.tokens.issue(str(uuid.uuid4()), role)
-
-    response = sign_in(http, token)
-
-    assert response.status_code == 403
-    assert "set-cookie" not in response.headers
-    assert f"This is a {role} token: the audit log needs an admin token." in response.text
-    assert http.get("/admin/audit").status_code == 303
-
-
-@pytest.mark.parametrize(
-    ("token", "status", "says"),
-    [("", 422, "Paste an admin token"), ("garbage", 401, "the token is invalid")],
-)
-def test_an_empty_or_invalid_token_is_refused_naming_why(http, token, status, says):
-    response = sign_in(http, token)
-
-    assert response.status_code == status
-    assert says in response.text
-    assert "set-cookie" not in response.headers
-
-
-def test_an_expired_admin_token_is_refused_at_sign_in(http, live_server):
-    expired = live_server.services.tokens.issue("ann", "admin", ttl=-60)
-
-    response = sign_in(http, expired)
-
-    assert response.status_code == 401
-    assert "the token has expired" in response.text
-
-
-def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(http, live_server):
-    token = admin_token(live_server)
-
-    back = sign_in(http, token, next="/admin/audit?actor=admin%3Aann")
-    away = sign_in(http, token, next="https://evil.example/admin/")
-    sideways = sign_in(http, token, next="//evil.example/admin/")
-
-    assert back.headers["location"] == "/admin/audit?actor=admin%3Aann"
-    assert away.headers["location"] == "/admin/audit"
-    assert sideways.headers["location"] == "/admin/audit"
-
-
-def test_sign_out_clears_the_cookie_and_the_pages_ask_for_sign_in_again(signed_in):
-    assert signed_in.get("/admin/audit").status_code == 200
-
-    response = signed_in.post("/admin/logout")
-
-    assert response.status_code == 303
-    assert response.headers["location"] == "/admin/login"
-    cleared = response.headers["set-cookie"].lower()
-    assert cleared.startswith('chronicle_admin="";') and "max-age=0" in cleared
-    assert "path=/admin" in cleared
-    assert signed_in.get("/admin/audit").status_code == 303
 
 
 def test_filters_in_the_url_keep_only_the_matching_events_newest_first(
