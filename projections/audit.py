@@ -76,22 +76,24 @@ def list_correlated_events(
     pool: ConnectionPool, correlation_id: str, *, limit: int
 ) -> list[dict[str, Any]]:
     """Every event one request caused (its correlation id), in log order."""
-    with pool.connection() as conn:
-        rows = conn.execute(
-            f"SELECT {COLUMNS} FROM audit_log WHERE correlation_id = %s ORDER BY position LIMIT %s",
-            (correlation_id, limit),
-        ).fetchall()
-    return [dict(r) for r in rows]
+    return _in_log_order(pool, "correlation_id", correlation_id, limit)
 
 
 def list_aggregate_events(
     pool: ConnectionPool, aggregate_id: UUID, *, limit: int
 ) -> list[dict[str, Any]]:
     """The events of one aggregate, in version order."""
+    return _in_log_order(pool, "aggregate_id", aggregate_id, limit)
+
+
+def _in_log_order(
+    pool: ConnectionPool, column: str, value: Any, limit: int
+) -> list[dict[str, Any]]:
+    """The first ``limit`` rows whose ``column`` (a fixed name, never input) equals ``value``."""
     with pool.connection() as conn:
         rows = conn.execute(
-            f"SELECT {COLUMNS} FROM audit_log WHERE aggregate_id = %s ORDER BY position LIMIT %s",
-            (aggregate_id, limit),
+            f"SELECT {COLUMNS} FROM audit_log WHERE {column} = %s ORDER BY position LIMIT %s",
+            (value, limit),
         ).fetchall()
     return [dict(r) for r in rows]
 
