@@ -140,7 +140,11 @@ def projections_run() -> None:
 
 @projections_cli.command("status")
 def projections_status() -> None:
-    """Each projection's and reactor's position, lag, state and error, and open dead letters."""
+    """Each projection's and reactor's position, lag, state, standbys, errors and dead letters.
+
+    State: active, stopped (no instance runs it), failed, not started; a rebuild under way is
+    its own row (kind rebuild, state rebuilding).
+    """
     from api.bootstrap import database
     from projections.status import projection_status
 
@@ -148,13 +152,13 @@ def projections_status() -> None:
         rows = projection_status(dsn)
     typer.echo(
         f"{'name':<20} {'kind':<10} {'position':>10} {'head':>10} {'lag':>8} {'lag s':>8} "
-        f"{'state':<7} {'parked':>6} {'waiting':>7}"
+        f"{'state':<11} {'standbys':>8} {'parked':>6} {'waiting':>7}"
     )
     for row in rows:
         typer.echo(
             f"{row['name']:<20} {row['kind']:<10} {row['position']:>10} {row['head']:>10} "
-            f"{row['lag']:>8} {row['lag_seconds']:>8.1f} {row['state']:<7} {row['parked']:>6} "
-            f"{row['waiting']:>7}"
+            f"{row['lag']:>8} {row['lag_seconds']:>8.1f} {row['state']:<11} "
+            f"{row['standbys']:>8} {row['parked']:>6} {row['waiting']:>7}"
         )
     for row in rows:
         if row["state"] == "failed":
@@ -162,6 +166,45 @@ def projections_status() -> None:
                 f"{row['name']} stopped at log position {row['failed_position']} "
                 f"({row['failed_at']:%Y-%m-%d %H:%M:%S%z}): {row['error']}"
             )
+
+
+@projections_cli.command("rebuild")
+def projections_rebuild(
+    name: Annotated[str, typer.Argument(help="The projection (read model) to rebuild.")],
+    batch_size: Annotated[int, typer.Option(min=1, help="Events per transaction.")] = 5000,
+    restart: Annotated[
+        bool, typer.Option(help="Discard an interrupted rebuild's progress and start over.")
+    ] = False,
+) -> None:
+    """Rebuild a read model from position 0 into new tables, then switch to them atomically.
+
+    The current tables keep serving until the switch. An interrupted rebuild resumes where it
+    stopped when run again. Reactors (side effects) are refused.
+    """
+    from api.bootstrap import database
+    from eventstore.application import open_application
+    from projections.rebuild import RebuildRefused, projection_named, rebuild
+
+    settings = _settings(logging.WARNING)
+    try:
+        projection = projection_named(name)
+    except RebuildRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    with database(settings, apply_migrations=False) as dsn:
+        app = open_application(dsn, pool_size=2)
+        try:
+            done = rebuild(dsn, app, projection, batch_size=batch_size, restart=restart)
+        except RebuildRefused as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+        finally:
+            app.close()
+    rate = done.applied / done.seconds if done.seconds else 0.0
+    typer.echo(
+        f"{done.name} rebuilt: {done.applied} events applied in {done.seconds:.1f} s "
+        f"({rate:,.0f}/s); serving new tables from log position {done.position}"
+    )
 
 
 @projections_cli.command("resume")

@@ -111,12 +111,12 @@ class LogFollower(Generic[C]):
             "INSERT INTO projection_position (name, kind) VALUES (%s, %s) ON CONFLICT DO NOTHING",
             (consumer.name, self.kind),
         )
+        # While it waits, it holds a shared lock that ``projection_status`` counts as a standby.
+        conn.execute(f"SELECT pg_advisory_lock_shared({STANDBY_KEY})", (consumer.name,))
         while not self._stopping.is_set():
-            row = conn.execute(
-                "SELECT pg_try_advisory_lock(hashtext('chronicle.projection.' || %s))",
-                (consumer.name,),
-            ).fetchone()
-            if row and row[0]:
+            row = conn.execute(f"SELECT pg_try_advisory_lock({LEADER_KEY})", (consumer.name,))
+            if (row.fetchone() or (False,))[0]:
+                conn.execute(f"SELECT pg_advisory_unlock_shared({STANDBY_KEY})", (consumer.name,))
                 if first:  # a process that starts gives a failed consumer another try
                     resume(conn, consumer.name)
                 log.info("%s %s is active here", self.kind, consumer.name)
@@ -129,10 +129,21 @@ class LogFollower(Generic[C]):
             seen = self._watcher.events_seen
             position, state = read_state(conn, consumer.name)
             began = time.monotonic()
-            if state == "failed" or not self.step(conn, consumer, position):
+            try:
+                found = state != "failed" and self.step(conn, consumer, position)
+            except PositionMoved:
+                # A rebuild switched this projection's tables and set its position: the batch
+                # was rolled back; read the position again and go on from there.
+                log.info("%s %s: its position was moved by a rebuild", self.kind, consumer.name)
+                continue
+            if not found:
                 self._watcher.wait_for_events(seen, self._poll_seconds)
             elif self.step_observer is not None:
                 self.step_observer(self.kind, consumer.name, time.monotonic() - began)
+
+
+LEADER_KEY = "hashtext('chronicle.projection.' || %s)::bigint"  # held by the active instance
+STANDBY_KEY = "hashtext('chronicle.standby.' || %s)::bigint"  # shared by each waiting one
 
 
 class Unreachable(Exception):
@@ -140,7 +151,7 @@ class Unreachable(Exception):
 
 
 class PositionMoved(Exception):
-    """Another instance moved this consumer's position: a bug of the runner, not of an event."""
+    """Something else moved this consumer's position under it: a rebuild's switch."""
 
 
 def read_state(conn: psycopg.Connection[Any], name: str) -> tuple[int, str]:

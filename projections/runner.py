@@ -33,7 +33,7 @@ from projections.follower import (
 )
 from projections.watcher import LogWatcher
 
-__all__ = ["Projection", "ProjectionRunner", "read_position"]
+__all__ = ["Projection", "ProjectionRunner", "apply", "read_position"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,11 @@ class Projection(Protocol):
     """A read model built from the event log."""
 
     name: str
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables it writes, in the order it writes them (what a rebuild recreates)."""
+        ...
 
     def project(self, cur: psycopg.Cursor[Any], position: int, event: Any) -> None:
         """Apply one event (at log ``position``) to the read model."""
@@ -118,9 +123,22 @@ def project(
     position: int,
     notifications: Sequence[Any],
 ) -> None:
-    """Apply ``notifications`` after ``position`` and move the position, in one transaction."""
+    """Apply ``notifications`` after ``position`` and move the position, in one transaction.
+
+    The position moves first: a rebuild's switch, which locks the position row before the
+    tables, then makes this batch fail on the position before it writes anything.
+    """
     with conn.transaction(), conn.cursor() as cur:
-        for notification in notifications:
-            event = decode_event(event_store.mapper, notification)
-            projection.project(cur, notification.id, event)
         advance(cur, projection.name, position, notifications[-1].id)
+        apply(cur, event_store, projection, notifications)
+
+
+def apply(
+    cur: psycopg.Cursor[Any],
+    event_store: Any,
+    projection: Projection,
+    notifications: Sequence[Any],
+) -> None:
+    """Apply ``notifications`` to ``projection``'s tables in the caller's transaction."""
+    for notification in notifications:
+        projection.project(cur, notification.id, decode_event(event_store.mapper, notification))

@@ -1,4 +1,10 @@
-"""How far each projection and reactor is behind the event log, and what stopped or parked."""
+"""How far each projection and reactor is behind the event log, and what stopped or parked.
+
+A consumer's state is ``failed`` (stopped at a poison event), ``active`` (an instance follows the
+log), ``stopped`` (no instance runs it now) or ``not started`` (none ever has); ``standbys``
+counts the instances waiting to take over. A rebuild under way is listed as its own row, kind
+``rebuild``, state ``rebuilding``, with the shadow tables' position.
+"""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -6,8 +12,30 @@ from typing import Any
 import psycopg
 
 from eventstore.decoding import stored_time
+from projections.follower import LEADER_KEY, STANDBY_KEY
 from projections.reactors.deadletters import open_counts
+from projections.rebuild import shadow_positions
 from projections.registry import consumer_kinds
+
+# The advisory locks held in this database, as the bigint keys the followers take them by.
+HELD = """
+    SELECT (l.classid::bigint << 32) | l.objid::bigint AS key, l.mode FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+CONSUMERS = f"""
+    WITH held AS ({HELD})
+    SELECT name, kind, position,
+        CASE WHEN state = 'failed' THEN 'failed'
+             WHEN EXISTS (SELECT 1 FROM held WHERE mode = 'ExclusiveLock'
+                          AND key = {LEADER_KEY % "p.name"}) THEN 'active'
+             ELSE 'stopped' END,
+        failed_position, error, failed_at, updated_at,
+        (SELECT e.state FROM chronicle_events e WHERE e.notification_id > p.position
+         ORDER BY e.notification_id LIMIT 1),
+        (SELECT count(*) FROM held WHERE mode = 'ShareLock' AND key = {STANDBY_KEY % "p.name"})
+    FROM projection_position p ORDER BY kind, name
+"""
 
 
 def projection_status(dsn: str) -> list[dict[str, Any]]:
@@ -20,21 +48,21 @@ def projection_status(dsn: str) -> list[dict[str, Any]]:
             "SELECT coalesce(max(notification_id), 0) FROM chronicle_events"
         ).fetchone()
         head = int(head_row[0]) if head_row else 0
-        rows = conn.execute(
-            "SELECT name, kind, position, state, failed_position, error, failed_at, updated_at, "
-            "(SELECT e.state FROM chronicle_events e WHERE e.notification_id > p.position "
-            "ORDER BY e.notification_id LIMIT 1) "
-            "FROM projection_position p ORDER BY kind, name"
-        ).fetchall()
+        rows = conn.execute(CONSUMERS).fetchall()
+        rebuilds = shadow_positions(conn)
         first_event = conn.execute(
             "SELECT state FROM chronicle_events ORDER BY notification_id LIMIT 1"
         ).fetchone()
         letters = open_counts(conn)
     recorded = {row[0] for row in rows}
     rows += [
-        (name, kind, 0, "not started", None, None, None, None, first_event and first_event[0])
+        (name, kind, 0, "not started", None, None, None, None, first_event and first_event[0], 0)
         for name, kind in consumer_kinds().items()
         if name not in recorded
+    ]
+    rows += [
+        (name, "rebuild", position, "rebuilding", None, None, None, None, None, 0)
+        for name, position in rebuilds.items()
     ]
     now = datetime.now(UTC)
     rows.sort(key=lambda row: (row[1], row[0]))
@@ -55,6 +83,7 @@ def projection_status(dsn: str) -> list[dict[str, Any]]:
             "parked": letters.get(name, {}).get("parked", 0)
             + letters.get(name, {}).get("retrying", 0),
             "waiting": letters.get(name, {}).get("waiting", 0),
+            "standbys": standbys,
         }
         for (
             name,
@@ -66,6 +95,7 @@ def projection_status(dsn: str) -> list[dict[str, Any]]:
             failed_at,
             updated_at,
             next_state,
+            standbys,
         ) in rows
     ]
 

@@ -76,6 +76,7 @@ def clean_dsn(dsn: str) -> str:
             if r[0] not in TABLES_KEPT
         ]
         conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY")
+        conn.execute("DROP SCHEMA IF EXISTS chronicle_rebuild, chronicle_retired CASCADE")
     return dsn
 
 

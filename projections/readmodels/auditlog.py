@@ -31,6 +31,7 @@ class AuditLogProjection:
     """Keeps ``audit_log`` equal to the event log, one row per event."""
 
     name = "audit_log"
+    tables = ("audit_log",)  # what a rebuild recreates
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         row = storable(describe_event(event))

@@ -21,6 +21,7 @@ class CreditLedgerProjection:
     """Appends the ledger rows of each UserCredits event."""
 
     name = "credit_ledger"
+    tables = ("credit_ledger",)  # what a rebuild recreates
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         for kind, job_id, amount, delta, reason in _rows(event):

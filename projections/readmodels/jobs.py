@@ -10,7 +10,7 @@ tell, and wait, until the credits of an ended job are settled.
 from typing import Any
 from uuid import UUID
 
-from psycopg import Cursor
+from psycopg import Cursor, sql
 
 from domain.job import Job, upload_key
 from domain.jobstatus import STALLED, ItemOutcome, JobStatus
@@ -54,6 +54,13 @@ ENQUEUE = """
 """
 DEQUEUE_ITEM = "DELETE FROM job_dispatch WHERE job_id = %s AND item_index = %s"
 DEQUEUE_JOB = "DELETE FROM job_dispatch WHERE job_id = %s"
+# Leases are written by workers' requests, not by events: a rebuild takes them from the old table.
+CARRY_LEASES = """
+    UPDATE job_dispatch AS d
+    SET attempts = old.attempts, leased_by = old.leased_by, lease_expires_at = old.lease_expires_at
+    FROM {old} AS old
+    WHERE d.job_id = old.job_id AND d.item_index = old.item_index
+"""
 # The reservation of a job that reserved nothing is never settled: it stays 'none'.
 SETTLE = """
     UPDATE jobs_log SET settlement = %s, settled_position = %s
@@ -65,6 +72,12 @@ class JobsProjection:
     """Keeps jobs_log, job_items and job_dispatch equal to the fold of the Job events."""
 
     name = "jobs"
+    tables = ("jobs_log", "job_items", "job_dispatch")  # what a rebuild recreates
+
+    def carry_over(self, cur: Cursor[Any], retired_schema: str) -> None:
+        """After a rebuild's switch: keep the leases workers hold on queued items."""
+        old = sql.Identifier(retired_schema, "job_dispatch")
+        cur.execute(sql.SQL(CARRY_LEASES).format(old=old))
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if isinstance(event, UserCredits.Committed | UserCredits.RolledBack):

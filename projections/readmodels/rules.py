@@ -21,6 +21,7 @@ class RulesProjection:
     """Keeps ``rules`` equal to the fold of the Rule events."""
 
     name = "rules"
+    tables = ("rules",)  # what a rebuild recreates
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         rule_id, at, version = event.originator_id, event.timestamp, event.originator_version

@@ -47,6 +47,7 @@ class TestCatalogProjection:
 
     __test__ = False  # not a test class, whatever pytest thinks of the name
     name = "test_catalog"
+    tables = ("test_catalog",)  # what a rebuild recreates
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if not isinstance(event, TestDocument.Event):

@@ -18,6 +18,7 @@ class TestStatsProjection:
 
     __test__ = False  # not a test class, whatever pytest thinks of the name
     name = "test_stats"
+    tables = ("test_stats",)  # what a rebuild recreates
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if isinstance(event, TestTake.Created):

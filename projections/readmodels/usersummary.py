@@ -29,6 +29,7 @@ class UserSummaryProjection:
     """Keeps ``user_summary`` equal to the fold of each user's UserCredits events."""
 
     name = "user_summary"
+    tables = ("user_summary",)  # what a rebuild recreates
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if isinstance(event, UserCredits.Created):

@@ -108,7 +108,7 @@ def test_projections_status_shows_the_stopped_projection_and_its_error(clean_dsn
     lag = last - (poison - 1)
     fields = rules.split()[1:]
     waited = float(fields.pop(4))  # seconds since the poison event: the clock's business
-    assert fields == ["projection", str(poison - 1), str(last), str(lag), "failed", "0", "0"]
+    assert fields == ["projection", str(poison - 1), str(last), str(lag), "failed", "0", "0", "0"]
     assert waited >= 0
     assert summary.split()[1:7] == ["projection", str(last), str(last), "0", "0.0", "active"]
     assert any(

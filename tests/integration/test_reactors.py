@@ -165,7 +165,7 @@ def test_the_status_counts_each_reactors_open_dead_letters(app, clean_dsn, flaky
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if line.startswith(NAME))
     position = str(head(clean_dsn))
-    assert row.split()[1:] == ["reactor", position, position, "0", "0.0", "active", "1", "1"]
+    assert row.split()[1:] == ["reactor", position, position, "0", "0.0", "active", "0", "1", "1"]
 
 
 def test_the_status_says_how_long_the_oldest_unhandled_event_has_waited(app, clean_dsn):
