@@ -101,7 +101,8 @@ def rebuild(
                     break
                 notifications = _next(event_store, position, batch_size)  # readers held it
             if notifications:
-                with conn.transaction(), conn.cursor() as cur:
+                # Pipelined: the projection's statements go out without waiting on each answer.
+                with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
                     apply(cur, event_store, projection, notifications)
                     _record_progress(cur, projection.name, notifications[-1].id)
                 applied += len(notifications)
