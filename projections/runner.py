@@ -16,11 +16,13 @@ NOTIFY wake-ups), and:
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import psycopg
+from eventsourcing.utils import TopicError, resolve_topic
 
 from eventstore.decoding import decode_event
 from projections.follower import (
@@ -139,6 +141,21 @@ def apply(
     projection: Projection,
     notifications: Sequence[Any],
 ) -> None:
-    """Apply ``notifications`` to ``projection``'s tables in the caller's transaction."""
+    """Apply ``notifications`` to ``projection``'s tables in the caller's transaction.
+
+    A projection that names the event classes it ``handles`` is given only those: the others
+    are passed over by their stored topic, without decoding them.
+    """
+    wanted = getattr(projection, "handles", None)
     for notification in notifications:
-        projection.project(cur, notification.id, decode_event(event_store.mapper, notification))
+        if wanted is None or _handled(notification.topic, wanted):
+            event = decode_event(event_store.mapper, notification)
+            projection.project(cur, notification.id, event)
+
+
+@functools.cache
+def _handled(topic: str, wanted: tuple[type, ...]) -> bool:
+    try:
+        return issubclass(resolve_topic(topic), wanted)
+    except TopicError:  # a class that is gone: only the audit log keeps its events
+        return False

@@ -22,6 +22,7 @@ class CreditLedgerProjection:
 
     name = "credit_ledger"
     tables = ("credit_ledger",)  # what a rebuild recreates
+    handles = (UserCredits.Event,)  # the events it applies; the others are not even decoded
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         for kind, job_id, amount, delta, reason in _rows(event):

@@ -73,6 +73,8 @@ class JobsProjection:
 
     name = "jobs"
     tables = ("jobs_log", "job_items", "job_dispatch")  # what a rebuild recreates
+    # The events it applies (the settlements too); the others are not even decoded.
+    handles = (Job.Event, UserCredits.Committed, UserCredits.RolledBack)
 
     def carry_over(self, cur: Cursor[Any], retired_schema: str) -> None:
         """After a rebuild's switch: keep the leases workers hold on queued items."""

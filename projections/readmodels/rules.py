@@ -22,6 +22,7 @@ class RulesProjection:
 
     name = "rules"
     tables = ("rules",)  # what a rebuild recreates
+    handles = (Rule.Event,)  # the events it applies; the others are not even decoded
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         rule_id, at, version = event.originator_id, event.timestamp, event.originator_version

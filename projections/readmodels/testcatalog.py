@@ -48,6 +48,7 @@ class TestCatalogProjection:
     __test__ = False  # not a test class, whatever pytest thinks of the name
     name = "test_catalog"
     tables = ("test_catalog",)  # what a rebuild recreates
+    handles = (TestDocument.Event,)  # the events it applies; the others are not even decoded
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if not isinstance(event, TestDocument.Event):

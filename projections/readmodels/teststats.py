@@ -19,6 +19,7 @@ class TestStatsProjection:
     __test__ = False  # not a test class, whatever pytest thinks of the name
     name = "test_stats"
     tables = ("test_stats",)  # what a rebuild recreates
+    handles = (TestTake.Created,)  # the events it applies; the others are not even decoded
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if isinstance(event, TestTake.Created):

@@ -30,6 +30,7 @@ class UserSummaryProjection:
 
     name = "user_summary"
     tables = ("user_summary",)  # what a rebuild recreates
+    handles = (UserCredits.Event,)  # the events it applies; the others are not even decoded
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         if isinstance(event, UserCredits.Created):
