@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     lease_max_attempts: int = Field(
         default=3, ge=1, description="Leases of one item before it is failed."
     )
+    callback_batch_max: int = Field(
+        default=100, ge=1, le=1000, description="Item results one POST /jobs/{id}/callbacks takes."
+    )
 
     s3_bucket: str | None = Field(
         default=None, description="S3/R2/MinIO bucket; without one objects live under storage_dir."

@@ -24,7 +24,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 from uuid import UUID
@@ -92,8 +92,40 @@ class CommandExecutor:
             raise Unavailable("the command executor is shut down")
         command = QueuedCommand(run, metadata, idempotency, present)
         self._queue.put(command)
+        return self._wait(command, self._timeout)
+
+    def execute_each(
+        self,
+        runs: Sequence[tuple[Callable[[Aggregates], Any], Idempotency | None]],
+        *,
+        metadata: Mapping[str, str] = SYSTEM_METADATA,
+        present: Callable[[Any], Any] | None = None,
+    ) -> list[Outcome[Any] | ChronicleError]:
+        """Run several ``(run, idempotency)`` commands as if sent at once; each one's outcome.
+
+        They are queued together, so the writer commits them in one transaction unless a
+        conflict or a refusal splits them. A command's domain error is its outcome; anything
+        else (the executor shut down or timed out) is raised.
+        """
+        if self._closed:
+            raise Unavailable("the command executor is shut down")
+        commands = [QueuedCommand(run, metadata, key, present) for run, key in runs]
+        for command in commands:
+            self._queue.put(command)
+        deadline = time.monotonic() + self._timeout
+        outcomes: list[Outcome[Any] | ChronicleError] = []
+        for command in commands:
+            try:
+                outcomes.append(self._wait(command, max(0.0, deadline - time.monotonic())))
+            except Unavailable:
+                raise
+            except ChronicleError as error:
+                outcomes.append(error)
+        return outcomes
+
+    def _wait(self, command: QueuedCommand, timeout: float) -> Outcome[Any]:
         try:
-            return command.future.result(self._timeout)
+            return command.future.result(timeout)
         except FutureTimeout:
             raise Unavailable(
                 "the command did not complete in time and its outcome is unknown; "

@@ -6,12 +6,13 @@ Names over HTTP that differ from the domain's, kept for the contract: a callback
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
 from api.schemas.base import RequestBody
+from api.schemas.errors import ErrorDetail
 from domain.checks import MAX_PRESET_ID
 from domain.commands.job import JobAndCredits, RecordItemResult
 from domain.job import MAX_CALLBACK_KEY, MAX_ERROR_REPORTED, MAX_ITEMS, MAX_KEY, Job
@@ -200,3 +201,32 @@ class CallbackAnswer(BaseModel):
             "outcome": str(report.outcome),
             "status": str(report.status),
         }
+
+
+class CallbackBatch(RequestBody):
+    items: list[Callback] = Field(
+        min_length=1,
+        description="Item reports, each as `POST /jobs/{id}/callback` takes it; at most "
+        "`CHRONICLE_CALLBACK_BATCH_MAX`, each `idempotency_key` once.",
+    )
+
+    @model_validator(mode="after")
+    def _keys_once(self) -> Self:
+        keys = [item.idempotency_key for item in self.items]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"idempotency_key repeated in one request: {', '.join(repeated)}")
+        return self
+
+
+class CallbackItemAnswer(BaseModel):
+    """One item's answer: what `POST /jobs/{id}/callback` answers for it, and with which status."""
+
+    idempotency_key: str
+    status_code: int = Field(description="The single-item route's HTTP status for this item.")
+    answer: CallbackAnswer | None = Field(default=None, description="With 200: its answer.")
+    error: ErrorDetail | None = Field(default=None, description="Otherwise: its error.")
+
+
+class CallbackBatchAnswer(BaseModel):
+    answers: list[CallbackItemAnswer] = Field(description="One per item, in request order.")

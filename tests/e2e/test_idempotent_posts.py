@@ -114,6 +114,11 @@ def callback(http, admin, worker) -> Request:
     return Request(f"/jobs/{item['job_id']}/callback", worker, body)
 
 
+def callbacks(http, admin, worker) -> Request:
+    single = callback(http, admin, worker)  # the batch's items are keyed each, as on that route
+    return Request(f"{single.path}s", worker, {"items": [single.json]})
+
+
 def create_test(http, admin, worker) -> Request:
     return Request("/api/admin/tests", admin, document())
 
@@ -139,6 +144,7 @@ RECIPES: dict[str, Callable[..., Request]] = {
     "/jobs/{job_id}/execute": execute,
     "/jobs/{job_id}/cancel": cancel,
     "/jobs/{job_id}/callback": callback,
+    "/jobs/{job_id}/callbacks": callbacks,
     "/api/admin/tests": create_test,
     "/api/admin/tests/{test_id}/publish": publish_test,
     "/api/admin/tests/{test_id}/unpublish": unpublish_test,
