@@ -3,8 +3,9 @@
 One ``Metrics`` per built services, on its own ``CollectorRegistry`` (never the global one, so
 two apps in one process, as in tests, count apart):
 - commands: the executor's observer (``eventstore.metrics.CommandObserver``) gives the latency
-  per command type, the answers per type and outcome (``conflict`` among them) and the batches
-  committed or rejected by the version check;
+  per command type, the answers per type and outcome (``version_conflict`` among them), the
+  batches committed or rejected by the version check, and the commands of those rejected
+  (sent back to run again on fresh state) per type;
 - HTTP: ``MetricsMiddleware`` counts each request by method, the matched route's path template
   (never the raw path, so ids do not grow the label set; ``unmatched`` when no route matched)
   and status, and times it;
@@ -17,7 +18,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,6 +74,13 @@ class Metrics:
             ["result"],
             registry=r,
         )
+        self.conflicts = Counter(
+            "chronicle_command_conflicts",
+            "Commands whose transaction the version check rejected (each then runs again, "
+            "on fresh state), by command type.",
+            ["command"],
+            registry=r,
+        )
         self.requests = Counter(
             "chronicle_http_requests",
             "HTTP requests by route template and status.",
@@ -108,9 +116,11 @@ class Metrics:
         """Count a committed transaction."""
         self.batches.labels("committed").inc()
 
-    def batch_conflicted(self, size: int) -> None:
-        """Count a transaction the version check rejected."""
+    def batch_conflicted(self, command_types: Sequence[str]) -> None:
+        """Count a transaction the version check rejected, and each command of it by type."""
         self.batches.labels("conflicted").inc()
+        for command_type in command_types:
+            self.conflicts.labels(command_type).inc()
 
     # The runners' step observer (projections.follower.LogFollower.step_observer).
     def step_completed(self, kind: str, name: str, seconds: float) -> None:

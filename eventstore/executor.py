@@ -277,7 +277,7 @@ class CommandExecutor:
         """After the version check refused the batch: creations of stored ids fail, others retry."""
         self.conflicts += 1
         self._cache.evict(a.id for a in aggregates)
-        self._observe(lambda o: o.batch_conflicted(len(ran)))
+        self._observe(lambda o: o.batch_conflicted([r.command.type_name for r in ran]))
         taken = self._stored({a.id for r in ran for a in r.created})
         again = []
         for r in ran:

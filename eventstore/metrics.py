@@ -6,6 +6,7 @@ always on its writer thread, so an observer needs no lock but must return quickl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from domain.errors import ChronicleError
@@ -22,8 +23,8 @@ class CommandObserver(Protocol):
         """One transaction committed the outcomes of ``size`` commands."""
         ...
 
-    def batch_conflicted(self, size: int) -> None:
-        """The version check rejected a transaction of ``size`` commands."""
+    def batch_conflicted(self, command_types: Sequence[str]) -> None:
+        """The version check rejected a transaction of these commands (they run again)."""
         ...
 
 

@@ -68,6 +68,7 @@ def test_a_write_from_another_process_is_a_counted_conflict_then_a_retried_ok(
     me = http.get("/me", headers=auth, params={"min_position": position}).raise_for_status()
     assert me.json()["credits"] == live_server.services.settings.signup_credits + 7 + 5
     assert sample(samples, "chronicle_command_batches_total", result="conflicted") == 1
+    assert sample(samples, "chronicle_command_conflicts_total", command="ChangePlan") == 1
     assert sample(samples, "chronicle_commands_total", command="ChangePlan", outcome="ok") == 1
     assert sample(samples, "chronicle_commands_total", command="GrantCredits", outcome="ok") == 1
 

@@ -23,7 +23,7 @@ class Conflicts:
     def batch_committed(self, size):
         pass
 
-    def batch_conflicted(self, size):
+    def batch_conflicted(self, command_types):
         self.conflicted += 1
 
 

@@ -25,8 +25,8 @@ class Recording:
     def batch_committed(self, size):
         self.committed.append(size)
 
-    def batch_conflicted(self, size):
-        self.conflicted.append(size)
+    def batch_conflicted(self, command_types):
+        self.conflicted.append(command_types)
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_a_conflict_is_reported(executor, observer, app):
     finally:
         elsewhere.close()
     executor.execute(credits.GrantCredits(user_id, 1, "here"))
-    assert observer.conflicted == [1]
+    assert observer.conflicted == [["GrantCredits"]]
     assert executor.conflicts == 1
 
 
