@@ -1,0 +1,161 @@
+"""Where a hot route's time goes in the API process, sampled under load with py-spy.
+
+For each route (``POST /jobs/{id}/callback``, ``POST /jobs``, ``GET /me``, ``GET /jobs/{id}``)
+``--clients`` closed-loop clients load ``chronicle serve`` (a child process) while py-spy
+samples every thread of it; each sample is put in the first bucket its stack (leaf first)
+falls in: database (psycopg, the pool), JSON, validation (pydantic), JWT, executor (the command
+executor and the domain), framework (uvicorn, starlette, FastAPI, anyio, h11), other. Idle
+threads are not sampled, so the shares are of the CPU the process spent.
+
+Run: ``.venv/bin/pip install py-spy`` then ``.venv/bin/python -m bench.profile_routes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from api.auth import TokenIssuer
+from api.settings import Settings
+from bench.apiserver import SECRET, served
+from bench.jobload import http_callback, http_clients, http_create_job
+from bench.jobsetup import funded_users, lease_all, queued_job
+from bench.library import register_hot_plan
+from bench.server import scratch_database
+from bench.testsite import wait_caught_up
+from eventstore.application import open_application
+from eventstore.executor import CommandExecutor
+
+# Leaf first: a sample counts for the innermost frame that matches one of these.
+BUCKETS = (
+    ("database", ("psycopg", "psycopg_pool")),
+    ("JSON", ("json/", "orjson", "jsonable_encoder")),
+    ("validation", ("pydantic",)),
+    ("JWT", ("jwt/", "api/auth.py")),
+    ("executor", ("eventstore/", "domain/", "eventsourcing/")),
+    ("framework", ("uvicorn", "starlette", "fastapi", "anyio", "h11", "httptools", "asyncio")),
+)
+NAMES = [name for name, _ in BUCKETS] + ["other"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    if shutil.which("py-spy") is None and not Path(sys.executable).with_name("py-spy").exists():
+        print("py-spy is not installed: .venv/bin/pip install py-spy", file=sys.stderr)
+        return 2
+    register_hot_plan()
+    with (
+        scratch_database(None) as dsn,
+        tempfile.TemporaryDirectory(prefix="chronicle-profile-") as tmp,
+        served(dsn, Path(tmp), "serve") as server,
+    ):
+        app = open_application(dsn, pool_size=4)
+        executor = CommandExecutor(app)
+        tokens = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
+        try:
+            loads = _loads(dsn, executor, tokens, args.clients)
+            wait_caught_up(dsn)
+            print(f"{'route':<28}" + "".join(f"{n:>11}" for n in NAMES) + f"{'samples':>9}")
+            for route, calls in loads.items():
+                shares, total = _profile(server.pid, server.url, calls, args)
+                cells = "".join(f"{shares.get(n, 0) / total:>10.0%} " for n in NAMES)
+                print(f"{route:<28}{cells}{total:>9}", flush=True)
+        finally:
+            executor.close()
+            app.close()
+    return 0
+
+
+def _loads(dsn: str, executor: CommandExecutor, tokens: TokenIssuer, clients: int) -> dict:
+    job = queued_job(executor, 100_000)
+    wait_caught_up(dsn)  # the jobs projection writes the queue rows the leases go on
+    lease_all(dsn, job, "worker:bench-worker")
+    worker = tokens.issue("bench-worker", "worker")
+    users = funded_users(executor, clients, "bench", 10**9)
+    user_tokens = [tokens.issue(str(u), "user") for u in users]
+    owner = tokens.issue(str(job.user_id), "user")
+
+    def callback(client: httpx.Client, n: int) -> Callable[[int], object]:
+        return http_callback(client, worker, job)  # each index once, over every client
+
+    def me(client: httpx.Client, n: int) -> Callable[[int], object]:
+        auth = {"Authorization": f"Bearer {user_tokens[n]}"}
+        return lambda i: client.get("/me", headers=auth).raise_for_status()
+
+    def get_job(client: httpx.Client, n: int) -> Callable[[int], object]:
+        auth = {"Authorization": f"Bearer {owner}"}
+        return lambda i: client.get(f"/jobs/{job.job_id}", headers=auth).raise_for_status()
+
+    def create(client: httpx.Client, n: int) -> Callable[[int], object]:
+        return http_create_job(client, user_tokens[n])
+
+    return {
+        "POST /jobs/{id}/callback": callback,
+        "POST /jobs": create,
+        "GET /me": me,
+        "GET /jobs/{id}": get_job,
+    }
+
+
+def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tuple[dict, int]:
+    """Load the server with ``make``'s calls while py-spy samples it; samples per bucket."""
+    clients = http_clients(url, args.clients)
+    stop, claimed = threading.Event(), collections.Counter[int]()
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+
+    def loop(n: int, client: httpx.Client) -> None:
+        call = make(client, n)
+        while not stop.is_set():
+            with lock:
+                index = next(counter)
+            call(index)
+            claimed[n] += 1
+
+    threads = [threading.Thread(target=loop, args=(n, c)) for n, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    with tempfile.NamedTemporaryFile(suffix=".txt") as out:
+        spy = Path(sys.executable).with_name("py-spy")
+        command = [str(spy), "record", "-p", str(pid), "-d", str(int(args.seconds)), "-r", "250"]
+        subprocess.run(
+            [*command, "-f", "raw", "-o", out.name, "--nonblocking"],
+            check=True,
+            capture_output=True,
+        )
+        stacks = Path(out.name).read_text().splitlines()
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+    for client in clients:
+        client.close()
+    counts: collections.Counter[str] = collections.Counter()
+    for line in stacks:
+        stack, _, count = line.rpartition(" ")
+        counts[_bucket(stack)] += int(count)
+    return counts, sum(counts.values()) or 1
+
+
+def _bucket(stack: str) -> str:
+    frames = stack.split(";")[::-1]  # leaf first
+    for frame in frames:
+        for name, needles in BUCKETS:
+            if any(needle in frame for needle in needles):
+                return name
+    return "other"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
