@@ -28,7 +28,7 @@ from projections.reactors.deadlines import DeadlineScheduler
 from projections.reactors.runner import ReactorRunner
 from projections.registry import all_projections, all_reactors
 from projections.runner import ProjectionRunner
-from projections.watcher import LogWatcher
+from projections.watcher import LogWatcher, ReplicaWatcher
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,11 @@ class Services:
     presets: Presets
     search: SearchIndex
     cache: Cache
+    # The primary itself: for writes outside the executor (leases, retries of dead letters),
+    # reads of what they just wrote, and the log's head. Both are ``reads`` and ``watcher``
+    # unless queries read a replica (``read_database_url``).
+    primary: ConnectionPool
+    primary_watcher: LogWatcher
     runner: ProjectionRunner | None = None
     reactors: ReactorRunner | None = None
     metrics: Metrics = field(default_factory=Metrics)
@@ -80,23 +85,30 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
         stack.callback(executor.close)
         watcher = LogWatcher(dsn, wait_seconds=settings.database_wait_seconds).start()
         stack.callback(watcher.stop)
-        reads = read_pool(dsn, size=settings.pool_size, wait_seconds=settings.database_wait_seconds)
-        stack.callback(reads.close)
+        primary = read_pool(
+            dsn, size=settings.pool_size, wait_seconds=settings.database_wait_seconds
+        )
+        stack.callback(primary.close)
+        reads, read_watcher = primary, watcher
+        if settings.read_database_url:
+            reads, read_watcher = stack.enter_context(replica(settings))
         built = Services(
             settings=settings,
             dsn=dsn,
             event_store=event_store,
             executor=executor,
-            watcher=watcher,
+            watcher=read_watcher,
             tokens=TokenIssuer(load_secret(settings), settings),
             reads=reads,
             object_store=object_store(settings, load_secret(settings)),
             presets=Presets.load(settings.presets_file),
-            search=search_index(settings, reads),
+            search=search_index(settings, primary),  # its reactor writes through it
             cache=cache(settings, purged_here=run_projections),
+            primary=primary,
+            primary_watcher=watcher,
             metrics=metrics,
         )
-        metrics.watch_log(reads)
+        metrics.watch_log(primary)  # the consumers' lag where they run
         if isinstance(built.cache, RedisCache):
             stack.callback(built.cache.close)
         ensure_search(built.search)
@@ -109,13 +121,24 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
         yield built
 
 
+@contextmanager
+def replica(settings: Settings) -> Iterator[tuple[ConnectionPool[Any], LogWatcher]]:
+    """The query pool on the read replica, and the watcher of its replayed positions."""
+    with Database(settings.read_database_url, settings.data_dir) as db, ExitStack() as stack:
+        wait = settings.database_wait_seconds
+        reads = stack.enter_context(read_pool(db.dsn, size=settings.pool_size, wait_seconds=wait))
+        watcher = ReplicaWatcher(db.dsn, wait_seconds=wait).start()
+        stack.callback(watcher.stop)
+        yield reads, watcher
+
+
 def projection_runner(built: Services) -> ProjectionRunner:
     """The runner of every read-model projection (exactly once)."""
     runner = ProjectionRunner(
         built.dsn,
         built.event_store,
         all_projections(),
-        built.watcher,
+        built.primary_watcher,
         batch_size=built.settings.projector_batch_size,
         poll_seconds=built.settings.projector_poll_seconds,
     )
@@ -134,11 +157,11 @@ def reactor_runner(built: Services) -> ReactorRunner:
             event_store=built.event_store,
             search=built.search,
             cache=built.cache,
-            watcher=built.watcher,
+            watcher=built.primary_watcher,
             cdn=cdn_purger(settings),
             base_url=settings.public_base_url,
         ),
-        built.watcher,
+        built.primary_watcher,
         batch_size=settings.reactor_batch_size,
         poll_seconds=settings.projector_poll_seconds,
         max_attempts=settings.reactor_max_attempts,
@@ -160,7 +183,7 @@ def deadline_scheduler(built: Services) -> DeadlineScheduler:
     """The loop that fires job deadlines and exhausted leases."""
     settings = built.settings
     return DeadlineScheduler(
-        built.reads,
+        built.primary,
         built.executor,
         upload_timeout=settings.job_upload_timeout_seconds,
         stall_timeout=settings.job_stall_timeout_seconds,

@@ -16,6 +16,11 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL; without one an embedded server runs under data_dir.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A streaming replica of database_url for queries; min_position waits on "
+        "its replicated projection positions. Without one queries read the primary.",
+    )
     data_dir: Path = Field(default=Path(".data"), description="Embedded database, JWT secret.")
     jwt_secret: SecretStr | None = Field(
         default=None,
@@ -31,6 +36,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     threads: int = Field(default=32, ge=1, description="Request threads; the pool gets as many.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="API processes serving the one port, each with its own command executor "
+        "(`--workers` overrides it); `serve` runs the projectors once, in the parent.",
+    )
 
     command_max_attempts: int = Field(default=20, ge=1)
     command_timeout_seconds: float = Field(default=30.0, gt=0)

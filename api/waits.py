@@ -3,7 +3,8 @@
 A command's response carries its log position; a query given it as ``min_position`` waits
 for the projections it reads. Routes wait asynchronously (``caught_up``), so that waiting
 requests hold no thread; a position beyond the log's head is refused at once, since no
-amount of waiting reaches it.
+amount of waiting reaches it. With a read replica, the waits are on the replica's replayed
+positions and the head is the primary's: a replica that lags makes a client wait, never refuses it.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ async def reach(
     if not position or services.watcher.has_reached(names, position):
         return
     if check_head:
-        head = await anyio.to_thread.run_sync(log_head, services.reads)
+        head = await anyio.to_thread.run_sync(log_head, services.primary)
         if position > head:
             raise RequestValidationError(
                 [
@@ -94,7 +95,7 @@ def find_or_not_found(
     """
     found = find()
     if found is None:
-        wait_for(services, names, log_head(services.reads))
+        wait_for(services, names, log_head(services.primary))
         found = find()
     if found is None:
         raise NotFound(f"{what} not found")

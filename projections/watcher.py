@@ -203,6 +203,33 @@ class LogWatcher:
             self._changed.notify_all()
 
 
+class ReplicaWatcher(LogWatcher):
+    """The projections' positions as a streaming replica has replayed them, for its readers.
+
+    A hot standby replicates no notifications (and refuses LISTEN), so its positions are
+    polled: every ``poll_seconds`` while a request waits, not at all otherwise. A position
+    read here was committed on the primary first, so a query on the replica that waited
+    for it sees the write that made it (read-your-writes through the replica's lag).
+    """
+
+    def __init__(self, dsn: str, *, poll_seconds: float = 0.01, wait_seconds: float = 3.0) -> None:
+        super().__init__(dsn, refresh_seconds=poll_seconds, wait_seconds=wait_seconds)
+        self._thread.name = "replica-watcher"
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._refresh_now.set()  # out of an idle wait at once
+        super().stop()
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            self._refresh_now.wait()
+            self._refresh_now.clear()
+            while self._waiters and not self._stopping.is_set():
+                self._refresh_positions()
+                self._stopping.wait(self._refresh_seconds)
+
+
 def _resolve(future: asyncio.Future[bool]) -> None:
     if not future.done():
         future.set_result(True)

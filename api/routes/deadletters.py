@@ -34,4 +34,4 @@ def list_letters(
 @router.post("/{letter_id}/retry", response_model=DeadLetter, status_code=202)
 def retry_letter(letter_id: LetterId, _: AdminPrincipal, services: ServicesDep) -> DeadLetter:
     """Deliver a parked event again, then the events waiting behind it, in order."""
-    return DeadLetter.model_validate(request_retry(services.reads, letter_id))
+    return DeadLetter.model_validate(request_retry(services.primary, letter_id))

@@ -170,13 +170,13 @@ def _once_settled(services: Services, find: Callable[[], Any]) -> dict[str, Any]
         remaining = max(0.0, deadline - time.monotonic())
         return services.watcher.wait_for_position(names, position, remaining)
 
-    reached(READ_MODELS, log_head(services.reads))
+    reached(READ_MODELS, log_head(services.primary))
     row = find()
     if row["status"] in FINAL and row["settlement"] == HELD:
         # The saga settles a job once it reads its end: once it is past the log head, the
         # settlement is in the log, and once the jobs projection is past the new head, here.
-        reached(SETTLING, log_head(services.reads))
-        reached(READ_MODELS, log_head(services.reads))
+        reached(SETTLING, log_head(services.primary))
+        reached(READ_MODELS, log_head(services.primary))
         row = find()
     if row["status"] in FINAL and row["settlement"] == HELD:
         raise ProjectionBehind(f"the credits of job {row['job_id']} are not settled yet; retry")

@@ -36,7 +36,7 @@ async def get_save_status(
 ) -> SaveStatus:
     """Whether the catalog, the cache purge and the search index have carried the change."""
     await anyio.to_thread.run_sync(existing_test, services, test_id, True)
-    head = await anyio.to_thread.run_sync(log_head, services.reads)
+    head = await anyio.to_thread.run_sync(log_head, services.primary)
     if position > head:
         raise RequestValidationError(
             [

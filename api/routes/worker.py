@@ -38,7 +38,7 @@ def lease_items(body: LeaseRequest, principal: WorkerPrincipal, services: Servic
     settings = services.settings
     seconds = body.lease_seconds or settings.lease_seconds
     rows = lease(
-        services.reads,
+        services.primary,  # a lease is a write, and the next one must see it: never a replica
         principal.actor,
         limit=body.max_items,
         seconds=seconds,
@@ -76,7 +76,7 @@ def report_item(
     the first report of an item counts, and a repeat with the same `idempotency_key` changes
     nothing and gets the same answer. The first report moves a queued job to running; reports
     on a canceled job are acknowledged and ignored."""
-    if lease_holder(services.reads, job_id, body.item_index) != principal.actor:
+    if lease_holder(services.primary, job_id, body.item_index) != principal.actor:
         refused = _lease_refusal(read_aggregate(services, Job, job_id), job_id, body)
         if refused is not None:
             raise refused
@@ -141,7 +141,7 @@ def _lease_refusals(
     services: Services, job_id: uuid.UUID, worker: str, items: list[Callback]
 ) -> dict[int, LeaseNotHeld]:
     """The items (by their place in the request) ``worker`` may not report, in one query."""
-    holders = lease_holders(services.reads, job_id, [item.item_index for item in items])
+    holders = lease_holders(services.primary, job_id, [item.item_index for item in items])
     unheld = [n for n, item in enumerate(items) if holders.get(item.item_index) != worker]
     if not unheld:
         return {}
