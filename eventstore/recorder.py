@@ -5,99 +5,70 @@ Why not the library's ``insert_events``:
   of a few hundred kilobytes hangs the connection forever; psycopg issue #685), and one hung
   insert would stall the command executor for every aggregate;
 - it retries on OperationalError, which repeats a commit whose outcome was unknown;
-- it spends more Python time per transaction than the statements need.
+- it takes three round trips with the table lock held across them, and spends more Python
+  time per transaction than the statements need.
 
-This insert keeps the library's guarantees: the same ``LOCK TABLE … IN EXCLUSIVE MODE`` (commit
-order equals notification order, so readers never skip a late commit), the same NOTIFY, the
-same table and ids. It also writes ``idempotency=[IdempotencyRecord, ...]`` in the same
-transaction: each outcome gets the position of its command's last event, and a key recorded
-before fails the whole transaction with an IntegrityError, which the executor treats like a
-version conflict (it retries, then finds the key).
+This insert is one statement in autocommit, one round trip: a call of the server-side
+function ``chronicle_append_events`` (migration 0010). It keeps the library's guarantees: the
+same ``LOCK TABLE … IN EXCLUSIVE MODE`` (commit order equals notification order, so readers
+never skip a late commit), now held only inside the server; the same NOTIFY, the same table
+and ids. It also writes ``idempotency=[IdempotencyRecord, ...]`` in the same transaction: each
+outcome gets the position of its command's last event (the rule of ``IdempotencyRecord.stored``,
+applied by the function), and a key recorded before fails the whole transaction with an
+IntegrityError, which the executor treats like a version conflict (it retries, then finds the
+key). A broken connection is not retried: the outcome of its commit is unknown.
 """
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
-from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from eventstore.records import IdempotencyRecord
 
-INSERT_EVENTS = """
-    INSERT INTO {table} (originator_id, originator_version, topic, state)
-    SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bytea[])
-    RETURNING notification_id
-"""
-INSERT_OUTCOMES = """
-    INSERT INTO command_idempotency (key, fingerprint, outcome)
-    SELECT * FROM unnest(%s::text[], %s::text[], %s::jsonb[])
+EVENTS_TABLE = "chronicle_events"  # the function's table and channel (migrations 0001, 0010)
+APPEND = """
+    SELECT {schema}.chronicle_append_events(
+        %s, %s::uuid[], %s::bigint[], %s::text[], %s::bytea[],
+        %s::text[], %s::text[], %s::jsonb[], %s::integer[], %s::integer[]
+    ) AS ids
 """
 
 
 class IdempotentRecorder(PostgresApplicationRecorder):
-    """Inserts events (and idempotency outcomes) in one short transaction, three round trips."""
+    """Appends events (and idempotency outcomes) in one statement: one round trip."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        table = f'"{self.datastore.schema}"."{self.events_table_name}"'
-        self._begin_and_lock = (
-            f"BEGIN; SET LOCAL lock_timeout = '{self.datastore.lock_timeout}s'; "
-            f'LOCK TABLE {table} IN EXCLUSIVE MODE; NOTIFY "{self.channel_name}"'
-        )
-        self._insert = INSERT_EVENTS.format(table=table)
+        if self.events_table_name != EVENTS_TABLE:
+            raise ValueError(
+                f"the append function writes {EVENTS_TABLE}, not {self.events_table_name}"
+            )
+        self._append = APPEND.format(schema=f'"{self.datastore.schema}"')
+        self._lock_wait = f"{self.datastore.lock_timeout}s"
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         records: Sequence[IdempotencyRecord] = kwargs.get("idempotency") or ()
-        with self.datastore.get_connection() as conn, conn.cursor() as cur:
-            try:
-                ids = self._insert_all(cur, stored_events, records)
-            except BaseException:
-                with contextlib.suppress(Exception):  # a broken connection is discarded anyway
-                    cur.execute("ROLLBACK")
-                raise
-            cur.execute("COMMIT")
-        return ids or None
-
-    def _insert_all(
-        self,
-        cur: Cursor[Any],
-        events: Sequence[StoredEvent],
-        records: Sequence[IdempotencyRecord],
-    ) -> list[int]:
-        if not events:
-            cur.execute("BEGIN")
-            _insert_outcomes(cur, records, [])
-            return []
-        cur.execute(self._begin_and_lock)
-        cur.execute(
-            self._insert,
-            (
-                [e.originator_id for e in events],
-                [e.originator_version for e in events],
-                [e.topic for e in events],
-                [e.state for e in events],
-            ),
-        )
-        ids = [row["notification_id"] for row in cur.fetchall()]
-        _insert_outcomes(cur, records, ids)
-        return ids
-
-
-def _insert_outcomes(
-    cur: Cursor[Any], records: Sequence[IdempotencyRecord], ids: list[int]
-) -> None:
-    if not records:
-        return
-    cur.execute(
-        INSERT_OUTCOMES,
-        (
+        pairs = [(n, i) for n, r in enumerate(records, 1) for i in r.event_indexes]
+        params = (
+            self._lock_wait,
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
             [r.key for r in records],
             [r.fingerprint for r in records],
-            [Jsonb(r.stored(ids)) for r in records],
-        ),
-    )
+            [Jsonb(r.outcome) for r in records],
+            [n for n, _ in pairs],
+            [i for _, i in pairs],
+        )
+        with self.datastore.get_connection() as conn:
+            assert conn.autocommit  # the lock must end with this statement's own transaction
+            row = conn.execute(self._append, params).fetchone()
+        assert row is not None
+        ids: list[int] = row["ids"]
+        return ids or None

@@ -57,16 +57,16 @@ class Ran:
 
 @dataclass(frozen=True)
 class IdempotencyRecord:
-    """An outcome to store under a key, with the indexes of its command's events in the batch."""
+    """An outcome to store under a key, with the indexes of its command's events in the batch.
+
+    It is stored with the log position of the command's last event (null without one): the
+    append function (migration 0010) finds it from ``event_indexes``.
+    """
 
     key: str
     fingerprint: str
     outcome: Mapping[str, Any]
     event_indexes: tuple[int, ...]
-
-    def stored(self, notification_ids: Sequence[int]) -> dict[str, Any]:
-        """The outcome as stored: with the log position of the command's last event."""
-        return {**self.outcome, "position": last_position(self.event_indexes, notification_ids)}
 
 
 def last_position(event_indexes: Sequence[int], notification_ids: Sequence[int]) -> int | None:

@@ -16,7 +16,6 @@ from eventstore.idempotency import (
     is_recorded,
     replay,
 )
-from eventstore.records import IdempotencyRecord
 
 
 def test_an_error_is_stored_under_its_code():
@@ -70,9 +69,3 @@ def test_transient_errors_are_not_recorded():
     assert is_recorded({"credits": 1}) and is_recorded(InsufficientCredits("x"))
     assert not is_recorded(VersionConflict("x")) and not is_recorded(EventStoreUnavailable("x"))
     assert not is_recorded(RuntimeError("bug"))
-
-
-def test_a_record_stores_the_position_of_its_commands_last_event():
-    record = IdempotencyRecord("k", "fp", {"result": 1}, event_indexes=(0, 2))
-    assert record.stored([10, 11, 12, 13]) == {"result": 1, "position": 12}
-    assert IdempotencyRecord("k", "fp", {"result": 1}, ()).stored([10])["position"] is None
