@@ -7,7 +7,10 @@ bool, text, id, time) — the class's current shape, which upcasters give old ev
 
 Parquet needs pyarrow, an optional extra (``pip install chronicle[analytics]``): it is imported
 only here, only when asked for, and its absence is a clear ``MissingPyArrow``. Rows are buffered
-into row groups of ``row_group_size`` while the events are read page by page.
+into row groups of ``row_group_size`` while the events are read page by page, straight into
+columns (no row dicts). JSON is written by orjson (several times faster than ``json`` on a
+million events); a value it refuses (an integer past 64 bits) falls back to ``json`` for that
+event alone.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import os
 import types
 import typing
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
+
+import orjson
 
 from eventstore.history import HistoryEvent
 from eventstore.topics import TOPICS
@@ -46,12 +51,17 @@ class MissingPyArrow(RuntimeError):
 
 
 def export_row(event: HistoryEvent) -> dict[str, Any]:
-    """One event as a JSON-ready row (``data`` stays an object)."""
+    """One event as a row (``data`` stays an object; the time and id as orjson writes them).
+
+    orjson writes a UTC time as ``isoformat`` does and an id as ``str`` does, in C; a time
+    with any other offset is made text here (orjson would drop an offset's seconds).
+    """
+    moment = event.recorded_at
     return {
         "position": event.position,
-        "recorded_at": event.recorded_at.isoformat() if event.recorded_at else None,
+        "recorded_at": moment if moment is None or moment.tzinfo is UTC else moment.isoformat(),
         "aggregate_type": event.aggregate_type,
-        "aggregate_id": str(event.aggregate_id),
+        "aggregate_id": event.aggregate_id,
         "version": event.version,
         "event_type": event.event_type,
         "actor": event.actor,
@@ -66,9 +76,23 @@ def write_jsonl(events: Iterable[HistoryEvent], out: IO[bytes]) -> int:
     """Write one JSON object per line (UTF-8) to ``out``; the number of events written."""
     count = 0
     for event in events:
-        out.write(json.dumps(export_row(event), ensure_ascii=False).encode() + b"\n")
+        out.write(_json(export_row(event)) + b"\n")
         count += 1
     return count
+
+
+def _json(value: Any) -> bytes:
+    """``value`` as compact UTF-8 JSON."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:  # an integer past 64 bits: json writes any integer
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_text)
+        return text.encode()
+
+
+def _text(value: Any) -> str:
+    """What orjson would have written for a time or an id, for ``json``."""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def require_pyarrow() -> Any:
@@ -127,11 +151,18 @@ def write_parquet(
 
 
 def _append(columns: dict[str, list[Any]], event: HistoryEvent, flat: dict[str, type]) -> None:
-    row = export_row(event)
-    row["recorded_at"] = event.recorded_at
-    row["data"] = json.dumps(event.data, ensure_ascii=False)
-    for name in ROW_FIELDS:
-        columns[name].append(row[name])
+    """Add ``event`` to the columns of a row group (the values ``export_row`` has, typed)."""
+    columns["position"].append(event.position)
+    columns["recorded_at"].append(event.recorded_at)
+    columns["aggregate_type"].append(event.aggregate_type)
+    columns["aggregate_id"].append(str(event.aggregate_id))
+    columns["version"].append(event.version)
+    columns["event_type"].append(event.event_type)
+    columns["actor"].append(event.actor)
+    columns["correlation_id"].append(event.correlation_id)
+    columns["causation_id"].append(event.causation_id)
+    columns["topic"].append(event.topic)
+    columns["data"].append(_json(event.data))  # pyarrow takes UTF-8 bytes for a string column
     for name, kind in flat.items():
         columns[f"data_{name}"].append(_COERCE[kind](event.data.get(name)))
 

@@ -1,10 +1,12 @@
 """The event log for analysts: every stored event, decoded, in log order, as plain values.
 
 ``read_events`` pages the log by position (``notification_id > last ORDER BY notification_id
-LIMIT page_size``), so memory stays flat however long the log is. Each event is decoded by the
-application's own mapper (same transcoder, same upcasters), so an old stored shape reads as the
-current one. An event whose topic no longer resolves (or whose state no longer decodes) is still
-yielded, with its topic and its raw stored data: history is never refused.
+LIMIT page_size``, in PostgreSQL's binary format), so memory stays flat however long the log is.
+Each event reads as the application's own mapper reads it (same transcoder, same upcasters), so
+an old stored shape reads as the current one; most events are read straight from their stored
+JSON (``eventstore.storedstate``, several times faster), the rest go through the mapper. An
+event whose topic no longer resolves (or whose state no longer decodes) is still yielded, with
+its topic and its raw stored data: history is never refused.
 
     from eventstore.history import read_events
 
@@ -29,6 +31,7 @@ from psycopg import sql
 
 from eventstore.application import Chronicle
 from eventstore.decoding import decode_event, describe_event
+from eventstore.storedstate import EventClasses, plain_event
 
 EVENTS_TABLE = "chronicle_events"  # the application's name is its table's name (schema)
 LAST_POSITION = 2**63 - 1
@@ -77,13 +80,14 @@ def read_events(
     if page_size < 1:
         raise ValueError(f"page_size must be at least 1, not {page_size}")
     query, params = _page_query(event_types, aggregate_type, to_position)
-    mapper = history_mapper()
+    mapper, classes = history_mapper(), EventClasses()
     after = max(0, from_position - 1) if from_position is not None else 0
     with psycopg.connect(dsn, autocommit=True) as conn:
+        cursor = conn.cursor(binary=True)  # bytea as it is stored, not as hex text: half the bytes
         while True:
-            rows = conn.execute(query, {**params, "after": after, "limit": page_size}).fetchall()
+            rows = cursor.execute(query, {**params, "after": after, "limit": page_size}).fetchall()
             for position, originator_id, version, topic, state in rows:
-                event = decode(mapper, position, originator_id, version, topic, bytes(state))
+                event = decode(mapper, position, originator_id, version, topic, state, classes)
                 if _within(event.recorded_at, since, until):
                     yield event
             if len(rows) < page_size:
@@ -124,10 +128,26 @@ def history_mapper() -> Mapper[UUID]:
 
 
 def decode(
-    mapper: Mapper[UUID], position: int, originator_id: UUID, version: int, topic: str, state: bytes
+    mapper: Mapper[UUID],
+    position: int,
+    originator_id: UUID,
+    version: int,
+    topic: str,
+    state: bytes,
+    classes: EventClasses | None = None,
 ) -> HistoryEvent:
-    """One stored row as a HistoryEvent; its raw stored data when its class is gone."""
-    stored = StoredEvent(originator_id, version, topic, state)
+    """One stored row as a HistoryEvent; its raw stored data when its class is gone.
+
+    Given ``classes``, the stored JSON is read directly when that gives the mapper's answer
+    (``eventstore.storedstate``), which is most events and many times faster.
+    """
+    if classes is not None:
+        plain = plain_event(classes, topic, state)
+        if plain is not None:
+            return HistoryEvent(
+                position=position, aggregate_id=originator_id, version=version, topic=topic, **plain
+            )
+    stored = StoredEvent(originator_id, version, topic, bytes(state))
     described = describe_event(decode_event(mapper, stored, lenient=True))
     del described["resolved"]
     return HistoryEvent(position=position, **{**described, "topic": topic})
