@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench bench-history clean
 
 install: $(STAMP)
 
@@ -28,6 +28,9 @@ lint: install
 bench: install  ## figures next to baselines measured in the same run (bench/README.md)
 	$(BIN)/python -m bench.bench_commands $(BENCH_ARGS) && $(BIN)/python -m bench.bench_jobs $(BENCH_ARGS) \
 	&& $(BIN)/python -m bench.bench_tests $(BENCH_ARGS)
+
+bench-history: install  ## export, audit pages and rebuild on a generated log of 1,000,000 events (about 35 min)
+	$(BIN)/python -m bench.bench_history $(BENCH_ARGS) && $(BIN)/python -m bench.bench_rebuild $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .ruff_cache
