@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from typing import Annotated
 
@@ -27,6 +26,10 @@ cli.add_typer(events_cli, name="events")
 
 Host = Annotated[str | None, typer.Option(help="Bind address (default CHRONICLE_HOST).")]
 Port = Annotated[int | None, typer.Option(help="Port (default CHRONICLE_PORT).")]
+Workers = Annotated[
+    int | None,
+    typer.Option(min=1, help="API processes on the one port (default CHRONICLE_WORKERS)."),
+]
 
 
 def _settings(level: int = logging.INFO) -> Settings:
@@ -45,69 +48,42 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-class _Stopped(BaseException):
-    """A stop signal arrived: unwind every ``with`` block, then end by that signal."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _stop_by_unwinding(signum: int, _: object) -> None:
-    # Once: a second signal must not cut the cleanup short (the embedded database's stop).
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_IGN)
-    raise _Stopped(signum)
-
-
-def _serve(host: str | None, port: int | None, *, run_projections: bool) -> None:
-    """Serve until SIGTERM or SIGINT; either stops the embedded database before the process ends.
-
-    uvicorn handles both signals while it serves, then restores the handlers it found and
-    raises the signal again: with SIGTERM's default handler the process would die right there,
-    before any cleanup (the embedded PostgreSQL would keep running). The handler installed
-    here turns the signal into an exception instead, which unwinds the ``with`` blocks.
-    """
-    import uvicorn
-
-    from api.app import create_app
-    from api.bootstrap import database, services
+def _serve(
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    *,
+    run_projections: bool,
+    factory: str | None = None,
+) -> None:
+    """Serve until SIGTERM or SIGINT, with the embedded database stopped before the end."""
+    from api.serving import serve_until_stopped
 
     settings = _settings()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, _stop_by_unwinding)
-    try:
-        with (
-            database(settings) as dsn,
-            services(settings, dsn, run_projections=run_projections) as built,
-        ):
-            config = uvicorn.Config(
-                create_app(built),
-                host=host or settings.host,
-                port=port or settings.port,
-                log_level="info",
-                timeout_graceful_shutdown=10,  # open streams must not hold the stop forever
-            )
-            uvicorn.Server(config).run()
-    except _Stopped as stopped:
-        # Everything is closed: now end the way the signal asks (systemd reads the status).
-        logging.getLogger(__name__).info("stopped by signal %d", stopped.signum)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        signal.signal(stopped.signum, signal.SIG_DFL)
-        signal.raise_signal(stopped.signum)
+    status = serve_until_stopped(
+        settings,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        run_projections=run_projections,
+        factory=factory,
+    )
+    raise typer.Exit(status)
 
 
 @cli.command()
-def serve(host: Host = None, port: Port = None) -> None:
-    """API and projectors in one process (local use); migrates the embedded database."""
-    _serve(host, port, run_projections=True)
+def serve(host: Host = None, port: Port = None, workers: Workers = None) -> None:
+    """API and projectors (local use); migrates the embedded database.
+
+    With --workers N the API runs in N processes and the projectors once, in the parent.
+    """
+    _serve(host, port, workers, run_projections=True)
 
 
 @cli.command()
-def api(host: Host = None, port: Port = None) -> None:
-    """The API alone; run `chronicle projections run` beside it."""
-    _serve(host, port, run_projections=False)
+def api(host: Host = None, port: Port = None, workers: Workers = None) -> None:
+    """The API alone, in one process or --workers N; run `chronicle projections run` beside it."""
+    _serve(host, port, workers, run_projections=False)
 
 
 @cli.command()

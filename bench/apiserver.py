@@ -1,8 +1,9 @@
 """``chronicle api`` (or ``serve``) in a child process: the HTTP clients do not share its GIL.
 
-``python -m bench.apiserver [api|serve]`` is ``chronicle api`` (uvicorn, the command executor,
-no projectors; ``serve``: with them) with the bench plan registered, so that a user may hold
-10,000 open jobs and closed-loop ``POST /jobs`` clients never meet ``pro``'s limit of 20.
+``python -m bench.apiserver [api|serve] [workers]`` is ``chronicle api --workers N`` (uvicorn,
+the command executor, no projectors; ``serve``: with them) with the bench plan registered in
+every API process, so that a user may hold 10,000 open jobs and closed-loop ``POST /jobs``
+clients never meet ``pro``'s limit of 20.
 Settings come from the environment, as for ``chronicle api``; ``served`` sets them.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
 SECRET = "chronicle-bench-secret-of-at-least-32-bytes"
 READY_SECONDS = 60.0
@@ -33,10 +35,14 @@ class Served:
 
 
 @contextmanager
-def served(dsn: str, data_dir: Path, command: str = "api") -> Iterator[Served]:
+def served(
+    dsn: str, data_dir: Path, command: str = "api", workers: int = 1, threads: int | None = None
+) -> Iterator[Served]:
     """The API on ``dsn`` in a child process on a free local port, stopped on exit.
 
-    ``command`` is ``api`` (the API alone) or ``serve`` (with the projectors and reactors).
+    ``command`` is ``api`` (the API alone) or ``serve`` (with the projectors and reactors);
+    ``workers`` API processes serve the port (``pid`` is then their supervisor's); ``threads``
+    is CHRONICLE_THREADS (request threads and pool size per process).
     """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -50,13 +56,14 @@ def served(dsn: str, data_dir: Path, command: str = "api") -> Iterator[Served]:
         "CHRONICLE_PORT": str(port),
         "CHRONICLE_DATA_DIR": str(data_dir),
         "CHRONICLE_PUBLIC_BASE_URL": url,
+        **({"CHRONICLE_THREADS": str(threads)} if threads else {}),
     }
     log_path = data_dir / "api-stderr.log"
     with open(log_path, "wb") as log:
         # stdout carries uvicorn's access log (one line per request, formatted as in
         # production); stderr carries errors and is shown if the server does not start.
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench.apiserver", command],
+            [sys.executable, "-m", "bench.apiserver", command, str(workers)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
@@ -89,13 +96,37 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> N
     raise RuntimeError(f"the API server did not start at {url}; its stderr ends with:\n{tail}")
 
 
-def main() -> None:
-    """Run ``chronicle api`` (or the command given: ``serve``) with the bench plan known."""
-    from api.cli import cli
+def create_app() -> FastAPI:
+    """The factory each API process of ``--workers`` calls: the API, with the bench plan known."""
+    from api.app import create_app as create_api
     from bench.library import register_hot_plan
 
     register_hot_plan()
-    cli([sys.argv[1] if len(sys.argv) > 1 else "api"])
+    return create_api()
+
+
+def main() -> None:
+    """Run ``chronicle api`` (or ``serve``) from the workers given, with the bench plan known."""
+    import logging
+
+    from api.cli import load_settings
+    from api.serving import serve_until_stopped
+    from bench.library import register_hot_plan
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    register_hot_plan()
+    command = sys.argv[1] if len(sys.argv) > 1 else "api"
+    settings = load_settings()
+    sys.exit(
+        serve_until_stopped(
+            settings,
+            host=settings.host,
+            port=settings.port,
+            workers=int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+            run_projections=command == "serve",
+            factory="bench.apiserver:create_app",
+        )
+    )
 
 
 if __name__ == "__main__":
