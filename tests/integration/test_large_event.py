@@ -72,3 +72,23 @@ def test_an_event_of_600_kb_is_saved_and_loads_back(app, clean_dsn):
         fresh.close()
     assert outcome.result == 1 and outcome.position is not None
     assert loaded.text == TEXT
+
+
+def test_a_rebuild_pipelines_events_of_600_kb_without_hanging(app, clean_dsn):
+    from projections.rebuild import projection_named, rebuild
+
+    executor = CommandExecutor(app, timeout=DEADLINE)
+    for _ in range(3):
+        within_deadline(
+            lambda: executor.execute(lambda a: a.add(Note.write(uuid4(), TEXT))), "save"
+        )
+    within_deadline(executor.close, "closing the executor")
+
+    done = within_deadline(
+        lambda: rebuild(clean_dsn, app, projection_named("audit_log"), batch_size=2), "rebuild"
+    )
+
+    assert done.applied == 3
+    with app.recorder.datastore.get_connection() as conn:
+        rows = conn.execute("SELECT data->>'text' AS text FROM audit_log").fetchall()
+    assert [row["text"] for row in rows] == [TEXT] * 3
