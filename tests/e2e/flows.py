@@ -59,13 +59,8 @@ def lease(http: httpx.Client, worker: dict[str, str], max_items=100) -> list[dic
     return response.raise_for_status().json()["items"]
 
 
-def report(
-    http: httpx.Client,
-    worker: dict[str, str],
-    item: dict[str, Any],
-    outcome="succeeded",
-    key: str | None = None,
-) -> httpx.Response:
+def report_body(item: dict[str, Any], outcome="succeeded", key: str | None = None) -> dict:
+    """A leased item's report, as both callback routes take it."""
     body = {
         "item_index": item["item_index"],
         "outcome": outcome,
@@ -75,6 +70,17 @@ def report(
         body["result_key"] = item["result_key"]
     else:
         body["error"] = "model crashed"
+    return body
+
+
+def report(
+    http: httpx.Client,
+    worker: dict[str, str],
+    item: dict[str, Any],
+    outcome="succeeded",
+    key: str | None = None,
+) -> httpx.Response:
+    body = report_body(item, outcome, key)
     return http.post(f"/jobs/{item['job_id']}/callback", headers=worker, json=body)
 
 

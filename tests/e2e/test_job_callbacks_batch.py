@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from projections.queries import log_head
-from tests.e2e.flows import bearer, fund, lease, ready_job, report, settle, sign_up
+from tests.e2e.flows import bearer, fund, lease, ready_job, report, report_body, settle, sign_up
 
 BATCH_MAX = 25
 
@@ -22,20 +22,6 @@ def user(http, admin):
     user_id, auth = sign_up(http)
     fund(http, admin, user_id, 90)  # pro plan, 100 credits
     return user_id, auth
-
-
-def item_report(item, outcome="succeeded", key=None):
-    """One item as the single route takes it (the same key as ``flows.report`` by default)."""
-    body = {
-        "item_index": item["item_index"],
-        "outcome": outcome,
-        "idempotency_key": key or f"cb-{item['job_id']}-{item['item_index']}",
-    }
-    if outcome == "succeeded":
-        body["result_key"] = item["result_key"]
-    else:
-        body["error"] = "model crashed"
-    return body
 
 
 def post_batch(http, worker, job_id, reports):
@@ -57,7 +43,7 @@ def test_a_batch_records_each_item_once_and_answers_in_request_order(
     _, auth = user
     job = ready_job(http, auth, items=20)
     items = lease(http, worker)[::-1]  # any order: the answers follow the request
-    reports = [item_report(i, "failed" if i["item_index"] < 3 else "succeeded") for i in items]
+    reports = [report_body(i, "failed" if i["item_index"] < 3 else "succeeded") for i in items]
 
     found = answers(post_batch(http, worker, job["job_id"], reports))
 
@@ -79,7 +65,7 @@ def test_a_repeated_batch_gets_the_same_answers_and_records_nothing(
 ):
     _, auth = user
     job = ready_job(http, auth, items=10)
-    reports = [item_report(i) for i in lease(http, worker)]
+    reports = [report_body(i) for i in lease(http, worker)]
     first = answers(post_batch(http, worker, job["job_id"], reports))
     settle(live_server.services)  # the saga's events are in: what follows can only be ours
     head = log_head(live_server.services.reads)
@@ -98,8 +84,8 @@ def test_a_batch_mixing_new_and_reported_items_records_only_the_new(http, user, 
     job = ready_job(http, auth, items=6)
     items = lease(http, worker)
     singles = [report(http, worker, i).raise_for_status().json() for i in items[:2]]
-    reports = [item_report(i) for i in items[:4]]
-    reports.append(item_report(items[1], key="another-key"))  # item 1 again, under a new key
+    reports = [report_body(i) for i in items[:4]]
+    reports.append(report_body(items[1], key="another-key"))  # item 1 again, under a new key
 
     found = answers(post_batch(http, worker, job["job_id"], reports))
 
@@ -118,7 +104,7 @@ def test_a_repeat_through_the_single_route_gets_the_batchs_answer(http, user, wo
     _, auth = user
     job = ready_job(http, auth, items=2)
     items = lease(http, worker)
-    found = answers(post_batch(http, worker, job["job_id"], [item_report(i) for i in items]))
+    found = answers(post_batch(http, worker, job["job_id"], [report_body(i) for i in items]))
 
     single = report(http, worker, items[0])
 
@@ -133,14 +119,14 @@ def test_each_item_that_fails_is_answered_with_its_error_beside_the_others(
     job = ready_job(http, auth, items=3)
     items = lease(http, worker)
     other = bearer(live_server.services.tokens.issue("gpu-2", "worker"))
-    out_of_range = {**item_report(items[0], key="k-99"), "item_index": 99}
-    reused = item_report(items[1], outcome="failed")  # the key of item 1, now with another body
+    out_of_range = {**report_body(items[0], key="k-99"), "item_index": 99}
+    reused = report_body(items[1], outcome="failed")  # the key of item 1, now with another body
     report(http, worker, items[1]).raise_for_status()
 
     found = answers(
-        post_batch(http, other, job["job_id"], [item_report(items[2]), out_of_range, reused])
+        post_batch(http, other, job["job_id"], [report_body(items[2]), out_of_range, reused])
     )
-    mine = answers(post_batch(http, worker, job["job_id"], [item_report(items[2])]))
+    mine = answers(post_batch(http, worker, job["job_id"], [report_body(items[2])]))
 
     codes = [(a["status_code"], a["error"] and a["error"]["code"]) for a in found]
     assert codes == [
@@ -174,9 +160,9 @@ def test_a_malformed_batch_is_refused_whole_with_422_naming_the_problem(
     job = ready_job(http, auth, items=2)
     leased = lease(http, worker)
     if items == "same key":
-        reports = [item_report(i, key="k") for i in leased]
+        reports = [report_body(i, key="k") for i in leased]
     else:
-        reports = [item_report(leased[0], key=f"k-{n}") for n in range(items)]
+        reports = [report_body(leased[0], key=f"k-{n}") for n in range(items)]
     head = log_head(live_server.services.reads)
 
     response = post_batch(http, worker, job["job_id"], reports)
@@ -203,7 +189,7 @@ def test_workers_posting_overlapping_batches_count_each_item_once(http, user, wo
     second = bearer(live_server.services.tokens.issue("gpu-2", "worker"))
     leased = lease(http, worker, max_items=30) + lease(http, second, max_items=30)
     reports = [
-        item_report(i, "failed" if i["item_index"] % 6 == 0 else "succeeded") for i in leased
+        report_body(i, "failed" if i["item_index"] % 6 == 0 else "succeeded") for i in leased
     ]
     # Each worker, from two clients, posts windows of 20 over all 60 items, overlapping by 10:
     # its own items are recorded, the other's are refused until reported, then answered.
