@@ -133,8 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.only != "export":
             projected = project_audit_log(dsn, head)
             print(
-                f"audit_log projection caught up with {head:,} events in {projected:.0f} s "
-                f"({head / projected:,.0f} events/s, batches of 2,000)",
+                f"audit_log rebuilt from {head:,} events in {projected:.0f} s "
+                f"({head / projected:,.0f} events/s)",
                 flush=True,
             )
             found = subjects(filter_values(dsn, head), head)

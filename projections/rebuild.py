@@ -7,7 +7,8 @@
 2. Catch up: the projection applies the log from position 0 with ``search_path`` set to
    ``chronicle_rebuild, public``, so its unqualified SQL writes the shadow tables; each batch
    commits with its progress row. The serving tables and the live projector are untouched.
-3. Switch, once less than a batch behind the head: one transaction locks the projection's
+3. Switch, once less than a batch behind the head (and the new tables analyzed, so that the
+   planner knows them from their first query): one transaction locks the projection's
    position row, then its serving tables (readers and the live projector wait, briefly),
    applies what the shadow still lacks to pass the live projector, moves the serving tables to
    ``chronicle_retired`` and the shadow ones to ``public``, hands their sequences over, carries
@@ -95,6 +96,7 @@ def rebuild(
         while True:
             notifications = log_page(conn, position, batch_size)
             if len(notifications) < batch_size:
+                _analyze(conn, projection)  # new tables have no statistics for the planner yet
                 switched = _switch(conn, event_store, projection, position, batch_size)
                 if switched is not None:
                     position, last = switched
@@ -301,6 +303,11 @@ def _serve_from(cur: psycopg.Cursor[Any], name: str, position: int) -> None:
     )
     cur.execute(f"DELETE FROM {SHADOW}.progress WHERE name = %s", (name,))
     cur.execute("SELECT pg_notify(%s, %s)", (POSITIONS_CHANNEL, f"{name}:{position}"))
+
+
+def _analyze(conn: psycopg.Connection[Any], projection: Projection) -> None:
+    for table in projection.tables:
+        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SHADOW, table)))
 
 
 def _drop_retired(conn: psycopg.Connection[Any], projection: Projection) -> None:

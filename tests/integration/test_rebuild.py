@@ -96,6 +96,12 @@ def test_a_rebuild_under_writes_and_reads_equals_a_fresh_projection(running):
         }
     assert index_names(running.dsn, CREDITS) == indexes
     assert schemas_left(running.dsn) == {}
+    with psycopg.connect(running.dsn) as conn:  # analyzed before serving: -1 means never
+        known = conn.execute(
+            "SELECT relname, reltuples > 0 FROM pg_class WHERE oid = ANY(%s::regclass[])",
+            ([f"public.{name}" for name in CREDITS],),
+        ).fetchall()
+    assert dict(known) == {name: True for name in CREDITS}
 
 
 def test_a_rebuild_keeps_the_leases_workers_hold(running):
