@@ -40,9 +40,15 @@ from psycopg import sql
 from projections.follower import POSITIONS_CHANNEL
 from projections.registry import PROJECTIONS, consumer_kinds
 from projections.runner import Projection, apply
+from projections.tablecopies import (
+    SHADOW,
+    analyze,
+    create_copy,
+    drop_retired,
+    swap_tables,
+)
 
 log = logging.getLogger(__name__)
-SHADOW, RETIRED = "chronicle_rebuild", "chronicle_retired"
 SWITCH_LOCK_TIMEOUT = "2s"  # a switch that waits longer on readers gives way and tries again
 
 
@@ -87,7 +93,7 @@ def rebuild(
     began = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
         _hold_rebuild_lock(conn, projection.name)
-        _drop_retired(conn, projection)
+        drop_retired(conn, projection)
         if restart:
             _discard_shadow(conn, projection)
         position = _prepare_shadow(conn, projection)
@@ -96,7 +102,7 @@ def rebuild(
         while True:
             notifications = log_page(conn, position, batch_size)
             if len(notifications) < batch_size:
-                _analyze(conn, projection)  # new tables have no statistics for the planner yet
+                analyze(conn, projection)  # new tables have no statistics for the planner yet
                 switched = _switch(conn, event_store, projection, position, batch_size)
                 if switched is not None:
                     position, last = switched
@@ -112,7 +118,7 @@ def rebuild(
                 position = notifications[-1].id
                 if progress is not None:
                     progress(position)
-        _drop_retired(conn, projection)
+        drop_retired(conn, projection)
     return Rebuilt(projection.name, applied, position, time.monotonic() - began)
 
 
@@ -173,46 +179,11 @@ def _prepare_shadow(conn: psycopg.Connection[Any], projection: Projection) -> in
             log.info("rebuild of %s resumes at log position %d", projection.name, row[0])
             return int(row[0])
         for table in projection.tables:
-            _create_copy(conn, table)
+            create_copy(conn, table)
         conn.execute(
             f"INSERT INTO {SHADOW}.progress (name, position) VALUES (%s, 0)", (projection.name,)
         )
     return 0
-
-
-def _create_copy(conn: psycopg.Connection[Any], table: str) -> None:
-    """An empty copy of ``public.<table>`` in the shadow schema, keys and indexes named alike."""
-    conn.execute("SET LOCAL search_path = ''")  # definitions come back schema-qualified
-    source, target = sql.Identifier("public", table), sql.Identifier(SHADOW, table)
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
-    conn.execute(
-        sql.SQL(
-            "CREATE TABLE {} (LIKE {} INCLUDING DEFAULTS INCLUDING CONSTRAINTS "
-            "INCLUDING GENERATED INCLUDING IDENTITY INCLUDING STORAGE)"
-        ).format(target, source)
-    )
-    oid = f"public.{table}"
-    for name, definition in conn.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype IN ('p', 'u', 'x')",
-        (oid,),
-    ).fetchall():
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                target, sql.Identifier(name), sql.SQL(definition)
-            )
-        )
-    for (definition,) in conn.execute(
-        "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = %s::regclass "
-        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
-        "AND c.conrelid = i.indrelid)",
-        (oid,),
-    ).fetchall():
-        qualified = f" ON public.{table} "
-        if qualified not in definition:
-            raise RuntimeError(f"cannot copy an index of {table}: {definition}")
-        conn.execute(definition.replace(qualified, f" ON {SHADOW}.{table} ", 1))
-    conn.execute("SET LOCAL search_path = DEFAULT")
 
 
 def _record_progress(cur: psycopg.Cursor[Any], name: str, position: int) -> None:
@@ -256,41 +227,12 @@ def _switch(
                 position = notifications[-1].id
                 if position >= live and len(notifications) < batch_size:
                     break
-            _swap_tables(cur, projection)
+            swap_tables(cur, projection)
             _serve_from(cur, projection.name, position)
     except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:
         log.info("rebuild of %s waits for its tables' readers (%s)", projection.name, exc)
         return None
     return position, applied
-
-
-def _swap_tables(cur: psycopg.Cursor[Any], projection: Projection) -> None:
-    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {RETIRED}")
-    sequences = []
-    for table in projection.tables:
-        # A serial column's sequence would move (and be dropped) with the old table: the new
-        # table's default already uses it, so it is detached here and given to the new table.
-        for sequence, column in cur.execute(
-            "SELECT s.oid::regclass::text, a.attname FROM pg_depend d "
-            "JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S' "
-            "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-            "WHERE d.refobjid = %s::regclass AND d.deptype = 'a'",
-            (f"public.{table}",),
-        ).fetchall():
-            cur.execute(sql.SQL("ALTER SEQUENCE {} OWNED BY NONE").format(sql.SQL(sequence)))
-            sequences.append((sequence, table, column))
-        public, shadow = sql.Identifier("public", table), sql.Identifier(SHADOW, table)
-        cur.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(public, sql.Identifier(RETIRED)))
-        cur.execute(sql.SQL("ALTER TABLE {} SET SCHEMA public").format(shadow))
-    for sequence, table, column in sequences:
-        cur.execute(
-            sql.SQL("ALTER SEQUENCE {} OWNED BY {}").format(
-                sql.SQL(sequence), sql.Identifier("public", table, column)
-            )
-        )
-    carry_over = getattr(projection, "carry_over", None)
-    if carry_over is not None:
-        carry_over(cur, RETIRED)
 
 
 def _serve_from(cur: psycopg.Cursor[Any], name: str, position: int) -> None:
@@ -303,16 +245,6 @@ def _serve_from(cur: psycopg.Cursor[Any], name: str, position: int) -> None:
     )
     cur.execute(f"DELETE FROM {SHADOW}.progress WHERE name = %s", (name,))
     cur.execute("SELECT pg_notify(%s, %s)", (POSITIONS_CHANNEL, f"{name}:{position}"))
-
-
-def _analyze(conn: psycopg.Connection[Any], projection: Projection) -> None:
-    for table in projection.tables:
-        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(SHADOW, table)))
-
-
-def _drop_retired(conn: psycopg.Connection[Any], projection: Projection) -> None:
-    for table in projection.tables:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(RETIRED, table)))
 
 
 def _discard_shadow(conn: psycopg.Connection[Any], projection: Projection) -> None:
