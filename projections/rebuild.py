@@ -7,15 +7,17 @@
 2. Catch up: the projection applies the log from position 0 with ``search_path`` set to
    ``chronicle_rebuild, public``, so its unqualified SQL writes the shadow tables; each batch
    commits with its progress row. The serving tables and the live projector are untouched.
-3. Switch, once less than a batch behind the head (and the new tables analyzed, so that the
-   planner knows them from their first query): one transaction locks the projection's
-   position row, then its serving tables (readers and the live projector wait, briefly),
-   applies what the shadow still lacks to pass the live projector, moves the serving tables to
-   ``chronicle_retired`` and the shadow ones to ``public``, hands their sequences over, carries
-   over state that no event holds (a projection's ``carry_over``: the job queue's leases), and
-   sets the projection's position to the shadow's. A query that waited on the lock finds the
-   new table by its name once it gets it; the live projector's batch that waited fails its
-   position check before writing anything, rolls back, and is applied again from there.
+3. Switch, once less than a batch behind the head, or once a round of catching up to the head
+   no longer shrinks what is left (writes as fast as the rebuild), the new tables analyzed
+   first so that the planner knows them from their first query: one transaction locks the
+   projection's position row, then its serving tables (readers and the live projector wait,
+   briefly), applies what the shadow still lacks to reach the live projector (held where it is
+   by its row, so this ends), moves the serving tables to ``chronicle_retired`` and the shadow
+   ones to ``public``, hands their sequences over, carries over state that no event holds (a
+   projection's ``carry_over``: the job queue's leases), and sets the projection's position to
+   the shadow's. A query that waited on the lock finds the new table by its name once it gets
+   it; the live projector's batch that waited fails its position check before writing
+   anything, rolls back, and is applied again from there.
 4. The retired tables are dropped.
 
 A crash before the switch leaves the serving tables as they were, and running the command again
@@ -98,18 +100,11 @@ def rebuild(
             _discard_shadow(conn, projection)
         position = _prepare_shadow(conn, projection)
         conn.execute(f"SET search_path = {SHADOW}, public")
-        applied = 0
+        applied, behind = 0, None
         while True:
-            notifications = log_page(conn, position, batch_size)
-            if len(notifications) < batch_size:
-                analyze(conn, projection)  # new tables have no statistics for the planner yet
-                switched = _switch(conn, event_store, projection, position, batch_size)
-                if switched is not None:
-                    position, last = switched
-                    applied += last
-                    break
-                notifications = log_page(conn, position, batch_size)  # readers held it
-            if notifications:
+            # A round: catch up to the head as it was when the round began.
+            head = log_head(conn)
+            while position < head and (notifications := log_page(conn, position, batch_size)):
                 # Pipelined: the projection's statements go out without waiting on each answer.
                 with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
                     apply(cur, event_store, projection, notifications)
@@ -118,6 +113,16 @@ def rebuild(
                 position = notifications[-1].id
                 if progress is not None:
                     progress(position)
+            # Switch once close, or once rounds stop shrinking (writes as fast as the rebuild):
+            # the switch applies what is left under its lock, so it always ends.
+            was, behind = behind, log_head(conn) - position
+            if behind < batch_size or (was is not None and behind >= was):
+                analyze(conn, projection)  # new tables have no statistics for the planner yet
+                switched = _switch(conn, event_store, projection, position, batch_size)
+                if switched is not None:
+                    position, last = switched
+                    applied += last
+                    break
         drop_retired(conn, projection)
     return Rebuilt(projection.name, applied, position, time.monotonic() - began)
 
@@ -155,6 +160,11 @@ PAGE = """
     SELECT notification_id, originator_id, originator_version, topic, state
     FROM public.chronicle_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s
 """
+
+
+def log_head(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT max(notification_id) FROM public.chronicle_events").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
 
 
 def log_page(conn: psycopg.Connection[Any], position: int, limit: int) -> list[Stored]:
@@ -221,12 +231,11 @@ def _switch(
                         sql.Identifier("public", table)
                     )
                 )
-            while notifications := log_page(conn, position, batch_size):
+            # Only as far as the live projector (held at ``live`` by its row): it goes on after.
+            while position < live and (notifications := log_page(conn, position, batch_size)):
                 apply(cur, event_store, projection, notifications)
                 applied += len(notifications)
                 position = notifications[-1].id
-                if position >= live and len(notifications) < batch_size:
-                    break
             swap_tables(cur, projection)
             _serve_from(cur, projection.name, position)
     except (psycopg.errors.LockNotAvailable, psycopg.errors.DeadlockDetected) as exc:

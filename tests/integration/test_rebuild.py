@@ -173,3 +173,31 @@ def test_rebuild_refuses_what_is_not_a_read_model(clean_dsn, name, message):
     result = CliRunner().invoke(cli, ["projections", "rebuild", name], env=env)
 
     assert result.exit_code == 1 and message in result.output
+
+
+def test_a_rebuild_outpaced_by_writes_still_switches(running):
+    """Writes as fast as the rebuild: rounds of catching up stop shrinking, and the switch
+    applies what is left under its lock instead of chasing the head for ever."""
+    users = make_history(running.executor, users=3, jobs=3)
+    batches = []
+
+    def write_more_than_a_batch(position):
+        batches.append(position)
+        assert len(batches) < 500, "the rebuild never switched"
+        for _ in range(15):  # each batch of 10 applied, 15 more events written
+            running.executor.execute(credits.GrantCredits(users[0], 1, "outpace"))
+
+    done = rebuild(
+        running.dsn,
+        running.event_store,
+        projection_named("user_summary"),
+        batch_size=10,
+        progress=write_more_than_a_batch,
+    )
+
+    assert done.applied >= len(batches) * 10
+    caught_up(running, ["user_summary"])
+    assert fresh_rows(running.dsn, running.event_store, projection_named("user_summary")) == {
+        "user_summary": rows(running.dsn, "user_summary")
+    }
+    assert schemas_left(running.dsn) == {}
