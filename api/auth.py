@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import time
@@ -15,6 +16,7 @@ from api.settings import Settings
 from domain.errors import Forbidden, Unauthenticated
 
 ROLES = ("user", "admin", "worker")
+VERIFIED_CACHE = 4096  # tokens whose signature was checked, kept until they expire
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class TokenIssuer:
             "admin": settings.admin_token_minutes * 60,
             "worker": settings.worker_token_days * 86400,
         }
+        # Per issuer (one secret); functools' LRU is thread-safe and never keeps an exception.
+        self._verified = functools.lru_cache(maxsize=VERIFIED_CACHE)(self._check)
 
     def issue(self, subject: str, role: str, *, position: int = 0, ttl: int | None = None) -> str:
         if role not in ROLES:
@@ -60,6 +64,17 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
+        """The caller ``token`` names, or ``Unauthenticated``.
+
+        A token's signature is checked once: what it names is then remembered (the last
+        ``VERIFIED_CACHE`` tokens, an LRU) until it expires. A refused token is never kept.
+        """
+        principal, expires = self._verified(token)
+        if expires <= time.time():
+            raise Unauthenticated("the token has expired")
+        return principal
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["sub", "exp"]}
@@ -72,7 +87,8 @@ class TokenIssuer:
         role = claims.get("role", "user")
         if role not in ROLES:
             raise Unauthenticated(f"the token names an unknown role {role!r}")
-        return Principal(str(claims["sub"]), role, int(claims.get("pos", 0)))
+        principal = Principal(str(claims["sub"]), role, int(claims.get("pos", 0)))
+        return principal, float(claims["exp"])
 
 
 def load_secret(settings: Settings) -> str:
