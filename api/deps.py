@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
+import anyio.to_thread
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Depends, Header, Request
@@ -29,9 +32,24 @@ from eventstore.executor import Outcome
 from eventstore.idempotency import Idempotency
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-def get_services(request: Request) -> Services:
+def in_thread(route: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """A route that blocks (on the database), made async: its body runs in the thread pool and
+    its answer is checked and encoded on the event loop. FastAPI would hand a plain ``def``
+    route to the pool twice, once to run it and once to check its answer (``response_model``).
+    """
+
+    @functools.wraps(route)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await anyio.to_thread.run_sync(functools.partial(route, *args, **kwargs))
+
+    return run
+
+
+async def get_services(request: Request) -> Services:
+    # async, as every dependency that does no I/O: FastAPI runs a plain def in the thread pool
     return request.app.state.services
 
 

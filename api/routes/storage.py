@@ -29,7 +29,7 @@ _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _UPLOAD_KEY = re.compile(rf"uploads/(?P<user_id>{_UUID})/(?P<job_id>{_UUID})/[0-9]+")
 
 
-def get_local_store(services: ServicesDep) -> LocalObjectStore:
+async def get_local_store(services: ServicesDep) -> LocalObjectStore:
     if not isinstance(services.object_store, LocalObjectStore):
         raise NotFound(
             "uploads go directly to the S3 store: its presigned URLs point at the bucket, "
