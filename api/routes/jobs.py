@@ -17,6 +17,7 @@ from api.deps import (
     UserPrincipal,
     caught_up,
     find_or_not_found,
+    in_thread,
     read_aggregate,
     user_id_of,
 )
@@ -45,6 +46,7 @@ HELD = "held"  # jobs_log.settlement until the reservation is committed or rolle
 
 
 @router.post("", response_model=JobCreated, status_code=201)
+@in_thread
 def create_job(
     body: JobCreate, principal: UserPrincipal, command: Command, services: ServicesDep
 ) -> JobCreated:
@@ -118,6 +120,7 @@ def cancel_job(
 
 
 @router.get("/{job_id}", response_model=JobDetail)
+@in_thread
 def get_job_detail(
     job_id: uuid.UUID,
     principal: UserPrincipal,

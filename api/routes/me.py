@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Principal
-from api.deps import ServicesDep, UserPrincipal, caught_up, user_id_of
+from api.deps import ServicesDep, UserPrincipal, caught_up, in_thread, user_id_of
 from api.schemas.users import Me
 from api.waits import reach
 from projections.queries import get_user_summary
@@ -21,6 +21,7 @@ async def _projected_account(principal: UserPrincipal, services: ServicesDep) ->
 
 
 @router.get("/me", response_model=Me)
+@in_thread
 def get_me(
     principal: Annotated[Principal, Depends(_projected_account)],
     services: ServicesDep,

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.bootstrap import Services
-from api.deps import Command, ServicesDep, WorkerPrincipal, read_aggregate
+from api.deps import Command, ServicesDep, WorkerPrincipal, in_thread, read_aggregate
 from api.errors import STATUS
 from api.schemas.errors import ErrorDetail
 from api.schemas.jobs import (
@@ -33,6 +33,7 @@ RESULT_CONTENT_TYPE = "application/json"
 
 
 @router.post("/worker/leases", response_model=Leases)
+@in_thread
 def lease_items(body: LeaseRequest, principal: WorkerPrincipal, services: ServicesDep) -> Leases:
     """Lease up to `max_items` queued items; a lease not reported in time is offered again."""
     settings = services.settings
@@ -65,6 +66,7 @@ def lease_items(body: LeaseRequest, principal: WorkerPrincipal, services: Servic
 
 
 @router.post("/jobs/{job_id}/callback", response_model=CallbackAnswer)
+@in_thread
 def report_item(
     job_id: uuid.UUID,
     body: Callback,
@@ -86,6 +88,7 @@ def report_item(
 
 
 @router.post("/jobs/{job_id}/callbacks", response_model=CallbackBatchAnswer)
+@in_thread
 def report_items(
     job_id: uuid.UUID,
     body: CallbackBatch,
