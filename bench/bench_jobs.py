@@ -27,9 +27,11 @@ from bench.jobload import (
     executor_callback,
     executor_grant,
     http_callback,
+    http_callbacks,
     http_clients,
     http_create_job,
     http_health,
+    http_me,
     windowed,
 )
 from bench.jobreport import Group, Sample, load_lines, table, verdicts
@@ -40,6 +42,7 @@ from bench.jobsetup import (
     funded_users,
     lease_all,
     load_times,
+    project_user_summary,
     queued_job,
 )
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
@@ -51,8 +54,17 @@ from eventstore.executor import CommandExecutor
 TARGET = 1_000.0  # callbacks/s: the Durable Object's soft limit
 EXECUTOR = Group("(1a) callbacks, executor", "record_item_result", "grant_credits, 1 user", TARGET)
 HTTP = Group("(1b) callbacks, HTTP", "POST /jobs/{id}/callback", "GET /health", TARGET)
-CREATE = Group("(2) create jobs, HTTP", "POST /jobs", "GET /health")
-GROUPS = [EXECUTOR, HTTP, CREATE]
+BATCH = 20  # items per request of (1c): a GPU worker's batch
+BATCHED = Group(
+    "(1c) callbacks, HTTP batch",
+    f"POST …/callbacks ×{BATCH}",
+    "GET /health",
+    target=5_000.0,
+    per_request=BATCH,
+)
+CREATE = Group("(2) create jobs, HTTP", "POST /jobs", "GET /health", ratio=0.5)
+ME = Group("(3) read account, HTTP", "GET /me", "GET /health", ratio=0.7)
+GROUPS = [EXECUTOR, HTTP, BATCHED, CREATE, ME]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -66,7 +78,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--items", type=int, default=10_000, help="items of each job in (1)")
     parser.add_argument("--workers", type=int, default=8, help="threads reporting items in (1)")
-    parser.add_argument("--clients", type=int, default=16, help="clients creating jobs in (2)")
+    parser.add_argument(
+        "--clients", type=int, default=16, help="clients creating jobs in (2), reading in (3)"
+    )
     parser.add_argument(
         "--seconds", type=float, default=3.5, help="length of each run of (2) and of the baselines"
     )
@@ -132,6 +146,23 @@ class JobsBench:
                 client.close()
         self.last_job = job
 
+    def batched_callbacks_over_http(self) -> None:
+        """(1c) Every item of a fresh job reported by worker threads, ``BATCH`` per request."""
+        items, workers = self.args.items, self.args.workers
+        job = queued_job(self.executor, items)
+        lease_all(self.dsn, job, "worker:bench-worker")
+        clients = http_clients(self.server.url, workers)
+        try:
+            calls = [http_callbacks(c, self.worker_token, job, BATCH) for c in clients]
+            requests = -(-items // BATCH)
+            run = self.sample(BATCHED, BATCHED.subject, lambda: drive_items(calls, requests))
+            run.check_failures = check_job(self.dsn, job, f"callback:{job.job_id}:")
+            health = [windowed(http_health(c)) for c in clients]
+            self.sample(BATCHED, BATCHED.baseline, lambda: drive(health, self.args.seconds))
+        finally:
+            for client in clients:
+                client.close()
+
     def create_jobs_over_http(self) -> None:
         """(2) Closed-loop ``POST /jobs`` for a window, one user per client, then the check."""
         count, seconds = self.args.clients, self.args.seconds
@@ -147,6 +178,24 @@ class JobsBench:
             run.check_failures = check_users(self.dsn, users, BALANCE, acked)
             health = [windowed(http_health(c)) for c in clients]
             self.sample(CREATE, CREATE.baseline, lambda: drive(health, seconds))
+        finally:
+            for client in clients:
+                client.close()
+
+    def read_accounts_over_http(self) -> None:
+        """(3) Closed-loop ``GET /me``, one user per client."""
+        count, seconds = self.args.clients, self.args.seconds
+        users = funded_users(self.executor, count, "pro", BALANCE)
+        project_user_summary(self.dsn, self.app)  # their rows, which GET /me reads
+        clients = http_clients(self.server.url, count)
+        try:
+            readers = [
+                windowed(http_me(c, self.tokens.issue(str(u), "user")))
+                for c, u in zip(clients, users, strict=True)
+            ]
+            self.sample(ME, ME.subject, lambda: drive(readers, seconds))
+            health = [windowed(http_health(c)) for c in clients]
+            self.sample(ME, ME.baseline, lambda: drive(health, seconds))
         finally:
             for client in clients:
                 client.close()
@@ -174,8 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         print(header(dsn, args), flush=True)
         print(
             f"(1): each run reports all {args.items:,} items of a fresh job from "
-            f"{args.workers} threads, baselines run for {args.seconds:g} s; (2): {args.clients} "
-            "clients; API: `chronicle api` in a child process",
+            f"{args.workers} threads ((1c): {BATCH} per request), baselines run for "
+            f"{args.seconds:g} s; (2), (3): {args.clients} clients; API: `chronicle api` in a "
+            "child process",
             flush=True,
         )
         bench = JobsBench(dsn, server, args)
@@ -184,7 +234,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"repeat {repeat}/{args.repeats}", file=sys.stderr, flush=True)
                 bench.callbacks_on_executor()
                 bench.callbacks_over_http()
+                bench.batched_callbacks_over_http()
                 bench.create_jobs_over_http()
+                bench.read_accounts_over_http()
             assert bench.last_job is not None
             loads = load_times(dsn, bench.last_job.job_id)
         finally:

@@ -115,6 +115,39 @@ def http_callback(client: httpx.Client, token: str, job: BenchJob) -> Call:
     return call
 
 
+def http_callbacks(client: httpx.Client, token: str, job: BenchJob, size: int) -> Call:
+    """``POST /jobs/{id}/callbacks`` for the ``size`` items of batch ``index``: all recorded."""
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/jobs/{job.job_id}/callbacks"
+
+    def call(index: int) -> object:
+        first = index * size
+        items = [
+            {
+                "item_index": i,
+                "outcome": ItemOutcome.SUCCEEDED,
+                "idempotency_key": f"cb-{i}",
+                "result_key": job.result_key(i),
+            }
+            for i in range(first, min(first + size, job.items))
+        ]
+        response = client.post(path, json={"items": items}, headers=headers).raise_for_status()
+        answers = response.json()["answers"]
+        if len(answers) != len(items) or any(
+            a["status_code"] != 200 or a["answer"]["status"] != "recorded" for a in answers
+        ):
+            raise AssertionError(f"items from {first}: answered {answers}")
+        return answers
+
+    return call
+
+
+def http_me(client: httpx.Client, token: str) -> Call:
+    """``GET /me``: the caller's account, read from the ``user_summary`` read model."""
+    headers = {"Authorization": f"Bearer {token}"}
+    return lambda index: client.get("/me", headers=headers).raise_for_status()
+
+
 def http_health(client: httpx.Client) -> Call:
     """``GET /health``: no I/O, no auth (the trivial endpoint)."""
     return lambda index: client.get("/health").raise_for_status()

@@ -20,6 +20,9 @@ from domain.presets import Presets
 from domain.usercredits import UserCredits
 from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
+from projections.readmodels.usersummary import UserSummaryProjection
+from projections.runner import ProjectionRunner
+from projections.watcher import LogWatcher
 
 BIG_PRESET = Presets.load(None).get("bulk-tagging")  # the preset that takes 10,000 items
 COUNT_TOPICS = """
@@ -176,3 +179,19 @@ def load_times(dsn: str, job_id: UUID, repeats: int = 5) -> LoadTimes:
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+def project_user_summary(dsn: str, event_store: Any, timeout: float = 120) -> None:
+    """Bring ``user_summary`` to the log's head from this process (``chronicle api`` runs no
+    projector), then stop: ``GET /me`` reads it."""
+    watcher = LogWatcher(dsn).start()
+    runner = ProjectionRunner(dsn, event_store, [UserSummaryProjection()], watcher).start()
+    try:
+        with psycopg.connect(dsn) as conn:
+            row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM chronicle_events")
+            head = row.fetchone()[0]  # type: ignore[index]
+        if not watcher.wait_for_position(["user_summary"], head, timeout):
+            raise RuntimeError(f"user_summary did not reach log position {head} in {timeout:g}s")
+    finally:
+        runner.stop()
+        watcher.stop()

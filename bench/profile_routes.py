@@ -2,10 +2,11 @@
 
 For each route (``POST /jobs/{id}/callback``, ``POST /jobs``, ``GET /me``, ``GET /jobs/{id}``)
 ``--clients`` closed-loop clients load ``chronicle serve`` (a child process) while py-spy
-samples every thread of it; each sample is put in the first bucket its stack (leaf first)
-falls in: database (psycopg, the pool), JSON, validation (pydantic), JWT, executor (the command
-executor and the domain), framework (uvicorn, starlette, FastAPI, anyio, h11), other. Idle
-threads are not sampled, so the shares are of the CPU the process spent.
+samples whichever of its threads holds the GIL (``--gil``): the shares are of the one core
+its Python code can use, the bound of one API process. Each sample goes to the first bucket
+its stack (leaf first) falls in: database (psycopg, the pool), JSON, validation (pydantic),
+JWT, executor (the command executor and the domain), logging (uvicorn's access log), threads
+(the thread pool's hand-overs), framework (uvicorn, starlette, FastAPI, anyio, h11), other.
 
 Run: ``.venv/bin/pip install py-spy`` then ``.venv/bin/python -m bench.profile_routes``.
 """
@@ -42,6 +43,8 @@ BUCKETS = (
     ("validation", ("pydantic",)),
     ("JWT", ("jwt/", "api/auth.py")),
     ("executor", ("eventstore/", "domain/", "eventsourcing/")),
+    ("logging", ("logging/",)),
+    ("threads", ("threading.py", "concurrent/futures", "queue.py")),
     ("framework", ("uvicorn", "starlette", "fastapi", "anyio", "h11", "httptools", "asyncio")),
 )
 NAMES = [name for name, _ in BUCKETS] + ["other"]
@@ -67,11 +70,12 @@ def main() -> int:
         try:
             loads = _loads(dsn, executor, tokens, args.clients)
             wait_caught_up(dsn)
-            print(f"{'route':<28}" + "".join(f"{n:>11}" for n in NAMES) + f"{'samples':>9}")
+            header = "".join(f"{n:>11}" for n in NAMES)
+            print(f"{'route':<26}{'req/s':>7}{header}{'samples':>9}")
             for route, calls in loads.items():
-                shares, total = _profile(server.pid, server.url, calls, args)
+                shares, total, done = _profile(server.pid, server.url, calls, args)
                 cells = "".join(f"{shares.get(n, 0) / total:>10.0%} " for n in NAMES)
-                print(f"{route:<28}{cells}{total:>9}", flush=True)
+                print(f"{route:<26}{done / args.seconds:>7.0f}{cells}{total:>9}", flush=True)
         finally:
             executor.close()
             app.close()
@@ -109,8 +113,9 @@ def _loads(dsn: str, executor: CommandExecutor, tokens: TokenIssuer, clients: in
     }
 
 
-def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tuple[dict, int]:
-    """Load the server with ``make``'s calls while py-spy samples it; samples per bucket."""
+def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tuple[dict, int, int]:
+    """Load the server with ``make``'s calls while py-spy samples it: samples per bucket, their
+    total, and the requests answered meanwhile."""
     clients = http_clients(url, args.clients)
     stop, claimed = threading.Event(), collections.Counter[int]()
     counter = iter(range(10**9))
@@ -127,15 +132,17 @@ def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tu
     threads = [threading.Thread(target=loop, args=(n, c)) for n, c in enumerate(clients)]
     for thread in threads:
         thread.start()
+    before = sum(claimed.values())
     with tempfile.NamedTemporaryFile(suffix=".txt") as out:
         spy = Path(sys.executable).with_name("py-spy")
-        command = [str(spy), "record", "-p", str(pid), "-d", str(int(args.seconds)), "-r", "250"]
+        command = [str(spy), "record", "-p", str(pid), "-d", str(int(args.seconds)), "--gil"]
         subprocess.run(
-            [*command, "-f", "raw", "-o", out.name, "--nonblocking"],
+            [*command, "-r", "250", "-f", "raw", "-o", out.name, "--nonblocking"],
             check=True,
             capture_output=True,
         )
         stacks = Path(out.name).read_text().splitlines()
+    done = sum(claimed.values()) - before
     stop.set()
     for thread in threads:
         thread.join(30)
@@ -145,7 +152,7 @@ def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tu
     for line in stacks:
         stack, _, count = line.rpartition(" ")
         counts[_bucket(stack)] += int(count)
-    return counts, sum(counts.values()) or 1
+    return counts, sum(counts.values()) or 1, done
 
 
 def _bucket(stack: str) -> str:
