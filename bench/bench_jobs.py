@@ -129,39 +129,28 @@ class JobsBench:
         grants = [windowed(executor_grant(self.executor, user_id)) for _ in range(workers)]
         self.sample(EXECUTOR, EXECUTOR.baseline, lambda: drive(grants, self.args.seconds))
 
-    def callbacks_over_http(self) -> None:
-        """(1b) Every item of a fresh job reported by worker threads over HTTP."""
-        items, workers = self.args.items, self.args.workers
+    def callbacks_over_http(self, group: Group) -> None:
+        """(1b), (1c): every item of a fresh job reported by worker threads over HTTP, one per
+        request on the single route, ``group.per_request`` per request on the batched one."""
+        items, workers, size = self.args.items, self.args.workers, group.per_request
         job = queued_job(self.executor, items)
         lease_all(self.dsn, job, "worker:bench-worker")
         clients = http_clients(self.server.url, workers)
         try:
-            calls = [http_callback(c, self.worker_token, job) for c in clients]
-            run = self.sample(HTTP, HTTP.subject, lambda: drive_items(calls, items))
+            token = self.worker_token
+            calls = [
+                http_callback(c, token, job) if size == 1 else http_callbacks(c, token, job, size)
+                for c in clients
+            ]
+            requests = -(-items // size)
+            run = self.sample(group, group.subject, lambda: drive_items(calls, requests))
             run.check_failures = check_job(self.dsn, job, f"callback:{job.job_id}:")
             health = [windowed(http_health(c)) for c in clients]
-            self.sample(HTTP, HTTP.baseline, lambda: drive(health, self.args.seconds))
+            self.sample(group, group.baseline, lambda: drive(health, self.args.seconds))
         finally:
             for client in clients:
                 client.close()
         self.last_job = job
-
-    def batched_callbacks_over_http(self) -> None:
-        """(1c) Every item of a fresh job reported by worker threads, ``BATCH`` per request."""
-        items, workers = self.args.items, self.args.workers
-        job = queued_job(self.executor, items)
-        lease_all(self.dsn, job, "worker:bench-worker")
-        clients = http_clients(self.server.url, workers)
-        try:
-            calls = [http_callbacks(c, self.worker_token, job, BATCH) for c in clients]
-            requests = -(-items // BATCH)
-            run = self.sample(BATCHED, BATCHED.subject, lambda: drive_items(calls, requests))
-            run.check_failures = check_job(self.dsn, job, f"callback:{job.job_id}:")
-            health = [windowed(http_health(c)) for c in clients]
-            self.sample(BATCHED, BATCHED.baseline, lambda: drive(health, self.args.seconds))
-        finally:
-            for client in clients:
-                client.close()
 
     def create_jobs_over_http(self) -> None:
         """(2) Closed-loop ``POST /jobs`` for a window, one user per client, then the check."""
@@ -233,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             for repeat in range(1, args.repeats + 1):
                 print(f"repeat {repeat}/{args.repeats}", file=sys.stderr, flush=True)
                 bench.callbacks_on_executor()
-                bench.callbacks_over_http()
-                bench.batched_callbacks_over_http()
+                bench.callbacks_over_http(HTTP)
+                bench.callbacks_over_http(BATCHED)
                 bench.create_jobs_over_http()
                 bench.read_accounts_over_http()
             assert bench.last_job is not None
