@@ -29,6 +29,7 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from eventstore.decoding import stored_time
+from projections.queries import head_on
 from projections.registry import consumer_kinds
 
 log = logging.getLogger(__name__)
@@ -138,9 +139,7 @@ class LogCollector(Collector):
         up = GaugeMetricFamily("chronicle_log_up", "Whether the log could be read (1) or not.")
         try:
             with self._reads.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
-                head_row = cur.execute(
-                    "SELECT coalesce(max(notification_id), 0) FROM chronicle_events"
-                ).fetchone()
+                head = head_on(conn)
                 rows = cur.execute(CONSUMERS).fetchall()
                 letters = cur.execute(DEAD_LETTERS).fetchall()
         except Exception as exc:  # a scrape while the database is down says so, not a 500
@@ -150,7 +149,6 @@ class LogCollector(Collector):
             return
         up.add_metric([], 1)
         yield up
-        head = int(head_row[0]) if head_row else 0
         yield GaugeMetricFamily("chronicle_log_head", "The last log position.", value=head)
         yield from self._consumers(head, rows)
         dead = GaugeMetricFamily(

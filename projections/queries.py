@@ -1,8 +1,10 @@
 """Queries on the read models (never on aggregates)."""
 
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
+import psycopg
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from domain.errors import NotFound
@@ -111,7 +113,14 @@ def get_rule(pool: ConnectionPool, rule_id: UUID, user_id: UUID) -> dict[str, An
 def log_head(pool: ConnectionPool) -> int:
     """The position of the newest event in the log."""
     with pool.connection() as conn:
-        row = conn.execute(
-            "SELECT coalesce(max(notification_id), 0) AS head FROM chronicle_events"
+        return head_on(conn)
+
+
+def head_on(conn: psycopg.Connection[Any]) -> int:
+    """The position of the newest event in the log, read on ``conn`` (whatever its row factory
+    and search path)."""
+    with conn.cursor(row_factory=tuple_row) as cur:
+        row = cur.execute(
+            "SELECT coalesce(max(notification_id), 0) FROM public.chronicle_events"
         ).fetchone()
-    return int(cast(dict[str, Any], row)["head"])
+    return int(row[0]) if row else 0

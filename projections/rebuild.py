@@ -40,6 +40,7 @@ import psycopg
 from psycopg import sql
 
 from projections.follower import POSITIONS_CHANNEL
+from projections.queries import head_on
 from projections.registry import PROJECTIONS, consumer_kinds
 from projections.runner import Projection, apply
 from projections.tablecopies import (
@@ -103,7 +104,7 @@ def rebuild(
         applied, behind = 0, None
         while True:
             # A round: catch up to the head as it was when the round began.
-            head = log_head(conn)
+            head = head_on(conn)
             while position < head and (notifications := log_page(conn, position, batch_size)):
                 # Pipelined: the projection's statements go out without waiting on each answer.
                 with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
@@ -115,7 +116,7 @@ def rebuild(
                     progress(position)
             # Switch once close, or once rounds stop shrinking (writes as fast as the rebuild):
             # the switch applies what is left under its lock, so it always ends.
-            was, behind = behind, log_head(conn) - position
+            was, behind = behind, head_on(conn) - position
             if behind < batch_size or (was is not None and behind >= was):
                 analyze(conn, projection)  # new tables have no statistics for the planner yet
                 switched = _switch(conn, event_store, projection, position, batch_size)
@@ -160,11 +161,6 @@ PAGE = """
     SELECT notification_id, originator_id, originator_version, topic, state
     FROM public.chronicle_events WHERE notification_id > %s ORDER BY notification_id LIMIT %s
 """
-
-
-def log_head(conn: psycopg.Connection[Any]) -> int:
-    row = conn.execute("SELECT max(notification_id) FROM public.chronicle_events").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
 
 
 def log_page(conn: psycopg.Connection[Any], position: int, limit: int) -> list[Stored]:

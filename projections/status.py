@@ -13,6 +13,7 @@ import psycopg
 
 from eventstore.decoding import stored_time
 from projections.follower import LEADER_KEY, STANDBY_KEY
+from projections.queries import head_on
 from projections.reactors.deadletters import open_counts
 from projections.rebuild import shadow_positions
 from projections.registry import consumer_kinds
@@ -44,10 +45,7 @@ def projection_status(dsn: str) -> list[dict[str, Any]]:
     Every registered projection and reactor is listed, at position 0 until it first runs.
     """
     with psycopg.connect(dsn, autocommit=True) as conn:
-        head_row = conn.execute(
-            "SELECT coalesce(max(notification_id), 0) FROM chronicle_events"
-        ).fetchone()
-        head = int(head_row[0]) if head_row else 0
+        head = head_on(conn)
         rows = conn.execute(CONSUMERS).fetchall()
         rebuilds = shadow_positions(conn)
         first_event = conn.execute(
