@@ -1,1 +1,1 @@
-"""Adapters: object storage (and soon search and cache) behind ports of their own."""
+"""Adapters: what is outside the service (storage, search, cache, CDN), each behind a port."""

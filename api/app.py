@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors, openapi, pages
-from api.bootstrap import Services, database, services
+from api.bootstrap import database, services
 from api.metrics import MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, PrintableUrlMiddleware, RequestIdMiddleware
 from api.routes import (
@@ -31,6 +31,7 @@ from api.routes import (
     teststatus,
     worker,
 )
+from api.services import Services
 from api.settings import Settings
 
 

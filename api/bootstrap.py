@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg_pool import ConnectionPool
@@ -17,6 +16,7 @@ from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
 from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from api.auth import TokenIssuer, load_secret
 from api.metrics import Metrics
+from api.services import Services
 from api.settings import Settings
 from domain.errors import Unavailable
 from domain.presets import Presets
@@ -24,38 +24,13 @@ from eventstore.application import open_application
 from eventstore.database import Database, read_pool
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
-from projections.reactors.deadlines import DeadlineScheduler
-from projections.reactors.runner import ReactorRunner
+from projections.deadlines.scheduler import DeadlineScheduler
+from projections.engine.reactors import ReactorRunner
+from projections.engine.runner import ProjectionRunner
+from projections.engine.watcher import LogWatcher, ReplicaWatcher
 from projections.registry import all_projections, all_reactors
-from projections.runner import ProjectionRunner
-from projections.watcher import LogWatcher, ReplicaWatcher
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """What routes and commands need, built once per process."""
-
-    settings: Settings
-    dsn: str
-    event_store: Any
-    executor: CommandExecutor
-    watcher: LogWatcher
-    tokens: TokenIssuer
-    reads: ConnectionPool
-    object_store: ObjectStore
-    presets: Presets
-    search: SearchIndex
-    cache: Cache
-    # The primary itself: for writes outside the executor (leases, retries of dead letters),
-    # reads of what they just wrote, and the log's head. Both are ``reads`` and ``watcher``
-    # unless queries read a replica (``read_database_url``).
-    primary: ConnectionPool
-    primary_watcher: LogWatcher
-    runner: ProjectionRunner | None = None
-    reactors: ReactorRunner | None = None
-    metrics: Metrics = field(default_factory=Metrics)
 
 
 @contextmanager
@@ -68,8 +43,20 @@ def database(settings: Settings, *, apply_migrations: bool | None = None) -> Ite
 
 
 @contextmanager
-def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> Iterator[Services]:
-    """Everything built on the database of ``dsn``; projectors run here if asked."""
+def services(
+    settings: Settings,
+    dsn: str,
+    *,
+    run_projections: bool = False,
+    object_store: ObjectStore | None = None,
+    search: SearchIndex | None = None,
+    cache: Cache | None = None,
+) -> Iterator[Services]:
+    """Everything built on the database of ``dsn``; projectors run here if asked.
+
+    A collaborator given (a test's fake, a store that records what it is asked) is used as it
+    is; the others are built from ``settings``.
+    """
     with ExitStack() as stack:
         event_store = open_application(
             dsn, pool_size=settings.pool_size, wait_seconds=settings.database_wait_seconds
@@ -100,10 +87,10 @@ def services(settings: Settings, dsn: str, *, run_projections: bool = False) -> 
             watcher=read_watcher,
             tokens=TokenIssuer(load_secret(settings), settings),
             reads=reads,
-            object_store=object_store(settings, load_secret(settings)),
+            object_store=object_store or build_object_store(settings, load_secret(settings)),
             presets=Presets.load(settings.presets_file),
-            search=search_index(settings, primary),  # its reactor writes through it
-            cache=cache(settings, purged_here=run_projections),
+            search=search or search_index(settings, primary),  # its reactor writes through it
+            cache=cache or build_cache(settings, purged_here=run_projections),
             primary=primary,
             primary_watcher=watcher,
             metrics=metrics,
@@ -193,7 +180,7 @@ def deadline_scheduler(built: Services) -> DeadlineScheduler:
     )
 
 
-def object_store(settings: Settings, secret: str) -> ObjectStore:
+def build_object_store(settings: Settings, secret: str) -> ObjectStore:
     """The S3 store when a bucket is configured, else files under ``storage_dir``.
 
     ``secret`` signs the local store's upload URLs; S3 signs its own.
@@ -233,7 +220,7 @@ def ensure_search(search: SearchIndex) -> None:
         log.warning("the search index is not ready: %s", exc.message)
 
 
-def cache(settings: Settings, *, purged_here: bool = True) -> Cache:
+def build_cache(settings: Settings, *, purged_here: bool = True) -> Cache:
     """Redis when its URL is configured, else a cache in this process if its purges run here.
 
     An API process without the reactors (``chronicle api``) would never see a purge of an

@@ -1,34 +1,36 @@
-"""Dependencies shared by routes: services, the caller, command context (waits: api.waits)."""
+"""What routes take: one collaborator each (``ExecutorDep``, ``ObjectStoreDep``, ...), the caller,
+and the context of a command (who, which request, its idempotency key).
+
+Every alias reads what ``api.bootstrap`` built for this process from ``app.state``; queries take
+``ReadsDep`` (``api.reads``). Dependencies that do no I/O are async: FastAPI would run a plain
+``def`` in the thread pool, one hand-over per request.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import anyio.to_thread
-from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.auth import Principal
-from api.bootstrap import Services
-from api.waits import (  # noqa: F401  (routes import the read-your-writes waits from here)
-    BIGINT_MAX,
-    caught_up,
-    find_or_not_found,
-    wait_for,
-)
-from domain.errors import (
-    EventStoreUnavailable,
-    InvalidCommand,
-    Unauthenticated,
-)
-from eventstore.executor import Outcome
+from adapters.cache import Cache
+from adapters.search import SearchIndex
+from adapters.storage import ObjectStore
+from api.auth import Principal, TokenIssuer
+from api.metrics import Metrics
+from api.services import Services
+from api.settings import Settings
+from domain.base import Aggregates
+from domain.errors import ChronicleError, InvalidCommand, NotFound, Unauthenticated
+from domain.presets import Presets
+from domain.testdocument import TestDocument
+from eventstore.executor import CommandExecutor, Outcome
 from eventstore.idempotency import Idempotency
 
 T = TypeVar("T")
@@ -48,12 +50,72 @@ def in_thread(route: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     return run
 
 
-async def get_services(request: Request) -> Services:
-    # async, as every dependency that does no I/O: FastAPI runs a plain def in the thread pool
+async def _services(request: Request) -> Services:
     return request.app.state.services
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+_ServicesDep = Annotated[Services, Depends(_services)]
+
+
+async def _settings(services: _ServicesDep) -> Settings:
+    return services.settings
+
+
+async def _executor(services: _ServicesDep) -> CommandExecutor:
+    return services.executor
+
+
+async def _saved(services: _ServicesDep) -> Aggregates:
+    return services.executor.saved
+
+
+async def _event_store(services: _ServicesDep) -> Any:
+    return services.event_store
+
+
+async def _object_store(services: _ServicesDep) -> ObjectStore:
+    return services.object_store
+
+
+async def _search(services: _ServicesDep) -> SearchIndex:
+    return services.search
+
+
+async def _cache(services: _ServicesDep) -> Cache:
+    return services.cache
+
+
+async def _presets(services: _ServicesDep) -> Presets:
+    return services.presets
+
+
+async def _tokens(services: _ServicesDep) -> TokenIssuer:
+    return services.tokens
+
+
+async def _metrics(services: _ServicesDep) -> Metrics:
+    return services.metrics
+
+
+async def _primary(services: _ServicesDep) -> Any:
+    return services.primary
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ExecutorDep = Annotated[CommandExecutor, Depends(_executor)]
+# Aggregates as last saved, read from the event store: a read, never a command (under a
+# caller's Idempotency-Key the executor would store a read's answer as the command's).
+SavedDep = Annotated[Aggregates, Depends(_saved)]
+EventStoreDep = Annotated[Any, Depends(_event_store)]
+ObjectStoreDep = Annotated[ObjectStore, Depends(_object_store)]
+SearchDep = Annotated[SearchIndex, Depends(_search)]
+CacheDep = Annotated[Cache, Depends(_cache)]
+PresetsDep = Annotated[Presets, Depends(_presets)]
+TokensDep = Annotated[TokenIssuer, Depends(_tokens)]
+MetricsDep = Annotated[Metrics, Depends(_metrics)]
+# The primary itself, for writes outside the executor (leases, dead letters' retries) and reads
+# of what they just wrote: never a replica.
+PrimaryDep = Annotated[Any, Depends(_primary)]
 
 
 # Declares the bearer scheme in OpenAPI; the 401 answers stay ours (auto_error=False).
@@ -62,7 +124,7 @@ bearer_scheme = HTTPBearer(auto_error=False, description="A token from `POST /au
 
 async def get_principal(
     request: Request,
-    services: ServicesDep,
+    tokens: TokensDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     # async: verifying a token is CPU-only work, not worth a hop to the thread pool
@@ -70,7 +132,7 @@ async def get_principal(
         if request.headers.get("authorization"):
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
         raise Unauthenticated("an 'Authorization: Bearer <token>' header is required")
-    return services.tokens.verify(credentials.credentials.strip())
+    return tokens.verify(credentials.credentials.strip())
 
 
 def _role(role: str) -> Any:
@@ -92,26 +154,40 @@ class CommandContext:
 
     metadata: dict[str, str]
     idempotency: Idempotency | None
+    executor: CommandExecutor
 
-    def run(self, services: Services, command: Any, present: Any = None) -> Outcome[Any]:
-        return services.executor.execute(
-            command, metadata=self.metadata, idempotency=self.idempotency, present=present
-        )
+    def run(self, command: Any, idempotency: Idempotency | None = None) -> Outcome[Any]:
+        """Run ``command`` under this context (under ``idempotency`` instead of the request's
+        key if given); its outcome, or its domain error raised."""
+        key = idempotency or self.idempotency
+        return self.executor.execute(command, metadata=self.metadata, idempotency=key)
+
+    def run_each(
+        self, commands: Sequence[tuple[Any, Idempotency | None]]
+    ) -> list[Outcome[Any] | ChronicleError]:
+        """Run ``(command, idempotency)`` pairs together; each one's outcome or domain error."""
+        return self.executor.execute_each(commands, metadata=self.metadata)
 
 
 async def _command_context(
     request: Request,
     principal: Annotated[Principal, Depends(get_principal)],
+    executor: ExecutorDep,
     idempotency_key: Annotated[
         str | None,
         Header(description="Repeat a POST with the same key to get its first response back."),
     ] = None,
 ) -> CommandContext:
-    return await command_context(request, principal.actor, idempotency_key)
+    return await command_context(request, executor, principal.actor, idempotency_key)
 
 
 async def command_context(
-    request: Request, actor: str, idempotency_key: str | None, *, scope: str | None = None
+    request: Request,
+    executor: CommandExecutor,
+    actor: str,
+    idempotency_key: str | None,
+    *,
+    scope: str | None = None,
 ) -> CommandContext:
     """The metadata and idempotency of a command made by ``actor`` in ``request``.
 
@@ -124,7 +200,7 @@ async def command_context(
         "causation_id": f"request:{request_id}",
     }
     if idempotency_key is None:
-        return CommandContext(metadata, None)
+        return CommandContext(metadata, None, executor)
     if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():
         raise InvalidCommand("Idempotency-Key must be 1 to 200 printable characters")
     body = await request.body()
@@ -133,7 +209,7 @@ async def command_context(
     ).hexdigest()
     metadata["causation_id"] = f"idempotency-key:{idempotency_key}"
     key = f"{scope or actor}:{idempotency_key}"
-    return CommandContext(metadata, Idempotency(key, fingerprint))
+    return CommandContext(metadata, Idempotency(key, fingerprint), executor)
 
 
 Command = Annotated[CommandContext, Depends(_command_context)]
@@ -147,16 +223,11 @@ def user_id_of(principal: Principal) -> uuid.UUID:
         raise Unauthenticated("the token's subject is not a user id") from None
 
 
-def read_aggregate(services: Services, cls: type[T], aggregate_id: uuid.UUID) -> T | None:
-    """The ``cls`` aggregate as last saved, or None: a read of the event store, never a command.
-
-    Reads never go through the executor: under a caller's Idempotency-Key the executor would
-    store a read's answer as the command's.
-    """
-    try:
-        aggregate = services.event_store.repository.get(aggregate_id)
-    except AggregateNotFoundError:
-        return None
-    except (OperationalError, InterfaceError) as exc:
-        raise EventStoreUnavailable("the event store could not be reached; retry shortly") from exc
-    return aggregate if isinstance(aggregate, cls) else None
+def existing_test(
+    saved: Aggregates, test_id: uuid.UUID, *, deleted_too: bool = False
+) -> TestDocument:
+    """The test as last saved (not deleted, unless ``deleted_too``), else NotFound."""
+    test = saved.find(TestDocument, test_id)
+    if test is None or (test.deleted and not deleted_too):
+        raise NotFound(f"test {test_id} not found")
+    return test

@@ -28,8 +28,9 @@ from prometheus_client.registry import Collector
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
+from api.middleware import HttpMiddleware
 from eventstore.decoding import stored_time
-from projections.queries import head_on
+from projections.engine.log import head_on
 from projections.registry import consumer_kinds
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ class Metrics:
         for command_type in command_types:
             self.conflicts.labels(command_type).inc()
 
-    # The runners' step observer (projections.follower.LogFollower.step_observer).
+    # The runners' step observer (projections.engine.follower.LogFollower.step_observer).
     def step_completed(self, kind: str, name: str, seconds: float) -> None:
         """Observe the time of one consumer's batch."""
         self.batch_seconds.labels(kind, name).observe(seconds)
@@ -197,16 +198,10 @@ class LogCollector(Collector):
         return max(0.0, (datetime.now(UTC) - happened).total_seconds()) if happened else 0.0
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HttpMiddleware):
     """Counts and times every HTTP request by its route's path template and status."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         began, status = time.monotonic(), 500
 
         async def send_and_note(message: dict[str, Any]) -> None:

@@ -31,8 +31,8 @@ IMAGE_ROUTES = re.compile(r"/api/admin/tests/[^/]+/(images|results/[^/]+/image)"
 MULTIPART_ROOM = 64 * 1024  # boundaries, part headers, a question index
 
 
-class RequestIdMiddleware:
-    """Takes the caller's ``X-Request-ID`` (or makes one) and echoes it on the response."""
+class HttpMiddleware:
+    """A pure ASGI middleware of HTTP requests: other scopes (lifespan, websockets) pass by."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -40,7 +40,18 @@ class RequestIdMiddleware:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
+        else:
+            await self.handle(scope, receive, send)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Handle one HTTP request (call ``self.app`` to pass it on)."""
+        raise NotImplementedError
+
+
+class RequestIdMiddleware(HttpMiddleware):
+    """Takes the caller's ``X-Request-ID`` (or makes one) and echoes it on the response."""
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         given = dict(scope["headers"]).get(REQUEST_ID)
         if given is None:
             request_id = uuid.uuid4().hex
@@ -60,29 +71,22 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
-class PrintableUrlMiddleware:
+class PrintableUrlMiddleware(HttpMiddleware):
     """Refuses a path or query parameter holding U+0000 or another unprintable character."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            problem = _unprintable_url(scope)
-            if problem:
-                await _refuse(scope, receive, send, 422, "invalid_request", problem)
-                return
-        await self.app(scope, receive, send)
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        problem = _unprintable_url(scope)
+        if problem:
+            await _refuse(scope, receive, send, 422, "invalid_request", problem)
+        else:
+            await self.app(scope, receive, send)
 
 
-class BodyLimitMiddleware:
+class BodyLimitMiddleware(HttpMiddleware):
     """Refuses a request body past ``request_max_bytes`` with 413, however it is sent."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UPLOADS):
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"].startswith(UPLOADS):
             await self.app(scope, receive, send)
             return
         limit = _limit(scope)

@@ -109,8 +109,8 @@ def main() -> None:
     """Run ``chronicle api`` (or ``serve``) from the workers given, with the bench plan known."""
     import logging
 
-    from api.cli import load_settings
-    from api.serving import serve_until_stopped
+    from api.cli.serving import serve_until_stopped
+    from api.cli.settings import load_settings
     from bench.library import register_hot_plan
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -25,8 +25,9 @@ from bench.bench_commands import header
 from bench.historydata import generate_events
 from bench.server import scratch_database
 from eventstore.application import open_application
-from projections.rebuild import log_page, projection_named, rebuild
-from projections.runner import Projection, project
+from projections.engine.rebuild import log_page, rebuild
+from projections.engine.runner import Projection, project
+from projections.registry import projection_named
 
 TARGET = 20_000  # events/s, the figure
 NAMES = ("user_summary", "credit_ledger")

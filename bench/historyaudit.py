@@ -1,7 +1,7 @@
 """The audit-page subjects of the history bench: the event list over HTTP, JSON and HTML.
 
 The ``audit_log`` read model is filled by its real projection, rebuilt from position 0 in the
-bench process (``projections.rebuild``) before any request. The API runs in a child process
+bench process (``projections.engine.rebuild``) before any request. The API runs in a child process
 (``chronicle api``: no projectors, so nothing else competes with the requests). JSON clients
 send an admin bearer token; page clients sign in at ``/admin/login`` as a browser would and
 send the session cookie.
@@ -25,7 +25,8 @@ from bench.harness import Run, drive
 from bench.historydata import ADMIN
 from bench.jobload import http_clients
 from eventstore.application import open_application
-from projections.rebuild import projection_named, rebuild
+from projections.engine.rebuild import rebuild
+from projections.registry import projection_named
 
 HEALTH = "GET /health"
 PAGE_SIZE = 50  # the list's default page

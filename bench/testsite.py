@@ -24,7 +24,7 @@ from domain.commands.testdocument import (
 )
 from domain.mbti import AXES, TYPES
 from eventstore.executor import CommandExecutor
-from projections.watcher import POSITIONS_CHANNEL
+from projections.engine.watcher import POSITIONS_CHANNEL
 
 CONSUMERS = ("test_catalog", "test_search", "test_cache_purge")
 METADATA = {"actor": "admin:bench", "correlation_id": "bench", "causation_id": "bench"}

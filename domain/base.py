@@ -10,6 +10,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate as LibraryAggregate
 
+from domain.errors import ChronicleError, VersionConflict
+
 SYSTEM_METADATA: Mapping[str, str] = {
     "actor": "system",
     "correlation_id": "",
@@ -48,6 +50,14 @@ class Aggregate(LibraryAggregate):
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", dict(_metadata.get()))
         super().trigger_event(event_class, **kwargs)
+
+    def stale(self, expected_version: int) -> ChronicleError:
+        """The refusal of a command made against ``expected_version``, which is not current."""
+        return VersionConflict(
+            f"{type(self).__name__} {self.id} is at version {self.version}, "
+            f"not the expected {expected_version}",
+            current_version=self.version,
+        )
 
 
 class Aggregates(Protocol):

@@ -3,6 +3,8 @@
 Each bound is stated here or beside its aggregate, once; the request schemas import it.
 """
 
+from datetime import datetime
+
 from domain.errors import InvalidCommand
 
 MAX_TEXT = 500  # a reason, a label: one line of text
@@ -21,3 +23,9 @@ def require_text(name: str, value: object, *, longest: int = MAX_TEXT) -> None:
     """``value`` is a string with something besides spaces, at most ``longest`` long."""
     if not isinstance(value, str) or not value.strip() or len(value) > longest:
         raise InvalidCommand(f"{name} must be a non-empty string of at most {longest} characters")
+
+
+def require_aware(name: str, moment: datetime) -> None:
+    """Refuse a time without a timezone (InvalidCommand naming ``name``)."""
+    if not isinstance(moment, datetime) or moment.tzinfo is None:
+        raise InvalidCommand(f"{name} must be a timezone-aware datetime")

@@ -1,6 +1,5 @@
-"""Job (replaces the JobCoordinator Durable Object): ``created → uploaded → queued → running →
-done | failed | canceled``, each item's result counted once whatever the duplicates: callback
-keys are kept for good (no window), so a repeat records nothing and gets the first answer."""
+"""Job (the JobCoordinator Durable Object): ``created → uploaded → queued → running → done |
+failed | canceled``, each item's result counted once, whatever the duplicates."""
 
 from __future__ import annotations
 
@@ -9,12 +8,13 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
-from domain.checks import MAX_PRESET_ID, require_count, require_text
-from domain.errors import IdempotencyKeyReused, IllegalTransition, InvalidCommand
+from domain.checks import MAX_PRESET_ID, require_aware, require_count, require_text
+from domain.errors import IdempotencyKeyReused, IllegalTransition
 from domain.jobstatus import (
     CANCELABLE,
     EXECUTE_DEADLINE_PASSED,
     FINAL,
+    MAX_ERROR,
     QUEUE_DEADLINE_PASSED,
     STALLED,
     UPLOAD_DEADLINE_PASSED,
@@ -22,13 +22,11 @@ from domain.jobstatus import (
     ItemReport,
     JobStatus,
     ReportStatus,
+    check_report,
+    upload_key,
 )
 
 MAX_ITEMS = 100_000  # items of one job (a preset may allow fewer)
-MAX_KEY = 1024  # an object key: an item's upload or result
-MAX_CALLBACK_KEY = 200  # a worker's key for one report (``idempotency_key`` over HTTP)
-MAX_ERROR_REPORTED = 10_000  # a worker's error text as sent ...
-MAX_ERROR = 1000  # ... and as kept per item, so that 10,000 items stay compact
 
 
 class Job(Aggregate):
@@ -124,12 +122,7 @@ class Job(Aggregate):
             job.finished_at = self.timestamp
 
     def __init__(
-        self,
-        user_id: UUID,
-        preset: str,
-        item_count: int,
-        cost_per_item: int,
-        reserved: int,
+        self, user_id: UUID, preset: str, item_count: int, cost_per_item: int, reserved: int
     ) -> None:
         self.user_id = user_id
         self.preset = preset
@@ -151,12 +144,7 @@ class Job(Aggregate):
 
     @classmethod
     def create(
-        cls,
-        job_id: UUID,
-        user_id: UUID,
-        preset: str,
-        item_count: int,
-        cost_per_item: int,
+        cls, job_id: UUID, user_id: UUID, preset: str, item_count: int, cost_per_item: int
     ) -> Job:
         """A new job of ``item_count`` items, reserving cost × items."""
         require_text("preset", preset, longest=MAX_PRESET_ID)
@@ -226,20 +214,8 @@ class Job(Aggregate):
         error: str | None = None,
     ) -> ItemReport:
         """Record a worker's result for item ``item_index``, once per ``callback_key``."""
-        require_count("item_index", item_index, minimum=0)
-        if item_index >= self.item_count:
-            raise InvalidCommand(
-                f"item_index {item_index} is out of range for {self.item_count} items"
-            )
-        if outcome not in tuple(ItemOutcome):
-            known = ", ".join(ItemOutcome)
-            raise InvalidCommand(f"outcome must be one of {known}, got {outcome!r}")
-        require_text("callback_key", callback_key, longest=MAX_CALLBACK_KEY)
-        if result_key is not None:
-            require_text("result_key", result_key, longest=MAX_KEY)
-        if error is not None and (not isinstance(error, str) or len(error) > MAX_ERROR_REPORTED):
-            raise InvalidCommand(f"error must be null or at most {MAX_ERROR_REPORTED} characters")
-        outcome = ItemOutcome(outcome)
+        report = (item_index, outcome, callback_key, result_key, error)
+        outcome = check_report(self.item_count, *report)
         if callback_key in self.callback_keys:
             return self._recorded_answer(callback_key, item_index, outcome)
         if self.status == JobStatus.CANCELED:
@@ -260,7 +236,7 @@ class Job(Aggregate):
                 result_key=result_key,
             )
         else:
-            error = error[:MAX_ERROR] if error is not None else None
+            error = error[:MAX_ERROR] if error is not None else None  # kept compact
             self.trigger_event(
                 self.ItemFailed, item_index=item_index, callback_key=callback_key, error=error
             )
@@ -286,7 +262,7 @@ class Job(Aggregate):
 
     def expire_unstarted(self, before: datetime) -> bool:
         """Cancel a job uploaded or queued (never started) since ``before``; whether it did."""
-        _require_aware("before", before)
+        require_aware("before", before)
         if self.status == JobStatus.UPLOADED and self.uploaded_at and self.uploaded_at <= before:
             reason = EXECUTE_DEADLINE_PASSED
         elif self.status == JobStatus.QUEUED and self.queued_at and self.queued_at <= before:
@@ -298,24 +274,20 @@ class Job(Aggregate):
 
     def expire_stalled(self, last_progress_before: datetime) -> bool:
         """Fail a running job whose last progress is not after the given time; whether it did."""
-        if not isinstance(last_progress_before, datetime) or last_progress_before.tzinfo is None:
-            raise InvalidCommand("last_progress_before must be a timezone-aware datetime")
-        if self.status != JobStatus.RUNNING or self.last_progress_at is None:
-            return False
-        if self.last_progress_at > last_progress_before:
+        require_aware("last_progress_before", last_progress_before)
+        last = self.last_progress_at
+        if self.status != JobStatus.RUNNING or last is None or last > last_progress_before:
             return False
         self.trigger_event(self.Stalled, last_progress_at=self.last_progress_at)
         return True
 
-    def _recorded_answer(
-        self, callback_key: str, item_index: int, outcome: ItemOutcome
-    ) -> ItemReport:
+    def _recorded_answer(self, callback_key: str, index: int, outcome: ItemOutcome) -> ItemReport:
         recorded_index = int(self.callback_keys[callback_key])
         recorded_outcome = ItemOutcome(self.results[str(recorded_index)][0])
-        if (recorded_index, recorded_outcome) != (item_index, outcome):
+        if (recorded_index, recorded_outcome) != (index, outcome):
             raise IdempotencyKeyReused(
                 f"callback key {callback_key!r} was used for item {recorded_index} "
-                f"({recorded_outcome}), not item {item_index} ({outcome})"
+                f"({recorded_outcome}), not item {index} ({outcome})"
             )
         return ItemReport(self.id, recorded_index, recorded_outcome, ReportStatus.RECORDED)
 
@@ -325,18 +297,3 @@ class Job(Aggregate):
             raise IllegalTransition(
                 f"job {self.id} is {str(self.status)!r}; {action} needs {needed}"
             )
-
-
-def _require_aware(name: str, moment: datetime) -> None:
-    if not isinstance(moment, datetime) or moment.tzinfo is None:
-        raise InvalidCommand(f"{name} must be a timezone-aware datetime")
-
-
-def upload_key(user_id: UUID, job_id: UUID, item_index: int) -> str:
-    """The object key an item is uploaded to: under the user and the job."""
-    return f"uploads/{user_id}/{job_id}/{item_index}"
-
-
-def result_key(user_id: UUID, job_id: UUID, item_index: int) -> str:
-    """The object key a worker uploads an item's result to, beside its upload."""
-    return f"results/{user_id}/{job_id}/{item_index}"

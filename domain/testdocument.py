@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
-from domain.errors import NotFound
+from domain.errors import ChronicleError, NotFound, VersionConflict
 from domain.testcontent import (
     DocumentLimits,
     check_document,
@@ -116,6 +116,19 @@ class TestDocument(Aggregate):
         """Delete the test for good: its history stays, every later command is NotFound."""
         self.require_exists()
         self.trigger_event(self.Deleted)
+
+    def stale(self, expected_version: int) -> ChronicleError:
+        """A stale version names who saved the current one and when; a deleted test is gone."""
+        if self.deleted:
+            return NotFound(f"TestDocument {self.id} not found")
+        conflict = super().stale(expected_version)
+        saved_at = self.last_saved_at.isoformat() if self.last_saved_at else None
+        return VersionConflict(
+            f"{conflict.message}; saved by {self.last_saved_by} at {saved_at}",
+            current_version=self.version,
+            saved_by=self.last_saved_by,
+            saved_at=saved_at,
+        )
 
     def require_exists(self) -> None:
         """NotFound when the test was deleted."""

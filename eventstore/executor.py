@@ -11,11 +11,11 @@ one stating an ``expected_version`` that is not current fails at once with Versi
 A batch the store refuses for another reason (a value it cannot hold, such as text with
 U+0000) is split, so that only the command at fault fails.
 
-A command is a function of an ``Aggregates`` view (see ``domain.base``); it reads, decides
-and triggers events, and returns a domain value (``present`` turns it into the answer). It
-must check before it triggers: if it raises after triggering, its aggregates are reloaded
-and the batch's other commands run again on fresh state. An optional observer
-(``eventstore.metrics``) hears each command's latency and outcome, and each transaction's size.
+A command (``domain.commands``) reads, decides and triggers events on an ``Aggregates`` view
+and returns its outcome, whose record (``eventstore.outcomes``) is stored under an idempotency
+key; its ``prepare``, if any, runs first in the caller's thread. It must check before it
+triggers: if it raises after, its aggregates are reloaded and the batch's other commands run
+again on fresh state. An observer (``eventstore.metrics``) hears each command's outcome.
 """
 
 from __future__ import annotations
@@ -24,22 +24,24 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from domain.base import SYSTEM_METADATA, Aggregate, Aggregates, recording_metadata
-from domain.errors import AlreadyExists, ChronicleError, Unavailable, VersionConflict
+from domain.errors import ChronicleError, Unavailable
 from eventstore import idempotency as idem
 from eventstore.failures import UNREACHABLE, refusal, unreachable_as_unavailable
-from eventstore.idempotency import Idempotency, StoredOutcome
+from eventstore.idempotency import Idempotency
 from eventstore.metrics import CommandObserver, outcome_code
 from eventstore.records import IdempotencyRecord, Outcome, QueuedCommand, Ran, last_position
+from eventstore.repeats import repeats_of, retries_after_conflict, stored_ids
 from eventstore.snapshots import SnapshotWriter
-from eventstore.unitofwork import AggregateCache, UnitOfWork
+from eventstore.unitofwork import AggregateCache, SavedAggregates, UnitOfWork
 
 __all__ = ["CommandExecutor", "Outcome"]
 
@@ -67,6 +69,8 @@ class CommandExecutor:
         self._timeout = timeout
         self._observer = observer
         self._cache = AggregateCache(event_store.repository.get, cache_size)
+        # Aggregates as last saved, read-only: for ``prepare`` and reads outside the writer.
+        self.saved = SavedAggregates(event_store.repository.get)
         self._snapshots = SnapshotWriter(event_store)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._closed = False
@@ -80,17 +84,11 @@ class CommandExecutor:
         *,
         metadata: Mapping[str, str] = SYSTEM_METADATA,
         idempotency: Idempotency | None = None,
-        present: Callable[[Any], Any] | None = None,
     ) -> Outcome[Any]:
-        """Run ``run`` on its aggregates and save what it triggered; raise its domain error.
-
-        ``present`` turns the command's result into what the caller answers with (JSON-ready);
-        it runs right after the command, on the state the command left, and its value is what
-        an idempotent repeat gets back.
-        """
+        """Run ``run`` on its aggregates and save what it triggered; raise its domain error."""
         if self._closed:
             raise Unavailable("the command executor is shut down")
-        command = QueuedCommand(run, metadata, idempotency, present)
+        command = self._queued(run, metadata, idempotency)
         self._queue.put(command)
         return self._wait(command, self._timeout)
 
@@ -99,7 +97,6 @@ class CommandExecutor:
         runs: Sequence[tuple[Callable[[Aggregates], Any], Idempotency | None]],
         *,
         metadata: Mapping[str, str] = SYSTEM_METADATA,
-        present: Callable[[Any], Any] | None = None,
     ) -> list[Outcome[Any] | ChronicleError]:
         """Run several ``(run, idempotency)`` commands as if sent at once; each one's outcome.
 
@@ -109,19 +106,26 @@ class CommandExecutor:
         """
         if self._closed:
             raise Unavailable("the command executor is shut down")
-        commands = [QueuedCommand(run, metadata, key, present) for run, key in runs]
-        for command in commands:
-            self._queue.put(command)
+        queued = [_refused_or(partial(self._queued, run, metadata, key)) for run, key in runs]
+        for command in queued:
+            if isinstance(command, QueuedCommand):
+                self._queue.put(command)
         deadline = time.monotonic() + self._timeout
-        outcomes: list[Outcome[Any] | ChronicleError] = []
-        for command in commands:
-            try:
-                outcomes.append(self._wait(command, max(0.0, deadline - time.monotonic())))
-            except Unavailable:
-                raise
-            except ChronicleError as error:
-                outcomes.append(error)
-        return outcomes
+        return [
+            _refused_or(partial(self._wait, c, max(0.0, deadline - time.monotonic())))
+            if isinstance(c, QueuedCommand)
+            else c
+            for c in queued
+        ]
+
+    def _queued(
+        self, run: Any, metadata: Mapping[str, str], idempotency: Idempotency | None
+    ) -> QueuedCommand:
+        """``run`` ready to queue, prepared first (in the caller's thread) if it asks to be."""
+        prepare = getattr(run, "prepare", None)
+        return QueuedCommand(
+            run if prepare is None else prepare(self.saved), metadata, idempotency
+        )
 
     def _wait(self, command: QueuedCommand, timeout: float) -> Outcome[Any]:
         try:
@@ -188,30 +192,10 @@ class CommandExecutor:
         self, pending: list[QueuedCommand]
     ) -> tuple[list[QueuedCommand], list[QueuedCommand]]:
         """Answer commands whose idempotency key was recorded; hold back in-batch repeats."""
-        keyed = {c.idempotency.key for c in pending if c.idempotency}
-        if not keyed:
-            return pending, []
-        known = idem.lookup(self._event_store.recorder.datastore, keyed)
-        fresh, repeats, seen = [], [], set()
-        for command in pending:
-            key = command.idempotency.key if command.idempotency else None
-            if key in known:
-                self._replay(command, known[key])
-            elif key in seen:
-                repeats.append(command)
-            else:
-                seen.add(key)
-                fresh.append(command)
+        answered, fresh, repeats = repeats_of(self._event_store.recorder, pending)
+        for command, outcome in answered:
+            self._finish(command, outcome)
         return fresh, repeats
-
-    def _replay(self, command: QueuedCommand, stored: StoredOutcome) -> None:
-        assert command.idempotency is not None
-        try:
-            result, position = idem.replay(command.idempotency, stored)
-        except ChronicleError as error:
-            self._finish(command, error)
-        else:
-            self._finish(command, Outcome(result, position, replayed=True))
 
     def _attempt(self, pending: list[QueuedCommand]) -> tuple[list[QueuedCommand], bool]:
         """Run ``pending`` and commit; the commands to run again, and whether one by one."""
@@ -222,8 +206,6 @@ class CommandExecutor:
             with recording_metadata(command.metadata):
                 try:
                     result = command.run(unit)
-                    if command.present is not None:
-                        result = command.present(result)
                 except Exception as exc:
                     if unit.new_events():
                         # It failed half-way: the state in memory is no longer trustworthy.
@@ -270,7 +252,7 @@ class CommandExecutor:
             self._finish(r.command, answer)
         if ids:
             for aggregate in aggregates:
-                self._maybe_snapshot(aggregate, versions[aggregate.id])
+                self._snapshots.submit_if_due(aggregate, versions[aggregate.id])
         return [], False
 
     def _conflicted(self, aggregates: list[Aggregate], ran: list[Ran]) -> list[QueuedCommand]:
@@ -278,45 +260,11 @@ class CommandExecutor:
         self.conflicts += 1
         self._cache.evict(a.id for a in aggregates)
         self._observe(lambda o: o.batch_conflicted([r.command.type_name for r in ran]))
-        taken = self._stored({a.id for r in ran for a in r.created})
-        again = []
-        for r in ran:
-            clash = next((a for a in r.created if a.id in taken), None)
-            if clash is None:
-                again.append(r.command)
-            else:
-                name = type(clash).__name__
-                self._finish(r.command, AlreadyExists(f"{name} {clash.id} already exists"))
-        return self._retry_or_give_up(again)
-
-    def _stored(self, aggregate_ids: Iterable[UUID]) -> set[UUID]:
-        """Those of ``aggregate_ids`` the store has events of (a conflict's creations only)."""
-        try:
-            recorder = self._event_store.recorder
-            return {i for i in aggregate_ids if recorder.select_events(i, limit=1)}
-        except PersistenceError:
-            log.warning("could not tell whether created ids exist", exc_info=True)
-            return set()  # they run again and find out
-
-    def _retry_or_give_up(self, commands: list[QueuedCommand]) -> list[QueuedCommand]:
-        again = []
-        for command in commands:
-            command.attempts += 1
-            if command.attempts < self._max_attempts:
-                again.append(command)
-                continue
-            message = f"concurrent writers changed the same aggregate {command.attempts} times"
-            self._finish(command, VersionConflict(f"{message} in a row; retry the command"))
+        taken = stored_ids(self._event_store.recorder, {a.id for r in ran for a in r.created})
+        again, refused = retries_after_conflict(ran, taken, self._max_attempts)
+        for command, error in refused:
+            self._finish(command, error)
         return again
-
-    def _maybe_snapshot(self, aggregate: Any, version_before: int) -> None:
-        interval = getattr(type(aggregate), "snapshot_interval", None)
-        if not interval or aggregate.version // interval == version_before // interval:
-            return
-        try:
-            self._snapshots.submit(aggregate)
-        except Exception:  # a lost snapshot costs only a longer replay
-            log.warning("snapshot of %s failed", aggregate.id, exc_info=True)
 
     def _finish(self, command: QueuedCommand, outcome: Any) -> None:
         """Answer the caller of ``command`` (once), and tell the observer."""
@@ -337,3 +285,13 @@ class CommandExecutor:
                 call(self._observer)
             except Exception:  # metrics must never fail a command
                 log.warning("the command observer failed", exc_info=True)
+
+
+def _refused_or(call: Callable[[], T]) -> T | ChronicleError:
+    """``call()``, or the domain error it raised; an outage (``Unavailable``) is raised."""
+    try:
+        return call()
+    except Unavailable:
+        raise
+    except ChronicleError as error:
+        return error

@@ -1,8 +1,10 @@
 """Durable idempotency: a command's first outcome, stored with its events, answers every repeat.
 
-An outcome is stored as ``{"result": ..., "position": ...}`` or
-``{"error": {"code", "message", "details"?}, "position": ...}``; rows of the first revision
-named the error's Python class (``"type"``) instead of its code, and still decode.
+An outcome is stored as ``{"outcome": <record>, "position": ...}`` (the command's outcome in
+JSON types, ``eventstore.outcomes``) or ``{"error": {"code", "message", "details"?},
+"position": ...}``. Rows of earlier revisions still decode: ``{"result": ...}`` holds the API's
+answer as it was given (the caller presents it as it is), and the first revision's errors named
+the error's Python class (``"type"``) instead of its code.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from domain.errors import (
     all_error_types,
     error_for_code,
 )
+from eventstore.outcomes import record_of
 
 SELECT_OUTCOMES = "SELECT key, fingerprint, outcome FROM command_idempotency WHERE key = ANY(%s)"
 
@@ -55,11 +58,14 @@ def encode_outcome(outcome: Any) -> dict[str, Any]:
         if outcome.details:
             error["details"] = outcome.details
         return {"error": error}
-    return {"result": outcome}
+    return {"outcome": record_of(outcome)}
 
 
-def decode_outcome(stored: dict[str, Any]) -> tuple[Any, int | None]:
-    """The (result, position) of a stored outcome; a stored error is raised again."""
+def decode_outcome(stored: dict[str, Any]) -> tuple[Any, int | None, bool]:
+    """The (record, position, answered) of a stored outcome; a stored error is raised again.
+
+    ``answered``: the record is an answer stored by an earlier revision, not an outcome.
+    """
     if "error" in stored:
         error = stored["error"]
         if "code" in error:
@@ -67,7 +73,9 @@ def decode_outcome(stored: dict[str, Any]) -> tuple[Any, int | None]:
         else:  # the first revision's shape: the class name
             cls = {c.__name__: c for c in all_error_types()}.get(error["type"], ChronicleError)
         raise cls(error["message"], **error.get("details", {}))
-    return stored["result"], stored.get("position")
+    if "outcome" in stored:
+        return stored["outcome"], stored.get("position"), False
+    return stored["result"], stored.get("position"), True
 
 
 def lookup(datastore: Any, keys: Iterable[str]) -> dict[str, StoredOutcome]:
@@ -80,8 +88,8 @@ def lookup(datastore: Any, keys: Iterable[str]) -> dict[str, StoredOutcome]:
     return {row["key"]: StoredOutcome(row["fingerprint"], row["outcome"]) for row in rows}
 
 
-def replay(idempotency: Idempotency, stored: StoredOutcome) -> tuple[Any, int | None]:
-    """The first outcome of a repeated key: (result, position), or its error raised again."""
+def replay(idempotency: Idempotency, stored: StoredOutcome) -> tuple[Any, int | None, bool]:
+    """The first outcome of a repeated key (``decode_outcome``), or its error raised again."""
     check_fingerprint(idempotency, stored.fingerprint)
     return decode_outcome(stored.outcome)
 

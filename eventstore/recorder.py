@@ -13,7 +13,7 @@ function ``chronicle_append_events`` (migration 0010). It keeps the library's gu
 same ``LOCK TABLE … IN EXCLUSIVE MODE`` (commit order equals notification order, so readers
 never skip a late commit), now held only inside the server; the same NOTIFY, the same table
 and ids. It also writes ``idempotency=[IdempotencyRecord, ...]`` in the same transaction: each
-outcome gets the position of its command's last event (the rule of ``IdempotencyRecord.stored``,
+outcome gets the position of its command's last event (the rule of ``records.last_position``,
 applied by the function), and a key recorded before fails the whole transaction with an
 IntegrityError, which the executor treats like a version conflict (it retries, then finds the
 key). A broken connection is not retried: the outcome of its commit is unknown.

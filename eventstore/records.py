@@ -11,17 +11,28 @@ from typing import Any, Generic, TypeVar
 
 from domain.base import Aggregate, Aggregates
 from eventstore.idempotency import Idempotency
+from eventstore.outcomes import record_of
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
-    """A command's result and the log position of its last event (None if it recorded none)."""
+    """A command's result and the log position of its last event (None if it recorded none).
+
+    ``result`` is the command's outcome, or its stored record when ``replayed``; a record
+    stored before outcomes were (``answered``) is the API's answer itself, as it was given.
+    """
 
     result: T
     position: int | None
     replayed: bool = False
+    answered: bool = False
+
+    @property
+    def record(self) -> Any:
+        """The outcome in JSON types: what a caller presents its answer from."""
+        return record_of(self.result)
 
 
 @dataclass
@@ -31,7 +42,6 @@ class QueuedCommand:
     run: Callable[[Aggregates], Any]
     metadata: Mapping[str, str]
     idempotency: Idempotency | None
-    present: Callable[[Any], Any] | None = None
     future: Future[Outcome[Any]] = field(default_factory=Future)
     attempts: int = 0
     queued_at: float = field(default_factory=time.monotonic)

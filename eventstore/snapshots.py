@@ -38,6 +38,16 @@ class SnapshotWriter:
         self._thread = threading.Thread(target=self._loop, name="snapshot-writer", daemon=True)
         self._thread.start()
 
+    def submit_if_due(self, aggregate: Any, version_before: int) -> None:
+        """Snapshot ``aggregate`` if its last save crossed its class's snapshot interval."""
+        interval = getattr(type(aggregate), "snapshot_interval", None)
+        if not interval or aggregate.version // interval == version_before // interval:
+            return
+        try:
+            self.submit(aggregate)
+        except Exception:  # a lost snapshot costs only a longer replay
+            log.warning("snapshot of %s failed", aggregate.id, exc_info=True)
+
     def submit(self, aggregate: Any) -> None:
         """Snapshot ``aggregate`` as it is now; it is stored shortly after."""
         if self._event_store.snapshots is None:

@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 from domain.base import Aggregate
-from domain.errors import AlreadyExists, NotFound, VersionConflict
+from domain.errors import AlreadyExists, EventStoreUnavailable, NotFound
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -77,11 +78,7 @@ class UnitOfWork:
             aggregate = self._reload(cls, aggregate)  # the cache may be behind the store
             if aggregate.version == expected_version:
                 return aggregate
-        raise VersionConflict(
-            f"{cls.__name__} {aggregate_id} is at version {aggregate.version}, "
-            f"not the expected {expected_version}",
-            current_version=aggregate.version,
-        )
+        raise aggregate.stale(expected_version)
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         aggregate = self.added.get(aggregate_id) or self._batch.get(aggregate_id)
@@ -119,3 +116,35 @@ class UnitOfWork:
         for aggregate_id, mark in self._marks.items():
             events.extend(self._batch[aggregate_id].pending_events[mark:])
         return events
+
+
+class SavedAggregates:
+    """Aggregates as last saved, read from the store, read-only: what ``prepare`` sees.
+
+    Safe from any thread: each read loads afresh and shares nothing with the writer's cache.
+    """
+
+    def __init__(self, load: Callable[[UUID], Any]) -> None:
+        self._load = load
+
+    def get(self, cls: type[A], aggregate_id: UUID, expected_version: int | None = None) -> A:
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
+            raise NotFound(f"{cls.__name__} {aggregate_id} not found")
+        if expected_version is not None and aggregate.version != expected_version:
+            raise aggregate.stale(expected_version)
+        return aggregate
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            aggregate = self._load(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        except (OperationalError, InterfaceError) as exc:
+            raise EventStoreUnavailable(
+                "the event store could not be reached; retry shortly"
+            ) from exc
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def add(self, aggregate: Aggregate) -> None:
+        raise TypeError("prepare reads aggregates; a command creates them")

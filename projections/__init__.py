@@ -1,1 +1,2 @@
-"""The read side: the projector runner, read models and side effects that follow the event log."""
+"""The read side, one package per purpose: each read model or reactor with its queries, and the
+engine that runs them all (``projections.engine``); ``projections.registry`` names them."""

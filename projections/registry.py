@@ -11,19 +11,21 @@ from adapters.cache import Cache
 from adapters.cdn import CdnPurger
 from adapters.search import SearchIndex
 from eventstore.executor import CommandExecutor
-from projections.reactors.cachepurge import TestCachePurge
-from projections.reactors.runner import Reactor
-from projections.reactors.searchindex import TestSearchIndexer
-from projections.reactors.settlement import JobSettlement
-from projections.readmodels.auditlog import AuditLogProjection
-from projections.readmodels.creditledger import CreditLedgerProjection
-from projections.readmodels.jobs import JobsProjection
-from projections.readmodels.rules import RulesProjection
-from projections.readmodels.testcatalog import TestCatalogProjection
-from projections.readmodels.teststats import TestStatsProjection
-from projections.readmodels.usersummary import UserSummaryProjection
-from projections.runner import Projection
-from projections.watcher import LogWatcher
+from projections.audit.projection import AuditLogProjection
+from projections.engine.reactors import Reactor
+from projections.engine.rebuild import RebuildRefused
+from projections.engine.runner import Projection
+from projections.engine.status import consumer_status
+from projections.engine.watcher import LogWatcher
+from projections.jobs.projection import JobsProjection
+from projections.jobs.settlement import JobSettlement
+from projections.rules.projection import RulesProjection
+from projections.testcatalog.projection import TestCatalogProjection
+from projections.testcatalog.purge import TestCachePurge
+from projections.testsearch.reactor import TestSearchIndexer
+from projections.teststats.projection import TestStatsProjection
+from projections.usercredits.ledger import CreditLedgerProjection
+from projections.usercredits.summary import UserSummaryProjection
 
 PROJECTIONS = (
     UserSummaryProjection,
@@ -69,3 +71,22 @@ def consumer_kinds() -> dict[str, str]:
         **{p.name: "projection" for p in PROJECTIONS},
         **{r.name: "reactor" for r in REACTORS},
     }
+
+
+def projection_named(name: str) -> Projection:
+    """The read model called ``name``, or ``RebuildRefused`` saying why it cannot be rebuilt."""
+    for projection in PROJECTIONS:
+        if projection.name == name:
+            return projection()
+    if consumer_kinds().get(name) == "reactor":
+        raise RebuildRefused(
+            f"{name} is a reactor: rebuilding it would repeat its side effects; "
+            "only projections (read models) are rebuilt"
+        )
+    names = ", ".join(p.name for p in PROJECTIONS)
+    raise RebuildRefused(f"no projection is called {name!r}; the projections are {names}")
+
+
+def projection_status(dsn: str) -> list[dict[str, Any]]:
+    """Every projection and reactor with its position, lag, state and error (and rebuilds)."""
+    return consumer_status(dsn, consumer_kinds())

@@ -15,14 +15,14 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import BIGINT_MAX, ServicesDep
+from api.deps import EventStoreDep
 from api.pages.render import page
 from api.pages.session import AdminSession
+from api.reads import BIGINT_MAX, ReadsDep
 from domain.errors import NotFound
-from projections.audit import (
+from projections.audit.history import get_history, get_state
+from projections.audit.queries import (
     EventFilter,
-    get_history,
-    get_state,
     list_aggregate_events,
     list_correlated_events,
     list_events,
@@ -39,7 +39,7 @@ TIME_EXAMPLE = "an RFC 3339 time such as 2026-12-01T09:30:00Z (no zone means UTC
 
 
 @router.get("", response_class=HTMLResponse)
-def audit_log(request: Request, principal: AdminSession, services: ServicesDep) -> Response:
+def audit_log(request: Request, principal: AdminSession, reads: ReadsDep) -> Response:
     """The event log, newest first, by the filters in the URL; `cursor` pages to older events."""
     given = {k: v for k, v in request.query_params.items() if k in QUERY}
     if not all(given.values()):
@@ -48,7 +48,7 @@ def audit_log(request: Request, principal: AdminSession, services: ServicesDep) 
     filters, before, problems = parse_filters(given)
     rows: list[dict[str, Any]] = []
     if not problems:
-        rows = list_events(services.reads, filters, before=before, limit=PAGE + 1)
+        rows = list_events(reads.pool, filters, before=before, limit=PAGE + 1)
     older = None
     if len(rows) > PAGE:
         rows = rows[:PAGE]
@@ -69,7 +69,11 @@ def audit_log(request: Request, principal: AdminSession, services: ServicesDep) 
 
 @router.get("/aggregates/{aggregate_id}", response_class=HTMLResponse)
 def aggregate_history(
-    request: Request, aggregate_id: str, principal: AdminSession, services: ServicesDep
+    request: Request,
+    aggregate_id: str,
+    principal: AdminSession,
+    reads: ReadsDep,
+    event_store: EventStoreDep,
 ) -> Response:
     """One aggregate's versions, each with its diff and its event; `?version=N`: its state then."""
     found = _uuid(aggregate_id)
@@ -95,12 +99,12 @@ def aggregate_history(
 
     try:
         if version is not None:
-            state = get_state(services.event_store, found, int(version))
+            state = get_state(event_store, found, int(version))
             return page(request, "aggregate_state.html", principal=principal, **state, id=found)
-        versions = get_history(services.event_store, found, after=int(after), limit=VERSIONS + 1)
+        versions = get_history(event_store, found, after=int(after), limit=VERSIONS + 1)
     except NotFound as exc:
         # An event whose class is gone stops the fold, not the page: its events, raw.
-        raw = [] if version else list_aggregate_events(services.reads, found, limit=1000)
+        raw = [] if version else list_aggregate_events(reads.pool, found, limit=1000)
         if not raw:
             return _error(request, principal, 404, exc.message)
         return history([], None, raw, exc.message)
@@ -112,12 +116,12 @@ def aggregate_history(
 
 @router.get("/correlations/{correlation_id}", response_class=HTMLResponse)
 def correlation(
-    request: Request, correlation_id: str, principal: AdminSession, services: ServicesDep
+    request: Request, correlation_id: str, principal: AdminSession, reads: ReadsDep
 ) -> Response:
     """Everything one request caused, across aggregates, in log order, with causation links."""
     if len(correlation_id) > MAX_TEXT:
         return _error(request, principal, 422, f"a correlation id is at most {MAX_TEXT} characters")
-    rows = list_correlated_events(services.reads, correlation_id, limit=1000)
+    rows = list_correlated_events(reads.pool, correlation_id, limit=1000)
     positions = {row["position"] for row in rows}
     return page(
         request,

@@ -20,9 +20,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Principal
-from api.bootstrap import Services
-from api.deps import ServicesDep
+from api.deps import SettingsDep, TokensDep
 from api.pages.render import page
+from api.settings import Settings
 from domain.errors import Unauthenticated
 
 COOKIE = "chronicle_admin"
@@ -47,12 +47,12 @@ async def redirect_to_sign_in(_: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/admin/login?{urlencode({'next': exc.next_url})}", 303)
 
 
-async def admin_session(request: Request, services: ServicesDep) -> Principal:
+async def admin_session(request: Request, tokens: TokensDep) -> Principal:
     """The admin signed in by the session cookie, or SignInRequired."""
     token = request.cookies.get(COOKIE)
     if token:
         try:
-            principal = services.tokens.verify(token)
+            principal = tokens.verify(token)
         except Unauthenticated:
             principal = None
         if principal is not None and principal.role == "admin":
@@ -73,7 +73,8 @@ def sign_in_form(request: Request) -> Response:
 @router.post("/login")
 def sign_in(
     request: Request,
-    services: ServicesDep,
+    tokens: TokensDep,
+    settings: SettingsDep,
     token: Annotated[str, Form()] = "",
     next_url: Annotated[str, Form(alias="next")] = HOME,
 ) -> Response:
@@ -88,7 +89,7 @@ def sign_in(
     if len(token) > MAX_TOKEN:
         return refuse(422, f"That is not a token: tokens are under {MAX_TOKEN} characters.")
     try:
-        principal = services.tokens.verify(token)
+        principal = tokens.verify(token)
     except Unauthenticated as exc:
         return refuse(401, f"Sign-in refused: {exc.message}.")
     if principal.role != "admin":
@@ -101,7 +102,7 @@ def sign_in(
         token,
         max_age=max(expires - int(time.time()), 1),
         path=COOKIE_PATH,
-        secure=_secure(services),
+        secure=_secure(settings),
         httponly=True,
         samesite="strict",
     )
@@ -109,17 +110,17 @@ def sign_in(
 
 
 @router.post("/logout")
-def sign_out(services: ServicesDep) -> Response:
+def sign_out(settings: SettingsDep) -> Response:
     """End the session: the cookie is cleared and the sign-in form shown."""
     response = RedirectResponse("/admin/login", 303)
     response.delete_cookie(
-        COOKIE, path=COOKIE_PATH, secure=_secure(services), httponly=True, samesite="strict"
+        COOKIE, path=COOKIE_PATH, secure=_secure(settings), httponly=True, samesite="strict"
     )
     return response
 
 
-def _secure(services: Services) -> bool:
-    return services.settings.public_base_url.startswith("https://")
+def _secure(settings: Settings) -> bool:
+    return settings.public_base_url.startswith("https://")
 
 
 def _local(url: str | None) -> str:

@@ -9,9 +9,9 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Header, Response
 
-from api.deps import ServicesDep
+from api.conditional import names_etag
+from api.deps import ObjectStoreDep
 from api.openapi import error_responses
-from api.routes.tests import names_etag
 from domain.errors import NotFound
 from domain.images import PREFIX, content_type_of
 
@@ -35,7 +35,7 @@ _HEADERS = {
 )
 async def get_asset(
     key: str,
-    services: ServicesDep,
+    store: ObjectStoreDep,
     if_none_match: Annotated[str | None, Header(description="The `ETag` seen before.")] = None,
 ) -> Response:
     """A test image by its key (`images/<sha256>.<png|jpg|webp|gif>`), with its content type."""
@@ -44,7 +44,6 @@ async def get_asset(
         raise NotFound(f"no asset {key!r}")
     etag = f'"{key.removeprefix(PREFIX).partition(".")[0]}"'
     headers = {**_HEADERS, "ETag": etag}
-    store = services.object_store
     if names_etag(if_none_match, etag):
         if not await anyio.to_thread.run_sync(store.exists, key):
             raise NotFound(f"no asset {key!r}")

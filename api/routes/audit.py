@@ -7,7 +7,8 @@ from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime
 
-from api.deps import BIGINT_MAX, AdminPrincipal, ServicesDep, caught_up
+from api.deps import AdminPrincipal, EventStoreDep
+from api.reads import BIGINT_MAX, ReadsDep, caught_up
 from api.schemas.audit import (
     AggregateHistory,
     AggregateState,
@@ -19,13 +20,11 @@ from api.schemas.audit import (
     StateChange,
 )
 from domain.errors import InvalidCommand
-from projections.audit import (
+from projections.audit.history import get_history, get_state, version_at
+from projections.audit.queries import (
     EventFilter,
-    get_history,
-    get_state,
     list_correlated_events,
     list_events,
-    version_at,
 )
 
 router = APIRouter(prefix="/api/admin", tags=["audit"])
@@ -36,7 +35,7 @@ Position = Annotated[int | None, caught_up("audit_log")]
 @router.get("/events", response_model=AuditEventPage)
 def list_audit_events(
     _: AdminPrincipal,
-    services: ServicesDep,
+    reads: ReadsDep,
     aggregate_type: Name = None,
     aggregate_id: uuid.UUID | None = None,
     event_type: Annotated[
@@ -58,7 +57,7 @@ def list_audit_events(
     filters = EventFilter(
         aggregate_type, aggregate_id, event_type, actor, correlation_id, since, until
     )
-    rows = list_events(services.reads, filters, before=_before(cursor), limit=limit)
+    rows = list_events(reads.pool, filters, before=_before(cursor), limit=limit)
     next_cursor = str(rows[-1]["position"]) if len(rows) == limit else None
     return AuditEventPage(events=[AuditEvent(**r) for r in rows], next_cursor=next_cursor)
 
@@ -67,7 +66,7 @@ def list_audit_events(
 def get_aggregate_state(
     aggregate_id: uuid.UUID,
     _: AdminPrincipal,
-    services: ServicesDep,
+    event_store: EventStoreDep,
     version: Annotated[
         int | None, Query(ge=1, le=BIGINT_MAX, description="The state at this version.")
     ] = None,
@@ -81,8 +80,8 @@ def get_aggregate_state(
             [{"type": "exclusive", "loc": ("query", "at"), "msg": "give version or at, not both"}]
         )
     if at is not None:
-        version = version_at(services.event_store, aggregate_id, at)
-    found = get_state(services.event_store, aggregate_id, version)
+        version = version_at(event_store, aggregate_id, at)
+    found = get_state(event_store, aggregate_id, version)
     return AggregateState(aggregate_id=aggregate_id, **found)
 
 
@@ -90,14 +89,14 @@ def get_aggregate_state(
 def get_aggregate_history(
     aggregate_id: uuid.UUID,
     _: AdminPrincipal,
-    services: ServicesDep,
+    event_store: EventStoreDep,
     after: Annotated[
         int, Query(ge=0, le=BIGINT_MAX, description="Versions after this one (`next_after`).")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AggregateHistory:
     """Each version, oldest first: the event that made it and its diff against the one before."""
-    found = get_history(services.event_store, aggregate_id, after=after, limit=limit)
+    found = get_history(event_store, aggregate_id, after=after, limit=limit)
     versions = [
         AggregateVersion(
             version=v.version,
@@ -114,12 +113,12 @@ def get_aggregate_history(
 def get_correlation(
     correlation_id: Annotated[str, Path(min_length=1, max_length=200)],
     _: AdminPrincipal,
-    services: ServicesDep,
+    reads: ReadsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     min_position: Position = None,
 ) -> Correlation:
     """Every event one request caused, across aggregates, in log order, with causation ids."""
-    rows = list_correlated_events(services.reads, correlation_id, limit=limit)
+    rows = list_correlated_events(reads.pool, correlation_id, limit=limit)
     return Correlation(correlation_id=correlation_id, events=[AuditEvent(**r) for r in rows])
 
 

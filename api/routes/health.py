@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.deps import ServicesDep
+from api.reads import ReadsDep
 
 router = APIRouter(tags=["health"])
 
@@ -14,8 +14,8 @@ def health() -> dict[str, str]:
 
 
 @router.get("/health/ready")
-def ready(services: ServicesDep) -> dict[str, object]:
+def ready(reads: ReadsDep) -> dict[str, object]:
     """The database answers (503 `store_unavailable` when it does not)."""
-    with services.reads.connection() as conn:
+    with reads.pool.connection() as conn:
         conn.execute("SELECT 1")
     return {"status": "ready"}

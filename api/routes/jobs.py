@@ -9,18 +9,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.bootstrap import Services
 from api.deps import (
-    BIGINT_MAX,
     Command,
-    ServicesDep,
+    ObjectStoreDep,
+    PresetsDep,
+    SettingsDep,
     UserPrincipal,
-    caught_up,
-    find_or_not_found,
     in_thread,
-    read_aggregate,
     user_id_of,
 )
+from api.reads import BIGINT_MAX, Reads, ReadsDep, caught_up
 from api.schemas.jobs import (
     JobChanged,
     JobCreate,
@@ -32,10 +30,9 @@ from api.schemas.jobs import (
     Upload,
 )
 from domain.commands.job import CancelJob, ConfirmUpload, CreateJob, ExecuteJob
-from domain.errors import InvalidCommand, NotFound, ProjectionBehind, UploadsMissing
-from domain.job import Job, upload_key
-from domain.jobstatus import FINAL, JobStatus
-from projections.queries import get_job, list_job_items, list_jobs, log_head
+from domain.errors import InvalidCommand, ProjectionBehind
+from domain.jobstatus import FINAL, upload_key
+from projections.jobs.queries import get_job, list_job_items, list_jobs
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 READ_MODELS = ["jobs"]
@@ -48,30 +45,30 @@ HELD = "held"  # jobs_log.settlement until the reservation is committed or rolle
 @router.post("", response_model=JobCreated, status_code=201)
 @in_thread
 def create_job(
-    body: JobCreate, principal: UserPrincipal, command: Command, services: ServicesDep
+    body: JobCreate,
+    principal: UserPrincipal,
+    command: Command,
+    presets: PresetsDep,
+    store: ObjectStoreDep,
+    settings: SettingsDep,
 ) -> JobCreated:
     """Reserve the credits and create the job in one step; answer with one upload URL per item."""
-    preset = services.presets.get(body.preset)
-    preset.check_items(body.item_count)
-    user_id, job_id = user_id_of(principal), uuid.uuid4()
-    create = CreateJob(job_id, user_id, preset.id, body.item_count, preset.credit_cost)
-    outcome = command.run(services, create, present=JobCreated.present)
-    job_id = uuid.UUID(outcome.result["job_id"])  # a replayed key answers with the first job
-    total = outcome.result["progress"]["total"]
-    expires = services.settings.upload_url_seconds
+    user_id = user_id_of(principal)
+    outcome = command.run(CreateJob(uuid.uuid4(), user_id, body.preset, body.item_count, presets))
+    job = JobChanged.from_outcome(outcome)  # a replayed key answers with the first job
+    # An answer stored before outcomes were names no preset: it is the one asked for.
+    preset = presets.get(outcome.record.get("preset", body.preset))
+    expires = settings.upload_url_seconds
+    keys = [upload_key(user_id, job.job_id, i) for i in range(job.progress.total)]
     uploads = [
-        Upload(
-            index=i,
-            key=key,
-            url=services.object_store.presign_put(key, preset.content_type, expires),
-        )
-        for i, key in enumerate(upload_key(user_id, job_id, i) for i in range(total))
+        Upload(index=i, key=key, url=store.presign_put(key, preset.content_type, expires))
+        for i, key in enumerate(keys)
     ]
     return JobCreated(
-        job_id=job_id,
-        status=outcome.result["status"],
+        job_id=job.job_id,
+        status=job.status,
         preset=preset.id,
-        reserved=outcome.result["reserved"],
+        reserved=outcome.record["reserved"],
         content_type=preset.content_type,
         upload_expires_in=expires,
         uploads=uploads,
@@ -81,42 +78,23 @@ def create_job(
 
 @router.post("/{job_id}/confirm-upload", response_model=JobChanged)
 def confirm_upload(
-    job_id: uuid.UUID, principal: UserPrincipal, command: Command, services: ServicesDep
+    job_id: uuid.UUID, principal: UserPrincipal, command: Command, store: ObjectStoreDep
 ) -> JobChanged:
     """Check every item is in storage, then mark the job uploaded."""
-    user_id = user_id_of(principal)
-    # The job as last saved, not as projected: a read, so never under the caller's key.
-    job = read_aggregate(services, Job, job_id)
-    if job is None or job.user_id != user_id:
-        raise NotFound(f"job {job_id} not found")
-    # Storage is checked only while uploads are awaited; otherwise the command answers: a
-    # repeat with its first answer, anything else with the transition it cannot make.
-    if job.status == JobStatus.CREATED:
-        keys = job.upload_keys
-        missing = services.object_store.missing(keys)
-        if missing:
-            shown = ", ".join(missing[:20]) + (", …" if len(missing) > 20 else "")
-            raise UploadsMissing(f"{len(missing)} of {len(keys)} uploads are missing: {shown}")
-    run = ConfirmUpload(job_id, user_id)
-    return _changed(command.run(services, run, present=JobChanged.present))
+    return JobChanged.from_outcome(command.run(ConfirmUpload(job_id, user_id_of(principal), store)))
 
 
 @router.post("/{job_id}/execute", response_model=JobChanged)
-def execute_job(
-    job_id: uuid.UUID, principal: UserPrincipal, command: Command, services: ServicesDep
-) -> JobChanged:
+def execute_job(job_id: uuid.UUID, principal: UserPrincipal, command: Command) -> JobChanged:
     """Queue the uploaded job: workers can lease its items from now on."""
-    run = ExecuteJob(job_id, user_id_of(principal))
-    return _changed(command.run(services, run, present=JobChanged.present))
+    return JobChanged.from_outcome(command.run(ExecuteJob(job_id, user_id_of(principal))))
 
 
 @router.post("/{job_id}/cancel", response_model=JobChanged)
-def cancel_job(
-    job_id: uuid.UUID, principal: UserPrincipal, command: Command, services: ServicesDep
-) -> JobChanged:
+def cancel_job(job_id: uuid.UUID, principal: UserPrincipal, command: Command) -> JobChanged:
     """Cancel a job that has not finished; its reservation is refunded."""
     run = CancelJob(job_id, user_id_of(principal), "canceled by the user")
-    return _changed(command.run(services, run, present=JobChanged.present))
+    return JobChanged.from_outcome(command.run(run))
 
 
 @router.get("/{job_id}", response_model=JobDetail)
@@ -124,7 +102,7 @@ def cancel_job(
 def get_job_detail(
     job_id: uuid.UUID,
     principal: UserPrincipal,
-    services: ServicesDep,
+    reads: ReadsDep,
     min_position: MinPosition = None,
     item_offset: Annotated[
         int, Query(ge=0, le=BIGINT_MAX, description="First item index listed.")
@@ -142,44 +120,44 @@ def get_job_detail(
     user_id = user_id_of(principal)
 
     def find() -> dict[str, Any] | None:
-        return get_job(services.reads, job_id, user_id)
+        return get_job(reads.pool, job_id, user_id)
 
-    row = find_or_not_found(services, READ_MODELS, find, f"job {job_id}")
+    row = reads.find_or_not_found(READ_MODELS, find, f"job {job_id}")
     if settled:
-        row = _once_settled(services, find)
-    items = list_job_items(services.reads, job_id, offset=item_offset, limit=item_limit)
+        row = _once_settled(reads, find)
+    items = list_job_items(reads.pool, job_id, offset=item_offset, limit=item_limit)
     return JobDetail(**_summary(row).model_dump(), items=[JobItem(**i) for i in items])
 
 
 @router.get("", response_model=JobPage)
 def list_my_jobs(
     principal: UserPrincipal,
-    services: ServicesDep,
+    reads: ReadsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
     min_position: MinPosition = None,
 ) -> JobPage:
     """The caller's jobs, newest first."""
-    rows = list_jobs(services.reads, user_id_of(principal), limit=limit, after=_decode(cursor))
+    rows = list_jobs(reads.pool, user_id_of(principal), limit=limit, after=_decode(cursor))
     next_cursor = _encode(rows[-1]) if len(rows) == limit else None
     return JobPage(jobs=[_summary(r) for r in rows], next_cursor=next_cursor)
 
 
-def _once_settled(services: Services, find: Callable[[], Any]) -> dict[str, Any]:
+def _once_settled(reads: Reads, find: Callable[[], Any]) -> dict[str, Any]:
     """The job as of the log head; if it ended, once its settlement shows here and in `/me`."""
-    deadline = time.monotonic() + services.settings.read_wait_seconds
+    deadline = time.monotonic() + reads.wait_seconds
 
     def reached(names: list[str], position: int) -> bool:
         remaining = max(0.0, deadline - time.monotonic())
-        return services.watcher.wait_for_position(names, position, remaining)
+        return reads.watcher.wait_for_position(names, position, remaining)
 
-    reached(READ_MODELS, log_head(services.primary))
+    reached(READ_MODELS, reads.head())
     row = find()
     if row["status"] in FINAL and row["settlement"] == HELD:
         # The saga settles a job once it reads its end: once it is past the log head, the
         # settlement is in the log, and once the jobs projection is past the new head, here.
-        reached(SETTLING, log_head(services.primary))
-        reached(READ_MODELS, log_head(services.primary))
+        reached(SETTLING, reads.head())
+        reached(READ_MODELS, reads.head())
         row = find()
     if row["status"] in FINAL and row["settlement"] == HELD:
         raise ProjectionBehind(f"the credits of job {row['job_id']} are not settled yet; retry")
@@ -194,10 +172,6 @@ def _once_settled(services: Services, find: Callable[[], Any]) -> dict[str, Any]
 
 def _summary(row: dict[str, Any]) -> JobSummary:
     return JobSummary.from_row(row)
-
-
-def _changed(outcome: Any) -> JobChanged:
-    return JobChanged(**outcome.result, position=outcome.position)
 
 
 def _encode(row: dict[str, Any]) -> str:

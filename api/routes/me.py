@@ -5,18 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Principal
-from api.deps import ServicesDep, UserPrincipal, caught_up, in_thread, user_id_of
+from api.deps import UserPrincipal, in_thread, user_id_of
+from api.reads import ReadsDep, caught_up
 from api.schemas.users import Me
-from api.waits import reach
-from projections.queries import get_user_summary
+from projections.usercredits.queries import get_user_summary
 
 router = APIRouter(tags=["me"])
 READ_MODELS = ["user_summary"]
 
 
-async def _projected_account(principal: UserPrincipal, services: ServicesDep) -> Principal:
+async def _projected_account(principal: UserPrincipal, reads: ReadsDep) -> Principal:
     """The caller, once their account (created at the token's position) is in the read model."""
-    await reach(services, READ_MODELS, principal.position, check_head=False)
+    await reads.reach(READ_MODELS, principal.position, check_head=False)
     return principal
 
 
@@ -24,8 +24,8 @@ async def _projected_account(principal: UserPrincipal, services: ServicesDep) ->
 @in_thread
 def get_me(
     principal: Annotated[Principal, Depends(_projected_account)],
-    services: ServicesDep,
+    reads: ReadsDep,
     min_position: Annotated[int | None, caught_up(*READ_MODELS)] = None,
 ) -> Me:
     """The caller's plan, credits, reservations and rule slots."""
-    return Me.model_validate(get_user_summary(services.reads, user_id_of(principal)))
+    return Me.model_validate(get_user_summary(reads.pool, user_id_of(principal)))

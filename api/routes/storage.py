@@ -12,10 +12,11 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from adapters.storage import LocalObjectStore
-from api.bootstrap import Services
-from api.deps import BIGINT_MAX, ServicesDep, read_aggregate
+from api.deps import ObjectStoreDep, SavedDep, SettingsDep
 from api.errors import error_body
+from api.reads import BIGINT_MAX
 from api.schemas.storage import StoredObject
+from domain.base import Aggregates
 from domain.errors import Forbidden, IllegalTransition, NotFound
 from domain.job import Job
 from domain.jobstatus import JobStatus
@@ -29,13 +30,13 @@ _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _UPLOAD_KEY = re.compile(rf"uploads/(?P<user_id>{_UUID})/(?P<job_id>{_UUID})/[0-9]+")
 
 
-async def get_local_store(services: ServicesDep) -> LocalObjectStore:
-    if not isinstance(services.object_store, LocalObjectStore):
+async def get_local_store(store: ObjectStoreDep) -> LocalObjectStore:
+    if not isinstance(store, LocalObjectStore):
         raise NotFound(
             "uploads go directly to the S3 store: its presigned URLs point at the bucket, "
             "not at this API"
         )
-    return services.object_store
+    return store
 
 
 LocalStore = Annotated[LocalObjectStore, Depends(get_local_store)]
@@ -53,7 +54,8 @@ Signature = Annotated[str, Query(description="The URL's signature, as issued.")]
 async def upload(
     key: str,
     request: Request,
-    services: ServicesDep,
+    saved: SavedDep,
+    settings: SettingsDep,
     store: LocalStore,
     expires: Expires,
     content_type: Annotated[str, Query(description="The signed type; send it as Content-Type.")],
@@ -63,8 +65,8 @@ async def upload(
     store.verify_upload(key, expires, content_type, signature)
     if request.headers.get("content-type") != content_type:
         raise Forbidden(f"the upload URL for {key!r} requires 'Content-Type: {content_type}'")
-    await anyio.to_thread.run_sync(_require_job_awaiting_upload, services, key)
-    limit = services.settings.upload_max_bytes
+    await anyio.to_thread.run_sync(_require_job_awaiting_upload, saved, key)
+    limit = settings.upload_max_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         return _too_large(limit)
@@ -90,7 +92,7 @@ def download(key: str, store: LocalStore, expires: Expires, signature: Signature
     return Response(data, headers=headers)
 
 
-def _require_job_awaiting_upload(services: Services, key: str) -> None:
+def _require_job_awaiting_upload(saved: Aggregates, key: str) -> None:
     """Refuse an item's upload once its job has moved past ``created``: its URL stops working.
 
     (S3 cannot be told so: its presigned URLs live until they expire.)
@@ -98,7 +100,7 @@ def _require_job_awaiting_upload(services: Services, key: str) -> None:
     match = _UPLOAD_KEY.fullmatch(key)
     if match is None:
         return  # not an item of a job (a worker's result)
-    job = read_aggregate(services, Job, uuid.UUID(match["job_id"]))
+    job = saved.find(Job, uuid.UUID(match["job_id"]))
     if job is None or str(job.user_id) != match["user_id"]:
         raise NotFound(f"no job awaits the upload {key!r}")
     if job.status != JobStatus.CREATED:

@@ -1,28 +1,20 @@
 """Admins edit personality tests: create, list, read, save with If-Match, publish, stats.
 
-Every answer that has a version carries it as ``ETag: "<version>"``. A whole-document save
-must send back the version it was made against as ``If-Match`` (the other commands may), so
-two admins saving at once never overwrite each other silently: one wins, the other gets 409.
-Images: ``api.routes.testimages``; what a change has reached: ``api.routes.teststatus``.
+Every answer that has a version carries it as ``ETag: "<version>"`` (``api.conditional``). A
+whole-document save must send back the version it was made against as ``If-Match`` (the other
+commands may), so two admins saving at once never overwrite each other silently: one wins, the
+other gets 409. Images: ``api.routes.testimages``; what a change has reached:
+``api.routes.teststatus``.
 """
 
-import re
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Query, Response
 
-from api.bootstrap import Services
-from api.deps import (
-    BIGINT_MAX,
-    AdminPrincipal,
-    Command,
-    ServicesDep,
-    caught_up,
-    find_or_not_found,
-    read_aggregate,
-)
+from api.conditional import IfMatch, etag, expected_version, required_version
+from api.deps import AdminPrincipal, Command, SettingsDep
+from api.reads import BIGINT_MAX, Reads, ReadsDep, caught_up
 from api.schemas.testadmin import (
     TestAdminPage,
     TestAdminSummary,
@@ -31,6 +23,7 @@ from api.schemas.testadmin import (
     TestDocumentBody,
     TestStats,
 )
+from api.settings import Settings
 from domain.commands.testdocument import (
     CreateTestDocument,
     DeleteTestDocument,
@@ -38,22 +31,17 @@ from domain.commands.testdocument import (
     SaveTestDocument,
     UnpublishTestDocument,
 )
-from domain.errors import InvalidCommand, NotFound, PreconditionRequired
+from domain.errors import InvalidCommand, NotFound
 from domain.mbti import TYPES
 from domain.testcontent import MAX_TAG, DocumentLimits
-from domain.testdocument import TestDocument
-from eventstore.executor import Outcome
-from projections.catalog import get_test, get_test_stats, list_tests
+from eventstore.records import Outcome
+from projections.testcatalog.queries import get_test, list_tests
+from projections.teststats.queries import get_test_stats
 
 router = APIRouter(prefix="/api/admin/tests", tags=["test admin"])
 READ_MODELS = ["test_catalog"]
 MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
 StatsPosition = Annotated[int | None, caught_up("test_stats")]
-IfMatch = Annotated[
-    str | None,
-    Header(description='The ETag of the version the change was made against: `"<version>"`.'),
-]
-_IF_MATCH = re.compile(r'(?:W/)?"([0-9]{1,19})"|([0-9]{1,19})')
 
 
 @router.post("", response_model=TestChanged, status_code=201)
@@ -61,12 +49,12 @@ def create_test(
     body: TestDocumentBody,
     _: AdminPrincipal,
     command: Command,
-    services: ServicesDep,
+    settings: SettingsDep,
     response: Response,
 ) -> TestChanged:
     """Create an unpublished test; `Location` names it and `ETag` carries its version."""
-    run = CreateTestDocument(uuid.uuid4(), body.sent(), _limits(services))
-    changed = _changed(command.run(services, run, present=TestChanged.present), response)
+    run = CreateTestDocument(uuid.uuid4(), body.sent(), _limits(settings))
+    changed = _changed(command.run(run), response)
     response.headers["Location"] = f"{router.prefix}/{changed.test_id}"
     return changed
 
@@ -74,14 +62,14 @@ def create_test(
 @router.get("", response_model=TestAdminPage)
 def list_tests_for_admins(
     _: AdminPrincipal,
-    services: ServicesDep,
+    reads: ReadsDep,
     tag: Annotated[str | None, Query(min_length=1, max_length=MAX_TAG)] = None,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     min_position: MinPosition = None,
 ) -> TestAdminPage:
     """Every test not deleted, drafts included, last changed first."""
-    rows = list_tests(services.reads, public=False, tag=tag, after=_after(cursor), limit=limit)
+    rows = list_tests(reads.pool, public=False, tag=tag, after=_after(cursor), limit=limit)
     next_cursor = str(rows[-1]["position"]) if len(rows) == limit else None
     return TestAdminPage(tests=[TestAdminSummary(**r) for r in rows], next_cursor=next_cursor)
 
@@ -90,12 +78,12 @@ def list_tests_for_admins(
 def get_test_for_admins(
     test_id: uuid.UUID,
     _: AdminPrincipal,
-    services: ServicesDep,
+    reads: ReadsDep,
     response: Response,
     min_position: MinPosition = None,
 ) -> TestAdminView:
     """The whole document (scoring included), its version as `ETag`, who saved it and when."""
-    row = _catalog_row(services, test_id)
+    row = _catalog_row(reads, test_id)
     response.headers["ETag"] = etag(row["version"])
     return TestAdminView(**row)
 
@@ -106,7 +94,7 @@ def save_test(
     body: TestDocumentBody,
     _: AdminPrincipal,
     command: Command,
-    services: ServicesDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> TestChanged:
@@ -114,8 +102,8 @@ def save_test(
 
     A document equal to the saved one records nothing: same version, `position` null.
     """
-    run = SaveTestDocument(test_id, _required(if_match), body.sent(), _limits(services))
-    return _changed(command.run(services, run, present=TestChanged.present), response)
+    run = SaveTestDocument(test_id, required_version(if_match), body.sent(), _limits(settings))
+    return _changed(command.run(run), response)
 
 
 @router.post("/{test_id}/publish", response_model=TestChanged)
@@ -123,13 +111,11 @@ def publish_test(
     test_id: uuid.UUID,
     _: AdminPrincipal,
     command: Command,
-    services: ServicesDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> TestChanged:
     """Show the test on the public site (already published: nothing recorded)."""
-    run = PublishTestDocument(test_id, expected_version(if_match))
-    return _changed(command.run(services, run, present=TestChanged.present), response)
+    return _moved(PublishTestDocument, test_id, if_match, command, response)
 
 
 @router.post("/{test_id}/unpublish", response_model=TestChanged)
@@ -137,13 +123,11 @@ def unpublish_test(
     test_id: uuid.UUID,
     _: AdminPrincipal,
     command: Command,
-    services: ServicesDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> TestChanged:
     """Take the test off the public site (not published: nothing recorded)."""
-    run = UnpublishTestDocument(test_id, expected_version(if_match))
-    return _changed(command.run(services, run, present=TestChanged.present), response)
+    return _moved(UnpublishTestDocument, test_id, if_match, command, response)
 
 
 @router.delete("/{test_id}", response_model=TestChanged)
@@ -151,91 +135,56 @@ def delete_test(
     test_id: uuid.UUID,
     _: AdminPrincipal,
     command: Command,
-    services: ServicesDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> TestChanged:
     """Delete the test: gone from the site and the search, kept in the history; then 404."""
-    run = DeleteTestDocument(test_id, expected_version(if_match))
-    return _changed(command.run(services, run, present=TestChanged.present), response)
+    return _moved(DeleteTestDocument, test_id, if_match, command, response)
 
 
 @router.get("/{test_id}/stats", response_model=TestStats)
 def get_stats(
     test_id: uuid.UUID,
     _: AdminPrincipal,
-    services: ServicesDep,
+    reads: ReadsDep,
     min_position: StatsPosition = None,
 ) -> TestStats:
     """How many computes the test had, in all and per MBTI type."""
-    _catalog_row(services, test_id)
-    counts = get_test_stats(services.reads, test_id)
+    _catalog_row(reads, test_id)
+    counts = get_test_stats(reads.pool, test_id)
     by_type = {mbti: counts.get(mbti, 0) for mbti in TYPES}
     return TestStats(test_id=test_id, takes=sum(by_type.values()), by_type=by_type)
 
 
-def _catalog_row(services: Services, test_id: uuid.UUID) -> dict[str, Any]:
+def _catalog_row(reads: Reads, test_id: uuid.UUID) -> dict[str, Any]:
     """The test's catalog row (once projected), or NotFound for an unknown or deleted one."""
-    row = find_or_not_found(
-        services, READ_MODELS, lambda: get_test(services.reads, test_id), f"test {test_id}"
+    row = reads.find_or_not_found(
+        READ_MODELS, lambda: get_test(reads.pool, test_id), f"test {test_id}"
     )
     if row["deleted"]:
         raise NotFound(f"test {test_id} not found")
     return row
 
 
+def _moved(
+    transition: Any, test_id: uuid.UUID, if_match: str | None, command: Any, response: Response
+) -> TestChanged:
+    """Publish, unpublish or delete the test, against the version in ``If-Match`` if given."""
+    return _changed(command.run(transition(test_id, expected_version(if_match))), response)
+
+
 def _changed(outcome: Outcome[Any], response: Response) -> TestChanged:
-    response.headers["ETag"] = etag(outcome.result["version"])
-    return TestChanged(**outcome.result, position=outcome.position)
+    changed = TestChanged.from_outcome(outcome)
+    response.headers["ETag"] = etag(changed.version)
+    return changed
 
 
-def _limits(services: Services) -> DocumentLimits:
-    settings = services.settings
+def _limits(settings: Settings) -> DocumentLimits:
     return DocumentLimits(
         max_title=settings.test_max_title,
         max_questions=settings.test_max_questions,
         max_document_bytes=settings.test_max_document_bytes,
     )
-
-
-def existing_test(
-    services: Services, test_id: uuid.UUID, deleted_too: bool = False
-) -> TestDocument:
-    """The test as last saved (not deleted, unless ``deleted_too``), else NotFound."""
-    test = read_aggregate(services, TestDocument, test_id)
-    if test is None or (test.deleted and not deleted_too):
-        raise NotFound(f"test {test_id} not found")
-    return test
-
-
-def etag(version: int) -> str:
-    """The ETag of a test's version: ``"<version>"``."""
-    return f'"{version}"'
-
-
-def _required(if_match: str | None) -> int:
-    """The version of ``If-Match``, which a save must send."""
-    version = expected_version(if_match)
-    if version is None:
-        raise PreconditionRequired(
-            "a save needs 'If-Match: \"<version>\"': the ETag of the version it was made "
-            "against, so that it never overwrites a save it has not seen"
-        )
-    return version
-
-
-def expected_version(if_match: str | None) -> int | None:
-    """The version of ``If-Match`` (``"N"``, ``W/"N"`` or ``N``), or None without one."""
-    if if_match is None:
-        return None
-    match = _IF_MATCH.fullmatch(if_match.strip())
-    version = int(match[1] or match[2]) if match else 0
-    if not 1 <= version <= BIGINT_MAX:
-        problem = 'must be one version as an ETag, "<version>" (not * nor a list)'
-        raise RequestValidationError(
-            [{"type": "if_match", "loc": ("header", "If-Match"), "msg": problem}]
-        )
-    return version
 
 
 def _after(cursor: str | None) -> int | None:

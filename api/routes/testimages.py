@@ -13,14 +13,21 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from starlette.datastructures import UploadFile as FormFile
 
-from api.bootstrap import Services
-from api.deps import AdminPrincipal, CommandContext, ServicesDep, command_context
-from api.routes.testadmin import IfMatch, etag, existing_test, expected_version
+from api.conditional import IfMatch, etag, expected_version
+from api.deps import (
+    AdminPrincipal,
+    CommandContext,
+    ExecutorDep,
+    ObjectStoreDep,
+    SavedDep,
+    SettingsDep,
+    command_context,
+    existing_test,
+)
 from api.schemas.testadmin import ImageAttached, Mbti
-from domain.commands.testdocument import AttachImage
-from domain.errors import InvalidCommand, TooLarge, UnsupportedImage
-from domain.images import accepted, image_key, sniff
-from domain.testcontent import MAX_QUESTIONS, check_image, image_target
+from domain.commands.testdocument import UploadImage
+from domain.errors import InvalidCommand, TooLarge
+from domain.testcontent import MAX_QUESTIONS, image_target
 
 router = APIRouter(prefix="/api/admin/tests", tags=["test admin"])
 IMAGE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -29,10 +36,12 @@ IMAGE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _upload_command(request: Request, principal: AdminPrincipal) -> CommandContext:
+async def _upload_command(
+    request: Request, principal: AdminPrincipal, executor: ExecutorDep
+) -> CommandContext:
     # FastAPI has consumed the form before this runs, so no Idempotency-Key fingerprint can be
     # taken; none is needed: the same bytes make the same key, and attaching it again is a no-op.
-    return await command_context(request, principal.actor, None)
+    return await command_context(request, executor, principal.actor, None)
 
 
 UploadCommand = Annotated[CommandContext, Depends(_upload_command)]
@@ -43,7 +52,9 @@ async def upload_image(
     test_id: uuid.UUID,
     file: Annotated[UploadFile, File(description="A PNG, JPEG, WebP or GIF image.")],
     command: UploadCommand,
-    services: ServicesDep,
+    saved: SavedDep,
+    store: ObjectStoreDep,
+    settings: SettingsDep,
     response: Response,
     question: Annotated[
         int | None,
@@ -53,9 +64,11 @@ async def upload_image(
 ) -> ImageAttached:
     """Store the image under its content hash and make it the thumbnail or a question's image."""
     target = image_target(question=question)
-    await anyio.to_thread.run_sync(existing_test, services, test_id)
-    data = await _read_file(file, services.settings.image_max_bytes)
-    return await _attach(services, command, response, test_id, target, data, if_match)
+    # A test that does not exist is told before its body is read.
+    await anyio.to_thread.run_sync(existing_test, saved, test_id)
+    data = await _read_file(file, settings.image_max_bytes)
+    upload = UploadImage(test_id, target, data, store, expected_version(if_match))
+    return await _attach(command, upload, settings.public_base_url, response)
 
 
 @router.put(
@@ -84,13 +97,15 @@ async def put_result_image(
     mbti: Mbti,
     request: Request,
     command: UploadCommand,
-    services: ServicesDep,
+    saved: SavedDep,
+    store: ObjectStoreDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> ImageAttached:
     """Store the image under its content hash and make it the image of one type's result."""
-    await anyio.to_thread.run_sync(existing_test, services, test_id)
-    limit = services.settings.image_max_bytes
+    await anyio.to_thread.run_sync(existing_test, saved, test_id)
+    limit = settings.image_max_bytes
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         async with request.form(max_files=1, max_fields=10) as form:
@@ -101,53 +116,18 @@ async def put_result_image(
     else:
         data = await _read_body(request, limit)
     target = image_target(mbti=mbti)
-    return await _attach(services, command, response, test_id, target, data, if_match)
+    upload = UploadImage(test_id, target, data, store, expected_version(if_match))
+    return await _attach(command, upload, settings.public_base_url, response)
 
 
 async def _attach(
-    services: Services,
-    command: CommandContext,
-    response: Response,
-    test_id: uuid.UUID,
-    target: str,
-    data: bytes,
-    if_match: str | None,
+    command: CommandContext, upload: UploadImage, base_url: str, response: Response
 ) -> ImageAttached:
-    """Store ``data`` (once per content) and attach its key at ``target``."""
-    version = expected_version(if_match)
-    attached: ImageAttached = await anyio.to_thread.run_sync(
-        _store_and_attach, services, command, test_id, target, data, version
-    )
+    """Store the image (once per content) and attach its key: off the event loop."""
+    outcome = await anyio.to_thread.run_sync(command.run, upload)
+    attached = ImageAttached.from_outcome(outcome, base_url)
     response.headers["ETag"] = etag(attached.version)
     return attached
-
-
-def _store_and_attach(
-    services: Services,
-    command: CommandContext,
-    test_id: uuid.UUID,
-    target: str,
-    data: bytes,
-    version: int | None,
-) -> ImageAttached:
-    kind = sniff(data)
-    if kind is None:
-        raise UnsupportedImage(
-            f"the upload is not an image of an accepted type ({accepted()}); the type is "
-            "told from the bytes, not from the file name or Content-Type"
-        )
-    key = image_key(data, kind.extension)
-    # The place must exist before anything is stored (the command checks it again).
-    check_image(existing_test(services, test_id).document, target, key)
-    store = services.object_store
-    if not store.exists(key):  # the same bytes were stored before: nothing new
-        store.put(key, data, kind.content_type)
-    run = AttachImage(test_id, target, key, version)
-    outcome = command.run(services, run, present=ImageAttached.present)
-    url = f"{services.settings.public_base_url}/assets/{key}"
-    return ImageAttached(
-        **outcome.result, target=target, key=key, url=url, position=outcome.position
-    )
 
 
 async def _read_file(file: UploadFile | FormFile, limit: int) -> bytes:

@@ -15,7 +15,16 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from adapters.cache import Cached
 from adapters.search.port import MAX_QUERY_LENGTH
 from adapters.search.text import tag_key
-from api.deps import BIGINT_MAX, CommandContext, ServicesDep, caught_up, command_context
+from api.conditional import names_etag
+from api.deps import (
+    CacheDep,
+    CommandContext,
+    ExecutorDep,
+    SearchDep,
+    SettingsDep,
+    command_context,
+)
+from api.reads import BIGINT_MAX, ReadsDep, caught_up
 from api.schemas.tests import (
     ComputeAnswer,
     ComputeRequest,
@@ -29,8 +38,8 @@ from api.schemas.tests import (
 from domain.commands.testdocument import TakeTest
 from domain.errors import InvalidCommand, NotFound
 from domain.testcontent import MAX_TAG
-from projections.catalog import get_public_test, list_tests
-from projections.testcache import cached_detail, cached_list, detail_key
+from projections.testcatalog.cache import cached_detail, cached_list, detail_key
+from projections.testcatalog.queries import get_public_test, list_tests
 
 router = APIRouter(prefix="/api/tests", tags=["tests"])
 READ_MODELS = ["test_catalog"]
@@ -39,9 +48,9 @@ JSON = "application/json"
 _CURSOR_PREFIX = "position:"
 
 
-async def _public_command(request: Request) -> CommandContext:
+async def _public_command(request: Request, executor: ExecutorDep) -> CommandContext:
     # Visitors are anonymous: their takes are recorded under one actor, with the request's id.
-    return await command_context(request, "public", None)
+    return await command_context(request, executor, "public", None)
 
 
 PublicCommand = Annotated[CommandContext, Depends(_public_command)]
@@ -49,7 +58,10 @@ PublicCommand = Annotated[CommandContext, Depends(_public_command)]
 
 @router.get("", response_model=TestPage)
 def list_published_tests(
-    services: ServicesDep,
+    reads: ReadsDep,
+    search: SearchDep,
+    cache: CacheDep,
+    settings: SettingsDep,
     tag: Annotated[
         str | None,
         Query(min_length=1, max_length=MAX_TAG, description="Only tests with this tag (any case)."),
@@ -68,21 +80,21 @@ def list_published_tests(
 ) -> Response:
     """Published tests, newest first; with `q`, those matching it."""
     after = _decode(cursor)
-    base_url = services.settings.public_base_url
+    base_url = settings.public_base_url
     if q is not None and q.strip():
-        hits = services.search.search(q, tag=tag, limit=limit, after=after)
+        hits = search.search(q, tag=tag, limit=limit, after=after)
         next_cursor = _encode(hits[-1].position) if len(hits) == limit else None
         page = render_page([summary_of_hit(hit, base_url) for hit in hits], next_cursor)
         return Response(page, media_type=JSON)
 
     def load() -> bytes:
-        rows = list_tests(services.reads, public=True, tag=tag, after=after, limit=limit)
+        rows = list_tests(reads.pool, public=True, tag=tag, after=after, limit=limit)
         next_cursor = _encode(rows[-1]["position"]) if len(rows) == limit else None
         return render_page([summary_of_row(row, base_url) for row in rows], next_cursor)
 
     params = json.dumps([None if tag is None else tag_key(tag), after, limit])
-    ttl = services.settings.test_cache_seconds
-    return Response(cached_list(services.cache, services.reads, params, load, ttl), media_type=JSON)
+    page = cached_list(cache, reads.pool, params, load, settings.test_cache_seconds)
+    return Response(page, media_type=JSON)
 
 
 @router.get(
@@ -92,17 +104,18 @@ def list_published_tests(
 )
 def get_published_test(
     test_id: uuid.UUID,
-    services: ServicesDep,
+    reads: ReadsDep,
+    cache: CacheDep,
+    settings: SettingsDep,
     min_position: MinPosition = None,
     if_none_match: Annotated[
         str | None, Header(description='An `ETag` seen before, such as `"3"`.')
     ] = None,
 ) -> Response:
     """A published test (no scoring), with its version as `ETag`."""
-    settings = services.settings
 
     def load() -> tuple[bytes, int] | None:
-        row = get_public_test(services.reads, test_id)
+        row = get_public_test(reads.pool, test_id)
         return None if row is None else (render_test(row, settings.public_base_url), row["version"])
 
     entry: Cached | None
@@ -112,11 +125,9 @@ def get_published_test(
         loaded = load()
         entry = None if loaded is None else Cached(*loaded)
         if entry is not None:
-            services.cache.put(
-                detail_key(test_id), entry.value, entry.version, settings.test_cache_seconds
-            )
+            cache.put(detail_key(test_id), entry.value, entry.version, settings.test_cache_seconds)
     else:
-        entry = cached_detail(services.cache, test_id, load, settings.test_cache_seconds)
+        entry = cached_detail(cache, test_id, load, settings.test_cache_seconds)
     if entry is None:
         raise NotFound(f"test {test_id} not found")
     etag = f'"{entry.version}"'
@@ -131,27 +142,14 @@ def get_published_test(
 
 @router.post("/{test_id}/compute", response_model=ComputeAnswer)
 def compute_result(
-    test_id: uuid.UUID, body: ComputeRequest, command: PublicCommand, services: ServicesDep
+    test_id: uuid.UUID, body: ComputeRequest, command: PublicCommand, settings: SettingsDep
 ) -> ComputeAnswer:
     """Score the answers: the MBTI type, its result and the per-axis sums (the take is recorded).
 
     Each axis goes to the pole with the higher sum; a tie goes to its first letter (E, S, T, J).
     """
-    base_url = services.settings.public_base_url
-    outcome = command.run(
-        services,
-        TakeTest(test_id, body.indexed()),
-        present=lambda taken: ComputeAnswer.present(taken, base_url),
-    )
-    return ComputeAnswer(**outcome.result, position=outcome.position)
-
-
-def names_etag(if_none_match: str | None, etag: str) -> bool:
-    """Whether ``If-None-Match`` (a list, weak tags included, or ``*``) names ``etag``."""
-    if if_none_match is None:
-        return False
-    tags = (tag.strip() for tag in if_none_match.split(","))
-    return any(tag == "*" or tag.removeprefix("W/") == etag for tag in tags)
+    outcome = command.run(TakeTest(test_id, body.indexed()))
+    return ComputeAnswer.from_outcome(outcome, settings.public_base_url)
 
 
 def _encode(position: int) -> str:

@@ -9,13 +9,11 @@ from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
 
-from api.deps import BIGINT_MAX, AdminPrincipal, ServicesDep
-from api.routes.testadmin import existing_test
+from api.deps import AdminPrincipal, SavedDep, existing_test
+from api.reads import BIGINT_MAX, ReadsDep, beyond_head
 from api.schemas.testadmin import ConsumerProgress, SaveStatus
-from projections.progress import get_progress
-from projections.queries import log_head
+from projections.engine.progress import get_progress
 
 router = APIRouter(prefix="/api/admin/tests", tags=["test admin"])
 FEEDS = ["test_catalog", "test_search", "test_cache_purge"]  # what a change of a test feeds
@@ -26,7 +24,8 @@ LIVE, SEARCHABLE = ("test_catalog", "test_cache_purge"), ("test_search",)
 async def get_save_status(
     test_id: uuid.UUID,
     _: AdminPrincipal,
-    services: ServicesDep,
+    saved: SavedDep,
+    reads: ReadsDep,
     position: Annotated[
         int, Query(ge=1, le=BIGINT_MAX, description="The `position` a change answered with.")
     ],
@@ -35,21 +34,13 @@ async def get_save_status(
     ] = False,
 ) -> SaveStatus:
     """Whether the catalog, the cache purge and the search index have carried the change."""
-    await anyio.to_thread.run_sync(existing_test, services, test_id, True)
-    head = await anyio.to_thread.run_sync(log_head, services.primary)
+    await anyio.to_thread.run_sync(lambda: existing_test(saved, test_id, deleted_too=True))
+    head = await anyio.to_thread.run_sync(reads.head)
     if position > head:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "beyond_log_head",
-                    "loc": ("query", "position"),
-                    "msg": f"log position {position} is beyond the log's head ({head})",
-                }
-            ]
-        )
+        raise beyond_head("position", position, head)
     if wait:
-        await services.watcher.reached(FEEDS, position, services.settings.read_wait_seconds)
-    found = await anyio.to_thread.run_sync(get_progress, services.reads, FEEDS, test_id, position)
+        await reads.watcher.reached(FEEDS, position, reads.wait_seconds)
+    found = await anyio.to_thread.run_sync(get_progress, reads.pool, FEEDS, test_id, position)
     return SaveStatus(
         test_id=test_id,
         position=position,

@@ -1,22 +1,26 @@
-"""Schemas of presets, jobs and the worker API, and how jobs are presented to clients.
+"""Schemas of presets, jobs and the worker API, and how a job command's outcome is presented.
 
 Names over HTTP that differ from the domain's, kept for the contract: a callback's
-``idempotency_key`` is the job's ``callback_key``; an upload's ``key`` and a lease's
-``object_key`` are the item's upload key; ``progress.done`` counts succeeded items.
+``idempotency_key`` is the job's ``callback_key`` (an alias: the code says ``callback_key``
+from the request to the stored event); an upload's ``key`` and a lease's ``object_key`` are the
+item's upload key; ``progress.done`` counts succeeded items.
 """
 
+import hashlib
 from datetime import datetime
 from typing import Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.schemas.base import RequestBody
 from api.schemas.errors import ErrorDetail
 from domain.checks import MAX_PRESET_ID
-from domain.commands.job import JobAndCredits, RecordItemResult
-from domain.job import MAX_CALLBACK_KEY, MAX_ERROR_REPORTED, MAX_ITEMS, MAX_KEY, Job
-from domain.jobstatus import ItemOutcome, ItemReport
+from domain.commands.job import RecordItemResult
+from domain.job import MAX_ITEMS
+from domain.jobstatus import MAX_CALLBACK_KEY, MAX_ERROR_REPORTED, MAX_KEY, ItemOutcome
+from eventstore.idempotency import Idempotency
+from eventstore.records import Outcome
 
 
 class PresetView(BaseModel):
@@ -52,9 +56,9 @@ class Progress(BaseModel):
             return {**data, "succeeded": data["done"]}
         return data
 
-    @staticmethod
-    def present(succeeded: int, failed: int, total: int) -> dict[str, int]:
-        return {"done": succeeded, "succeeded": succeeded, "failed": failed, "total": total}
+    @classmethod
+    def of(cls, succeeded: int, failed: int, total: int) -> Self:
+        return cls(done=succeeded, succeeded=succeeded, failed=failed, total=total)
 
 
 class JobCreated(BaseModel):
@@ -67,11 +71,6 @@ class JobCreated(BaseModel):
     uploads: list[Upload]
     position: int | None
 
-    @staticmethod
-    def present(created: JobAndCredits) -> dict[str, Any]:
-        """What the route needs of the new job to answer (and an idempotent repeat gets)."""
-        return {**JobChanged.present(created.job), "reserved": created.job.reserved}
-
 
 class JobChanged(BaseModel):
     """A command's answer on a job: its state after the command and its log position."""
@@ -82,16 +81,20 @@ class JobChanged(BaseModel):
     progress: Progress
     position: int | None
 
-    @staticmethod
-    def present(changed: Job | JobAndCredits) -> dict[str, Any]:
-        """The answer's fields besides the position, JSON-ready."""
-        job = changed.job if isinstance(changed, JobAndCredits) else changed
-        return {
-            "job_id": str(job.id),
-            "status": str(job.status),
-            "reason": job.reason,
-            "progress": Progress.present(job.succeeded_items, job.failed_items, job.item_count),
-        }
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        """The answer to a job command (a ``JobState``, or an answer stored as it was given)."""
+        job = outcome.record
+        if outcome.answered:
+            return cls.model_validate({**job, "position": outcome.position})
+        progress = Progress.of(job["succeeded"], job["failed"], job["total"])
+        return cls(
+            job_id=job["job_id"],
+            status=job["status"],
+            reason=job["reason"],
+            progress=progress,
+            position=outcome.position,
+        )
 
 
 class JobItem(BaseModel):
@@ -133,8 +136,8 @@ class JobSummary(BaseModel):
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "JobSummary":
         """A ``jobs_log`` row as the client sees it."""
-        counts = Progress.present(row["succeeded_items"], row["failed_items"], row["item_count"])
-        return cls(**row, progress=Progress(**counts))
+        progress = Progress.of(row["succeeded_items"], row["failed_items"], row["item_count"])
+        return cls(**row, progress=progress)
 
 
 class JobDetail(JobSummary):
@@ -167,22 +170,37 @@ class Leases(BaseModel):
 
 
 class Callback(RequestBody):
+    model_config = ConfigDict(serialize_by_alias=True)  # idempotency_key, as the request had it
+
     item_index: int = Field(ge=0)
     outcome: Literal["succeeded", "failed"]
     result_key: str | None = Field(default=None, max_length=MAX_KEY)
     error: str | None = Field(default=None, max_length=MAX_ERROR_REPORTED)
-    idempotency_key: str = Field(min_length=1, max_length=MAX_CALLBACK_KEY)
+    callback_key: str = Field(
+        alias="idempotency_key",
+        min_length=1,
+        max_length=MAX_CALLBACK_KEY,
+    )
 
-    def command(self, job_id: UUID) -> RecordItemResult:
-        """The use case this report asks for: ``idempotency_key`` is the job's callback key."""
+    def report(self, job_id: UUID) -> RecordItemResult:
+        """What the worker reports of the item."""
         return RecordItemResult(
             job_id,
             self.item_index,
             ItemOutcome(self.outcome),
-            callback_key=self.idempotency_key,
+            callback_key=self.callback_key,
             result_key=self.result_key,
             error=self.error,
         )
+
+    def idempotency(self, job_id: UUID) -> Idempotency:
+        """Where the first answer to this report is kept: under the job and its callback key.
+
+        The key is kept twice: by the job (a repeat records nothing, whatever happens) and by
+        the executor with the first answer, so that a repeat gets that answer back, position too.
+        """
+        fingerprint = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        return Idempotency(f"callback:{job_id}:{self.callback_key}", fingerprint)
 
 
 class CallbackAnswer(BaseModel):
@@ -192,15 +210,10 @@ class CallbackAnswer(BaseModel):
     status: Literal["recorded", "already_reported", "ignored"]
     position: int | None
 
-    @staticmethod
-    def present(report: ItemReport) -> dict[str, Any]:
-        """The answer's fields besides the position, JSON-ready."""
-        return {
-            "job_id": str(report.job_id),
-            "item_index": report.item_index,
-            "outcome": str(report.outcome),
-            "status": str(report.status),
-        }
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        """The answer to a report (an ``ItemReport``: the same fields as the answer)."""
+        return cls.model_validate({**outcome.record, "position": outcome.position})
 
 
 class CallbackBatch(RequestBody):
@@ -212,7 +225,7 @@ class CallbackBatch(RequestBody):
 
     @model_validator(mode="after")
     def _keys_once(self) -> Self:
-        keys = [item.idempotency_key for item in self.items]
+        keys = [item.callback_key for item in self.items]
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
             raise ValueError(f"idempotency_key repeated in one request: {', '.join(repeated)}")

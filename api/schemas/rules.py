@@ -1,15 +1,15 @@
 """Schemas of rules, and how a rule is presented to clients."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
 from api.schemas.base import RequestBody
 from domain.checks import MAX_PRESET_ID
-from domain.commands.rule import RuleAndCredits
-from domain.rule import MAX_NAME, MAX_PARAMS, Params, Rule
+from domain.rule import MAX_NAME, MAX_PARAMS, Params
+from eventstore.records import Outcome
 
 
 class RuleWrite(RequestBody):
@@ -31,19 +31,10 @@ class RuleView(BaseModel):
 class RuleChanged(RuleView):
     position: int | None
 
-    @staticmethod
-    def present(changed: Rule | RuleAndCredits) -> dict[str, Any]:
-        """The answer's fields besides the position, JSON-ready."""
-        rule = changed.rule if isinstance(changed, RuleAndCredits) else changed
-        return {
-            "rule_id": str(rule.id),
-            "name": rule.name,
-            "preset": rule.preset,
-            "params": dict(rule.params),
-            "created_at": rule.created_on.isoformat(),
-            "updated_at": rule.modified_on.isoformat(),
-            "version": rule.version,
-        }
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        """The answer to a rule command (a ``RuleState``: the view's fields and more)."""
+        return cls.model_validate({**outcome.record, "position": outcome.position})
 
 
 class RuleDeleted(BaseModel):
@@ -52,11 +43,7 @@ class RuleDeleted(BaseModel):
     rule_slots_used: int
     position: int | None
 
-    @staticmethod
-    def present(deleted: RuleAndCredits) -> dict[str, Any]:
-        """The answer's fields besides the position, JSON-ready."""
-        return {
-            "rule_id": str(deleted.rule.id),
-            "deleted": deleted.rule.deleted,
-            "rule_slots_used": len(deleted.credits.rule_ids),
-        }
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        """The answer to a deletion (a ``RuleState`` with the slots the user still holds)."""
+        return cls.model_validate({**outcome.record, "position": outcome.position})

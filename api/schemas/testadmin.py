@@ -7,7 +7,7 @@ of the choice's axis, the results the questions can produce, the title and size 
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,7 +23,7 @@ from domain.testcontent import (
     MAX_TEXT,
     MAX_WEIGHT,
 )
-from domain.testdocument import TestDocument
+from eventstore.records import Outcome
 
 Axis = Literal["EI", "SN", "TF", "JP"]
 Pole = Literal["E", "I", "S", "N", "T", "F", "J", "P"]
@@ -103,15 +103,10 @@ class TestChanged(BaseModel):
     deleted: bool
     position: int | None = Field(description="Log position of the change; null: nothing changed.")
 
-    @staticmethod
-    def present(test: TestDocument) -> dict[str, Any]:
-        """The answer's fields besides the position, JSON-ready."""
-        return {
-            "test_id": str(test.id),
-            "version": test.version,
-            "published": test.published,
-            "deleted": test.deleted,
-        }
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        """The answer to a command on a test (a ``TestState``: the same fields)."""
+        return cls.model_validate({**outcome.record, "position": outcome.position})
 
 
 class TestAdminView(BaseModel):
@@ -156,10 +151,11 @@ class ImageAttached(BaseModel):
     version: int
     position: int | None = Field(description="Log position of the change; null: nothing changed.")
 
-    @staticmethod
-    def present(test: TestDocument) -> dict[str, Any]:
-        """The answer's id and version, JSON-ready (the route adds target, key and URL)."""
-        return {"test_id": str(test.id), "version": test.version}
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any], base_url: str) -> Self:
+        """The answer to an attachment (an ``AttachedImage``), its URL under ``base_url``."""
+        image = outcome.record
+        return cls(**image, url=f"{base_url}/assets/{image['key']}", position=outcome.position)
 
 
 class ConsumerProgress(BaseModel):

@@ -6,7 +6,7 @@ Lists and details are rendered to bytes once, cached as they are and served with
 """
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -14,7 +14,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from adapters.search import SearchHit
 from api.schemas.base import RequestBody
-from domain.commands.testdocument import TakenTest
+from eventstore.records import Outcome
 
 MAX_ANSWERS = 1000  # settings allow at most 1000 questions per test
 _MAX_INDEX_DIGITS = 9
@@ -109,17 +109,18 @@ class ComputeAnswer(BaseModel):
     scores: dict[str, dict[str, int]] = Field(description='Per axis: {"EI": {"E": 2, "I": 1}}.')
     position: int | None
 
-    @staticmethod
-    def present(taken: TakenTest, base_url: str) -> dict[str, Any]:
-        """The answer's fields besides the position, JSON-ready."""
-        result = taken.computed.result
-        return {
-            "test_id": str(taken.take.test_id),
-            "version": taken.take.test_version,
-            "mbti": taken.computed.mbti,
-            "result": _result(result, base_url).model_dump(),
-            "scores": taken.computed.scores,
-        }
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any], base_url: str) -> Self:
+        """The answer to a compute (a ``Take``), its result's image as a URL under ``base_url``."""
+        take = outcome.record
+        return cls(
+            test_id=take["test_id"],
+            version=take["version"],
+            mbti=take["mbti"],
+            result=_result(take["result"], base_url),
+            scores=take["scores"],
+            position=outcome.position,
+        )
 
 
 def image_url(base_url: str, key: str | None) -> str | None:

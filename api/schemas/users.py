@@ -1,7 +1,7 @@
 """Schemas of users, credits and plans."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from api.schemas.base import RequestBody
 from domain.checks import MAX_TEXT
 from domain.plans import PLANS
-from domain.usercredits import MAX_GRANT, UserCredits
+from domain.usercredits import MAX_GRANT
+from eventstore.records import Outcome
 
 PlanName = Literal[tuple(PLANS)]  # type: ignore[valid-type]
 
@@ -18,11 +19,6 @@ class AnonSession(BaseModel):
     token: str
     user_id: UUID
     position: int = Field(description="Log position of the account's creation.")
-
-    @staticmethod
-    def present(credits: UserCredits) -> dict[str, Any]:
-        """What a sign-up remembers of the new account (a repeat answers the same user)."""
-        return {"user_id": str(credits.id)}
 
 
 class Me(BaseModel):
@@ -62,17 +58,21 @@ class CreditsChanged(BaseModel):
     version: int
     position: int | None = Field(description="Pass as `min_position` to read your write.")
 
-    @staticmethod
-    def present(credits: UserCredits) -> dict[str, Any]:
-        """The answer's fields besides the position, JSON-ready."""
-        return {
-            "user_id": str(credits.id),
-            "plan": credits.plan_name,
-            "credits": credits.available,
-            "reserved_credits": credits.reserved,
-            "active_jobs": credits.active_jobs,
-            "version": credits.version,
-        }
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        """The answer to a credits command (a ``CreditsState``, or an answer stored as given)."""
+        credits = outcome.record
+        if outcome.answered:
+            return cls.model_validate({**credits, "position": outcome.position})
+        return cls(
+            user_id=credits["user_id"],
+            plan=credits["plan"],
+            credits=credits["available"],
+            reserved_credits=credits["reserved"],
+            active_jobs=credits["active_jobs"],
+            version=credits["version"],
+            position=outcome.position,
+        )
 
 
 class LedgerEntry(BaseModel):

@@ -1,91 +1,115 @@
-"""Use cases on Job (with the user's credits).
+"""Use cases on Job (with the user's credits): its owner's, and its workers' reports.
 
 A command that changes a job and the credits reserved for it does both in one command,
 so both save in one transaction: no job without its reservation, no cancel without its
 refund. Jobs of another user are reported as not found, so that existence does not leak.
-
-Settlement: ``SettleJobCredits`` (run by the credits saga on an ended job) commits
-``consumed_credits`` of a done job and rolls back a failed or canceled one. ``CancelJob``,
-``ExpireUpload``, ``ExpireUnstarted`` and ``ExpireStalled`` already roll back in the same
-command; the later settle is then a no-op, as UserCredits' commit and rollback are
-idempotent per job id, and an ended job whose reservation is neither held nor remembered
-was settled long ago (see ``domain.usercredits``). A job that reserves nothing (cost 0)
-holds no reservation, and settling it does nothing.
+Each returns a ``JobState`` (or a report of one item): what its caller answers from. What
+ends a job from outside (the credits saga, the deadlines) is ``domain.commands.jobendings``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 from domain.base import Aggregates
-from domain.errors import NotFound
+from domain.errors import LeaseNotHeld, NotFound, UploadsMissing
 from domain.job import Job
 from domain.jobstatus import ItemReport, JobStatus
-from domain.usercredits import COMMITTED, ROLLED_BACK, UserCredits
-
-ALREADY_SETTLED = "already_settled"
-
-
-@dataclass(frozen=True)
-class JobAndCredits:
-    """A job and its user's credits, after a command that changed both."""
-
-    job: Job
-    credits: UserCredits
+from domain.presets import Presets
+from domain.usercredits import UserCredits
 
 
 @dataclass(frozen=True)
-class Settlement:
-    """An ended job's settlement: committed, rolled back, already settled, or None."""
+class JobState:
+    """A job as a command left it: what the caller is answered from."""
 
-    job: Job
-    credits: UserCredits
-    outcome: str | None
+    job_id: UUID
+    preset: str
+    status: str
+    reason: str | None
+    succeeded: int
+    failed: int
+    total: int
+    reserved: int
+
+    @classmethod
+    def of(cls, job: Job) -> JobState:
+        return cls(
+            job.id,
+            job.preset,
+            str(job.status),
+            job.reason,
+            job.succeeded_items,
+            job.failed_items,
+            job.item_count,
+            job.reserved,
+        )
 
 
-@dataclass(frozen=True)
-class Expiry:
-    """A job after a deadline, and whether the deadline changed it."""
+class Storage(Protocol):
+    """What a use case asks of object storage: which of these keys hold no object."""
 
-    job: Job
-    expired: bool
+    def missing(self, keys: list[str]) -> list[str]: ...
+
+
+class Leases(Protocol):
+    """Who holds the lease of an item of one job (the worker queue's answer)."""
+
+    def holder(self, item_index: int) -> str | None:
+        """The worker leasing the item while it waits for its report; else None."""
+        ...
 
 
 @dataclass(frozen=True)
 class CreateJob:
-    """Create a job and reserve its credits (cost × items) in the same save."""
+    """Create a job of a preset and reserve its credits (cost × items) in the same save."""
 
     job_id: UUID
     user_id: UUID
     preset: str
     item_count: int
-    cost_per_item: int
+    presets: Presets
 
-    def __call__(self, aggregates: Aggregates) -> JobAndCredits:
-        job = Job.create(
-            self.job_id, self.user_id, self.preset, self.item_count, self.cost_per_item
-        )
+    def __call__(self, aggregates: Aggregates) -> JobState:
+        preset = self.presets.get(self.preset)
+        preset.check_items(self.item_count)
+        job = Job.create(self.job_id, self.user_id, preset.id, self.item_count, preset.credit_cost)
         credits = aggregates.get(UserCredits, self.user_id)
         if job.reserved:
             credits.reserve(str(self.job_id), job.reserved)
         aggregates.add(job)
-        return JobAndCredits(job, credits)
+        return JobState.of(job)
 
 
 @dataclass(frozen=True)
 class ConfirmUpload:
-    """Mark every item of the user's job uploaded."""
+    """Mark every item of the user's job uploaded, once storage holds every one of them."""
 
     job_id: UUID
     user_id: UUID
+    storage: Storage
 
-    def __call__(self, aggregates: Aggregates) -> Job:
+    def prepare(self, saved: Aggregates) -> ConfirmUpload:
+        """Refuse while an upload is missing; storage is asked only while uploads are awaited
+        (otherwise the command answers: a repeat with its first answer, anything else with
+        the transition it cannot make)."""
+        job = saved.find(Job, self.job_id)
+        if job is None or job.user_id != self.user_id:
+            raise NotFound(f"job {self.job_id} not found")
+        if job.status == JobStatus.CREATED:
+            keys = job.upload_keys
+            missing = self.storage.missing(keys)
+            if missing:
+                shown = ", ".join(missing[:20]) + (", …" if len(missing) > 20 else "")
+                raise UploadsMissing(f"{len(missing)} of {len(keys)} uploads are missing: {shown}")
+        return self
+
+    def __call__(self, aggregates: Aggregates) -> JobState:
         job = _own_job(aggregates, self.job_id, self.user_id)
         job.confirm_upload()
-        return job
+        return JobState.of(job)
 
 
 @dataclass(frozen=True)
@@ -95,10 +119,10 @@ class ExecuteJob:
     job_id: UUID
     user_id: UUID
 
-    def __call__(self, aggregates: Aggregates) -> Job:
+    def __call__(self, aggregates: Aggregates) -> JobState:
         job = _own_job(aggregates, self.job_id, self.user_id)
         job.execute()
-        return job
+        return JobState.of(job)
 
 
 @dataclass(frozen=True)
@@ -109,17 +133,17 @@ class CancelJob:
     user_id: UUID
     reason: str
 
-    def __call__(self, aggregates: Aggregates) -> JobAndCredits:
+    def __call__(self, aggregates: Aggregates) -> JobState:
         job = _own_job(aggregates, self.job_id, self.user_id)
         credits = aggregates.get(UserCredits, job.user_id)
         job.cancel(self.reason)
-        _rollback(credits, job)
-        return JobAndCredits(job, credits)
+        rollback(credits, job)
+        return JobState.of(job)
 
 
 @dataclass(frozen=True)
 class RecordItemResult:
-    """Record a worker's report of one item, once per ``callback_key``."""
+    """Record a report of one item, once per ``callback_key``."""
 
     job_id: UUID
     item_index: int
@@ -132,6 +156,39 @@ class RecordItemResult:
         job = aggregates.get(Job, self.job_id)
         return job.record_item_result(
             self.item_index, self.outcome, self.callback_key, self.result_key, self.error
+        )
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """A worker reports one item: only the worker holding its lease, unless it records nothing."""
+
+    report: RecordItemResult
+    worker: str
+    leases: Leases
+
+    def prepare(self, saved: Aggregates) -> RecordItemResult:
+        """Refuse a report from a worker without the item's lease, unless it records nothing.
+
+        The lease's row is gone once the item is reported or the job ended, so a repeat (a
+        known key), a late report of a reported item and a report on an ended job get their
+        usual answer. The job is read as last saved: the queue's rows may lag it, never lead it.
+        """
+        report = self.report
+        if self.leases.holder(report.item_index) == self.worker:
+            return report
+        job = saved.find(Job, report.job_id)
+        if (
+            job is None
+            or job.status not in (JobStatus.QUEUED, JobStatus.RUNNING)
+            or report.callback_key in job.callback_keys
+            or not 0 <= report.item_index < job.item_count
+            or str(report.item_index) in job.results
+        ):
+            return report  # not found, ignored, its first answer, or what it cannot do
+        raise LeaseNotHeld(
+            f"item {report.item_index} of job {report.job_id} is not leased to this worker; "
+            "lease it first (POST /worker/leases)"
         )
 
 
@@ -149,71 +206,7 @@ class FailItem:
         return job.fail_item(self.item_index, self.reason, self.callback_key)
 
 
-@dataclass(frozen=True)
-class SettleJobCredits:
-    """Commit what an ended job consumed, or roll back a failed or canceled one."""
-
-    job_id: UUID
-
-    def __call__(self, aggregates: Aggregates) -> Settlement:
-        job = aggregates.get(Job, self.job_id)
-        credits = aggregates.get(UserCredits, job.user_id)
-        key = str(self.job_id)
-        if not job.reserved or not job.ended:
-            return Settlement(job, credits, None)
-        if not credits.holds_reservation(key) and key not in credits.settled:
-            # Settled longer ago than the credits remember: the job ended, so it was settled.
-            return Settlement(job, credits, ALREADY_SETTLED)
-        if job.status == JobStatus.DONE:
-            credits.commit(key, job.consumed_credits)
-            return Settlement(job, credits, COMMITTED)
-        credits.rollback(key)
-        return Settlement(job, credits, ROLLED_BACK)
-
-
-@dataclass(frozen=True)
-class ExpireUpload:
-    """Cancel and refund a job still waiting for its upload."""
-
-    job_id: UUID
-
-    def __call__(self, aggregates: Aggregates) -> Expiry:
-        return _expire(aggregates, self.job_id, lambda job: job.expire_upload())
-
-
-@dataclass(frozen=True)
-class ExpireStalled:
-    """Fail and refund a running job with no progress since ``before``."""
-
-    job_id: UUID
-    before: datetime
-
-    def __call__(self, aggregates: Aggregates) -> Expiry:
-        return _expire(aggregates, self.job_id, lambda job: job.expire_stalled(self.before))
-
-
-@dataclass(frozen=True)
-class ExpireUnstarted:
-    """Cancel and refund a job uploaded or queued since ``before`` and never started."""
-
-    job_id: UUID
-    before: datetime
-
-    def __call__(self, aggregates: Aggregates) -> Expiry:
-        return _expire(aggregates, self.job_id, lambda job: job.expire_unstarted(self.before))
-
-
-def _expire(aggregates: Aggregates, job_id: UUID, expire: Callable[[Job], bool]) -> Expiry:
-    """Apply a deadline to the job; when it fires, refund the job's reservation with it."""
-    job = aggregates.get(Job, job_id)
-    credits = aggregates.get(UserCredits, job.user_id)
-    expired = expire(job)
-    if expired:
-        _rollback(credits, job)
-    return Expiry(job, expired)
-
-
-def _rollback(credits: UserCredits, job: Job) -> None:
+def rollback(credits: UserCredits, job: Job) -> None:
     if job.reserved:
         credits.rollback(str(job.id))
 

@@ -7,20 +7,43 @@ save in one transaction. Rules of another user are reported as not found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from domain.base import Aggregates
 from domain.errors import NotFound
+from domain.presets import Presets
 from domain.rule import Params, Rule
 from domain.usercredits import UserCredits
 
 
 @dataclass(frozen=True)
-class RuleAndCredits:
-    """A rule and its user's credits, after a command that changed both."""
+class RuleState:
+    """A rule as a command left it, with its user's rule slots: what the caller answers from."""
 
-    rule: Rule
-    credits: UserCredits
+    rule_id: UUID
+    name: str
+    preset: str
+    params: Params
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    deleted: bool
+    rule_slots_used: int | None  # None: the command did not touch the slots
+
+    @classmethod
+    def of(cls, rule: Rule, credits: UserCredits | None = None) -> RuleState:
+        return cls(
+            rule.id,
+            rule.name,
+            rule.preset,
+            dict(rule.params),
+            rule.created_on,
+            rule.modified_on,
+            rule.version,
+            rule.deleted,
+            None if credits is None else len(credits.rule_ids),
+        )
 
 
 @dataclass(frozen=True)
@@ -32,13 +55,15 @@ class CreateRule:
     name: str
     preset: str
     params: Params
+    presets: Presets
 
-    def __call__(self, aggregates: Aggregates) -> RuleAndCredits:
-        rule = Rule.create(self.rule_id, self.user_id, self.name, self.preset, self.params)
+    def __call__(self, aggregates: Aggregates) -> RuleState:
+        preset = self.presets.get(self.preset)
+        rule = Rule.create(self.rule_id, self.user_id, self.name, preset.id, self.params)
         credits = aggregates.get(UserCredits, self.user_id)
         credits.take_rule_slot(str(self.rule_id))
         aggregates.add(rule)
-        return RuleAndCredits(rule, credits)
+        return RuleState.of(rule, credits)
 
 
 @dataclass(frozen=True)
@@ -50,11 +75,13 @@ class UpdateRule:
     name: str
     preset: str
     params: Params
+    presets: Presets
 
-    def __call__(self, aggregates: Aggregates) -> Rule:
+    def __call__(self, aggregates: Aggregates) -> RuleState:
+        preset = self.presets.get(self.preset)
         rule = _own_rule(aggregates, self.rule_id, self.user_id)
-        rule.update(self.name, self.preset, self.params)
-        return rule
+        rule.update(self.name, preset.id, self.params)
+        return RuleState.of(rule)
 
 
 @dataclass(frozen=True)
@@ -64,12 +91,12 @@ class DeleteRule:
     rule_id: UUID
     user_id: UUID
 
-    def __call__(self, aggregates: Aggregates) -> RuleAndCredits:
+    def __call__(self, aggregates: Aggregates) -> RuleState:
         rule = _own_rule(aggregates, self.rule_id, self.user_id)
         credits = aggregates.get(UserCredits, self.user_id)
         rule.delete()
         credits.free_rule_slot(str(self.rule_id))
-        return RuleAndCredits(rule, credits)
+        return RuleState.of(rule, credits)
 
 
 def _own_rule(aggregates: Aggregates, rule_id: UUID, user_id: UUID) -> Rule:

@@ -10,6 +10,31 @@ from domain.usercredits import UserCredits
 
 
 @dataclass(frozen=True)
+class CreditsState:
+    """A user's credits as a command left them: what the caller is answered from."""
+
+    user_id: UUID
+    plan: str
+    available: int
+    reserved: int
+    active_jobs: int
+    rule_slots_used: int
+    version: int
+
+    @classmethod
+    def of(cls, credits: UserCredits) -> CreditsState:
+        return cls(
+            credits.id,
+            credits.plan_name,
+            credits.available,
+            credits.reserved,
+            credits.active_jobs,
+            len(credits.rule_ids),
+            credits.version,
+        )
+
+
+@dataclass(frozen=True)
 class OpenAccount:
     """Open a new user's credits on ``plan`` with ``credits`` to start with."""
 
@@ -17,10 +42,10 @@ class OpenAccount:
     plan: str
     credits: int
 
-    def __call__(self, aggregates: Aggregates) -> UserCredits:
+    def __call__(self, aggregates: Aggregates) -> CreditsState:
         account = UserCredits.open(self.user_id, self.plan, self.credits)
         aggregates.add(account)
-        return account
+        return CreditsState.of(account)
 
 
 class _OnCredits:
@@ -28,10 +53,10 @@ class _OnCredits:
 
     user_id: UUID
 
-    def __call__(self, aggregates: Aggregates) -> UserCredits:
+    def __call__(self, aggregates: Aggregates) -> CreditsState:
         credits = aggregates.get(UserCredits, self.user_id)
         self.change(credits)
-        return credits
+        return CreditsState.of(credits)
 
     def change(self, credits: UserCredits) -> None:
         raise NotImplementedError

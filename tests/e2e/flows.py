@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from projections.runner import read_position
+from projections.engine.runner import read_position
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -86,7 +86,7 @@ def report(
 
 def wait_projected(services: Any, names: list[str], timeout: float = 30) -> None:
     """Wait until ``names`` reached the newest event (the log head now)."""
-    from projections.queries import log_head
+    from projections.engine.log import log_head
 
     head = log_head(services.reads)
     assert services.watcher.wait_for_position(names, head, timeout), (

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from projections.queries import log_head
+from projections.engine.log import log_head
 from tests.e2e.flows import create_job, fund, sign_up
-from tests.integration.test_audit_log import insert_retired_event
+from tests.integration.auditlog import insert_retired_event
 
 PATHS = [
     "/api/admin/events",

@@ -17,7 +17,7 @@ from tests.e2e.flows import (
     wait_projected,
 )
 from tests.e2e.testsite import run
-from tests.integration.test_audit_log import insert_retired_event
+from tests.integration.auditlog import insert_retired_event
 from tests.unit.documents import document
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from projections.reactors.runner import ReactorRunner
+from projections.engine.reactors import ReactorRunner
 from tests.conftest import wait_until
 from tests.e2e.flows import bearer, sign_up
 from tests.integration.flaky import NAME, FlakyReactor, grant, open_account

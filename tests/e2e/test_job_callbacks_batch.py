@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from projections.queries import log_head
+from projections.engine.log import log_head
 from tests.e2e.flows import bearer, fund, lease, ready_job, report, report_body, settle, sign_up
 
 BATCH_MAX = 25

@@ -6,7 +6,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.metrics import is_loopback
-from projections.queries import log_head
+from projections.engine.log import log_head
 from projections.registry import consumer_kinds
 from tests.e2e.flows import fund, sign_up, wait_projected
 from tests.e2e.test_dead_letters import flaky, parked  # noqa: F401  (fixtures)

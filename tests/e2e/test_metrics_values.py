@@ -11,9 +11,9 @@ import pytest
 from domain.commands.usercredits import GrantCredits
 from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
-from projections.queries import log_head
+from projections.engine.log import log_head
+from projections.engine.runner import ProjectionRunner
 from projections.registry import consumer_kinds
-from projections.runner import ProjectionRunner
 from tests.conftest import wait_until
 from tests.e2e.flows import fund, sign_up, wait_projected
 from tests.e2e.test_metrics import sample, scrape

@@ -5,7 +5,8 @@ import threading
 
 import httpx
 
-from projections.rebuild import projection_named, rebuild
+from projections.engine.rebuild import rebuild
+from projections.registry import projection_named
 from tests.conftest import wait_until
 
 

@@ -7,7 +7,7 @@ import pytest
 from domain.commands.testdocument import CreateTestDocument, DeleteTestDocument
 from domain.mbti import AXES
 from domain.testtake import TestTake
-from projections.catalog import get_test_stats
+from projections.teststats.queries import get_test_stats
 from tests.e2e.testsite import caught_up, published, run
 from tests.unit.documents import answers_for, axis_question, document
 

@@ -16,7 +16,7 @@ from domain.commands.testdocument import (
     SaveTestDocument,
     UnpublishTestDocument,
 )
-from projections.testcache import detail_key
+from projections.testcatalog.cache import detail_key
 from tests.e2e.testsite import caught_up, published, run
 from tests.unit.documents import document
 

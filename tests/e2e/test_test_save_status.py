@@ -8,9 +8,9 @@ import pytest
 
 from domain.commands.testdocument import TakeTest
 from domain.mbti import TYPES
-from projections.progress import get_progress
-from projections.queries import log_head
-from projections.reactors import deadletters
+from projections.engine import deadletters
+from projections.engine.log import log_head
+from projections.engine.progress import get_progress
 from tests.unit.documents import answers_for, document
 
 TESTS = "/api/admin/tests"

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import cli
-from api.clients.referenceworker import ReferenceWorker
 from tests.conftest import TEST_SECRET
 from tests.e2e.flows import bearer, fund, ready_job, settle, sign_up
+from worker.reference import ReferenceWorker
 
 ROOT = Path(__file__).resolve().parents[2]
 

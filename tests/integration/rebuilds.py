@@ -5,7 +5,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from projections.runner import Projection, apply
+from projections.engine.runner import Projection, apply
 
 FRESH = "chronicle_test_fresh"
 

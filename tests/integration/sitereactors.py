@@ -8,10 +8,10 @@ from uuid import UUID, uuid4
 
 from domain.commands import testdocument as tests
 from eventstore.executor import CommandExecutor
-from projections.reactors.runner import Reactor, ReactorRunner
-from projections.readmodels.testcatalog import TestCatalogProjection
-from projections.runner import ProjectionRunner
-from projections.watcher import LogWatcher
+from projections.engine.reactors import Reactor, ReactorRunner
+from projections.engine.runner import ProjectionRunner
+from projections.engine.watcher import LogWatcher
+from projections.testcatalog.projection import TestCatalogProjection
 from tests.unit.documents import document
 
 ATTEMPTS = 3

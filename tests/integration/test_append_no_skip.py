@@ -14,7 +14,7 @@ import sys
 
 import psycopg
 
-from projections.watcher import EVENTS_CHANNEL
+from projections.engine.watcher import EVENTS_CHANNEL
 
 WRITERS = 6
 APPENDS = 150

@@ -8,8 +8,9 @@ import pytest
 from api.bootstrap import deadline_scheduler
 from domain.commands import job as jobs
 from domain.commands import usercredits as credits
-from projections.jobqueue import lease
+from projections.jobs.dispatch import lease
 from tests.e2e.flows import settle
+from tests.fakes import SHIPPED, STORED
 
 COST = 1  # the cost per item of every job here
 LATER = timedelta(seconds=1)
@@ -36,13 +37,13 @@ def user_id(running):
 
 def create(running, user_id, items=2):
     job_id = uuid4()
-    running.executor.execute(jobs.CreateJob(job_id, user_id, "portrait", items, COST))
+    running.executor.execute(jobs.CreateJob(job_id, user_id, "portrait", items, SHIPPED))
     return job_id
 
 
 def uploaded(running, user_id, items=2):
     job_id = create(running, user_id, items)
-    running.executor.execute(jobs.ConfirmUpload(job_id, user_id))
+    running.executor.execute(jobs.ConfirmUpload(job_id, user_id, STORED))
     return job_id
 
 

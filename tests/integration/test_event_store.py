@@ -15,11 +15,6 @@ from eventstore.idempotency import Idempotency
 from tests.conftest import in_one_batch
 
 
-def shown(account):
-    """What a caller answers with: JSON, as an idempotent repeat gets it back."""
-    return {"credits": account.available, "version": account.version}
-
-
 def stored_outcome(dsn, key):
     with psycopg.connect(dsn) as conn:
         return conn.execute(
@@ -53,14 +48,14 @@ def test_an_idempotency_key_returns_the_first_outcome_after_a_restart(app, clean
     first_executor = CommandExecutor(app)
     first_executor.execute(credits.OpenAccount(user_id, "free", 10))
     grant = credits.GrantCredits(user_id, 5, "gift")
-    first = first_executor.execute(grant, idempotency=key, present=shown)
+    first = first_executor.execute(grant, idempotency=key)
     first_executor.close()
     restarted = CommandExecutor(app)
     try:
-        again = restarted.execute(grant, idempotency=key, present=shown)
+        again = restarted.execute(grant, idempotency=key)
     finally:
         restarted.close()
-    assert again.replayed and again.result == first.result and again.position == first.position
+    assert again.replayed and again.record == first.record and again.position == first.position
     assert app.repository.get(user_id).available == 15
 
 
@@ -105,9 +100,7 @@ def test_an_outcome_stored_by_the_first_revision_still_replays(executor, clean_d
 def test_a_key_reused_with_another_request_is_refused(executor):
     user_id = uuid4()
     executor.execute(credits.OpenAccount(user_id, "free", 10))
-    executor.execute(
-        credits.GrantCredits(user_id, 1, "a"), idempotency=Idempotency("k", "one"), present=shown
-    )
+    executor.execute(credits.GrantCredits(user_id, 1, "a"), idempotency=Idempotency("k", "one"))
     with pytest.raises(IdempotencyKeyReused):
         executor.execute(credits.GrantCredits(user_id, 2, "b"), idempotency=Idempotency("k", "two"))
 
@@ -122,9 +115,7 @@ def test_the_same_key_from_two_executors_at_once_runs_the_command_once(app):
         with ThreadPoolExecutor(8) as pool:
             outcomes = list(
                 pool.map(
-                    lambda n: (first if n % 2 else second).execute(
-                        grant, idempotency=key, present=shown
-                    ),
+                    lambda n: (first if n % 2 else second).execute(grant, idempotency=key),
                     range(8),
                 )
             )
@@ -160,6 +151,6 @@ def test_repeats_of_a_key_in_one_batch_get_the_first_outcome(executor, app):
     executor.execute(credits.OpenAccount(user_id, "free", 10))
     key = Idempotency("admin:a:twice", "fp")
     grant = credits.GrantCredits(user_id, 5, "once")
-    first, second = in_one_batch(executor, grant, grant, idempotency=key, present=shown)
-    assert first.result == second.result and second.replayed
+    first, second = in_one_batch(executor, grant, grant, idempotency=key)
+    assert first.record == second.record and second.replayed
     assert app.repository.get(user_id).available == 15

@@ -16,6 +16,7 @@ from domain.commands import usercredits as credits
 from eventstore.export import write_parquet
 from eventstore.history import read_events
 from tests.conftest import TEST_SECRET
+from tests.fakes import SHIPPED
 
 ALICE = {"actor": "user:alice", "correlation_id": "req-1", "causation_id": "cmd-1"}
 ADMIN = {"actor": "admin:root", "correlation_id": "req-2", "causation_id": "cmd-2"}
@@ -27,9 +28,11 @@ def make_history(executor) -> dict[str, UUID]:
     user, job, rule = uuid4(), uuid4(), uuid4()
     executor.execute(credits.OpenAccount(user, "free", 10), metadata=ADMIN)
     executor.execute(credits.GrantCredits(user, 5, "gift"), metadata=ADMIN)
-    executor.execute(jobs.CreateJob(job, user, "upscale-4x", 3, 2), metadata=ALICE)
+    executor.execute(jobs.CreateJob(job, user, "upscale-4x", 3, SHIPPED), metadata=ALICE)
     executor.execute(credits.CommitCredits(user, str(job), 4), metadata=ALICE)
-    executor.execute(rules.CreateRule(rule, user, "sharp", "portrait", {"k": 1}), metadata=ALICE)
+    executor.execute(
+        rules.CreateRule(rule, user, "sharp", "portrait", {"k": 1}, SHIPPED), metadata=ALICE
+    )
     return {"user": user, "job": job, "rule": rule}
 
 

@@ -14,6 +14,7 @@ from domain.commands import job as jobs
 from domain.commands import usercredits as credits
 from eventstore.history import read_events
 from tests.conftest import TEST_SECRET
+from tests.fakes import SHIPPED
 from tests.integration.test_history_export import (
     ALICE,
     GONE_TOPIC,
@@ -60,9 +61,9 @@ def spend(executor) -> None:
     """Two jobs settled (4 credits on upscale-4x, 2 on portrait), one rolled back."""
     user, big, small, dropped = uuid4(), uuid4(), uuid4(), uuid4()
     executor.execute(credits.OpenAccount(user, "pro", 50), metadata=ALICE)
-    executor.execute(jobs.CreateJob(big, user, "upscale-4x", 3, 2), metadata=ALICE)
-    executor.execute(jobs.CreateJob(small, user, "portrait", 2, 1), metadata=ALICE)
-    executor.execute(jobs.CreateJob(dropped, user, "portrait", 5, 1), metadata=ALICE)
+    executor.execute(jobs.CreateJob(big, user, "upscale-4x", 3, SHIPPED), metadata=ALICE)
+    executor.execute(jobs.CreateJob(small, user, "portrait", 2, SHIPPED), metadata=ALICE)
+    executor.execute(jobs.CreateJob(dropped, user, "portrait", 5, SHIPPED), metadata=ALICE)
     executor.execute(credits.CommitCredits(user, str(big), 4))
     executor.execute(credits.CommitCredits(user, str(small), 2))
     executor.execute(credits.RollbackCredits(user, str(dropped)))

@@ -8,6 +8,7 @@ import psycopg
 from domain.commands import job as jobs
 from domain.commands import usercredits as credits
 from domain.usercredits import UserCredits
+from tests.fakes import SHIPPED, STORED
 from tests.integration.crash import kill_while_advancing, run_until
 from tests.integration.folds import all_events, fold_user_summaries
 from tests.integration.test_projections import head
@@ -25,11 +26,11 @@ def finished_jobs(executor, users=40):
         for outcomes in (["succeeded", "succeeded", "failed"], ["failed", "failed"], None):
             job_id = uuid.uuid4()
             count = len(outcomes) if outcomes else 2
-            executor.execute(jobs.CreateJob(job_id, user_id, "upscale-4x", count, 2))
+            executor.execute(jobs.CreateJob(job_id, user_id, "upscale-4x", count, SHIPPED))
             if outcomes is None:
                 executor.execute(jobs.CancelJob(job_id, user_id, "changed my mind"))
                 continue
-            executor.execute(jobs.ConfirmUpload(job_id, user_id))
+            executor.execute(jobs.ConfirmUpload(job_id, user_id, STORED))
             executor.execute(jobs.ExecuteJob(job_id, user_id))
             for index, outcome in enumerate(outcomes):
                 executor.execute(jobs.RecordItemResult(job_id, index, outcome, f"k{index}"))

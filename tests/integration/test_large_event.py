@@ -75,7 +75,8 @@ def test_an_event_of_600_kb_is_saved_and_loads_back(app, clean_dsn):
 
 
 def test_a_rebuild_pipelines_events_of_600_kb_without_hanging(app, clean_dsn):
-    from projections.rebuild import projection_named, rebuild
+    from projections.engine.rebuild import rebuild
+    from projections.registry import projection_named
 
     executor = CommandExecutor(app, timeout=DEADLINE)
     for _ in range(3):

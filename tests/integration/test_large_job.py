@@ -11,6 +11,7 @@ from domain.commands import job as jobs
 from domain.commands import usercredits as credits
 from domain.job import Job
 from eventstore.application import open_application
+from tests.fakes import SHIPPED, STORED
 
 ITEMS = 10_000
 
@@ -18,8 +19,8 @@ ITEMS = 10_000
 def test_a_ten_thousand_item_job_completes_and_reloads_quickly(executor, app, clean_dsn, capsys):
     user_id, job_id = uuid.uuid4(), uuid.uuid4()
     executor.execute(credits.OpenAccount(user_id, "pro", ITEMS))
-    executor.execute(jobs.CreateJob(job_id, user_id, "bulk-tagging", ITEMS, 1))
-    executor.execute(jobs.ConfirmUpload(job_id, user_id))
+    executor.execute(jobs.CreateJob(job_id, user_id, "bulk-tagging", ITEMS, SHIPPED))
+    executor.execute(jobs.ConfirmUpload(job_id, user_id, STORED))
     executor.execute(jobs.ExecuteJob(job_id, user_id))
 
     def report(worker: int) -> None:

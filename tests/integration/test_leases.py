@@ -8,7 +8,8 @@ import pytest
 
 from domain.commands import job as jobs
 from domain.commands import usercredits as credits
-from projections.jobqueue import lease
+from projections.jobs.dispatch import lease
+from tests.fakes import SHIPPED, STORED
 
 
 @pytest.fixture
@@ -28,8 +29,8 @@ def user_id(running):
 def queue_job(running, user_id, items):
     """A job created, uploaded and queued, and the jobs projection past its queueing."""
     job_id = uuid4()
-    running.executor.execute(jobs.CreateJob(job_id, user_id, "bulk-tagging", items, 1))
-    running.executor.execute(jobs.ConfirmUpload(job_id, user_id))
+    running.executor.execute(jobs.CreateJob(job_id, user_id, "bulk-tagging", items, SHIPPED))
+    running.executor.execute(jobs.ConfirmUpload(job_id, user_id, STORED))
     position = running.executor.execute(jobs.ExecuteJob(job_id, user_id)).position
     wait_for_jobs(running, position)
     return job_id

@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.rule import Rule
+from projections.engine.runner import ProjectionRunner
+from projections.engine.watcher import LogWatcher
 from projections.registry import all_projections
-from projections.runner import ProjectionRunner
-from projections.watcher import LogWatcher
 from tests.conftest import TEST_SECRET, wait_until
 from tests.integration.flaky import open_account
 from tests.integration.test_projections import head

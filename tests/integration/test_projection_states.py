@@ -1,9 +1,9 @@
 """``projections status`` tells an active instance from standbys and from none running."""
 
-from projections.readmodels.rules import RulesProjection
-from projections.runner import ProjectionRunner
-from projections.status import projection_status
-from projections.watcher import LogWatcher
+from projections.engine.runner import ProjectionRunner
+from projections.engine.watcher import LogWatcher
+from projections.registry import projection_status
+from projections.rules.projection import RulesProjection
 from tests.conftest import wait_until
 
 

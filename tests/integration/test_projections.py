@@ -8,11 +8,11 @@ import psycopg
 
 from domain.commands import usercredits as credits
 from eventstore.application import open_application
-from projections.reactors.runner import ReactorRunner
-from projections.reactors.settlement import JobSettlement
+from projections.engine.reactors import ReactorRunner
+from projections.engine.runner import ProjectionRunner, read_position
+from projections.engine.watcher import LogWatcher
+from projections.jobs.settlement import JobSettlement
 from projections.registry import all_projections
-from projections.runner import ProjectionRunner, read_position
-from projections.watcher import LogWatcher
 from tests.integration.crash import kill_while_advancing, run_until
 from tests.integration.folds import fold_ledger_counts, fold_user_summaries
 

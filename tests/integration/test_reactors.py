@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.errors import IllegalTransition, NotFound
-from projections.reactors.deadletters import request_retry
-from projections.reactors.runner import ReactorRunner
-from projections.status import projection_status
-from projections.watcher import LogWatcher
+from projections.engine.deadletters import request_retry
+from projections.engine.reactors import ReactorRunner
+from projections.engine.watcher import LogWatcher
+from projections.registry import projection_status
 from tests.conftest import TEST_SECRET, wait_until
+from tests.integration.auditlog import insert_retired_event
 from tests.integration.flaky import NAME, FlakyReactor, grant, letters, open_account
-from tests.integration.test_audit_log import insert_retired_event
 from tests.integration.test_projections import head
 
 ATTEMPTS = 3

@@ -25,7 +25,7 @@ from api.bootstrap import Services, services
 from api.settings import Settings
 from eventstore.database import Database
 from eventstore.migrate import migrate
-from projections.watcher import ReplicaWatcher
+from projections.engine.watcher import ReplicaWatcher
 from tests.conftest import TEST_SECRET, wait_until
 from tests.e2e.flows import bearer, fund, lease, ready_job, report, sign_up
 from tests.integration.standby import StandbyUnavailable, standby_of

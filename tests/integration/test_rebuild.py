@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from api.cli import cli
 from domain.commands import usercredits as credits
-from projections.jobqueue import lease
-from projections.rebuild import projection_named, rebuild, shadow_positions
-from projections.status import projection_status
+from projections.engine.rebuild import rebuild, shadow_positions
+from projections.jobs.dispatch import lease
+from projections.registry import projection_named, projection_status
 from tests.conftest import TEST_SECRET, wait_until
 from tests.integration.rebuilds import fresh_rows, index_names, rows, schemas_left
 from tests.integration.test_leases import queue_job

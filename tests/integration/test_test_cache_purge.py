@@ -17,10 +17,10 @@ from psycopg_pool import ConnectionPool
 
 from adapters.cache import Cache, InMemoryCache, RedisCache
 from eventstore.database import read_pool
-from projections.catalog import get_public_test, list_tests
-from projections.reactors.cachepurge import TestCachePurge
-from projections.runner import read_position
-from projections.testcache import cached_detail, cached_list, detail_key
+from projections.engine.runner import read_position
+from projections.testcatalog.cache import cached_detail, cached_list, detail_key
+from projections.testcatalog.purge import TestCachePurge
+from projections.testcatalog.queries import get_public_test, list_tests
 from tests.conftest import wait_until
 from tests.integration.flaky import letters
 from tests.integration.sitereactors import Site, published, save, unpublish
@@ -183,7 +183,7 @@ def test_the_purge_waits_for_the_catalog_and_pauses_without_parking(
     executor, clean_dsn, app, pool, caplog
 ):
     cache = InMemoryCache()
-    caplog.set_level(logging.WARNING, logger="projections.follower")
+    caplog.set_level(logging.WARNING, logger="projections.engine.follower")
     site = Site(clean_dsn, app, lambda w: [TestCachePurge(cache, w, catalog_timeout=0.2)])
     try:
         test_id, position = published(executor, title=OLD)

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from adapters.cache import InMemoryCache
 from adapters.cdn import CdnPurgeFailed, HttpCdnPurger
 from domain.errors import Unavailable
-from projections.reactors.cachepurge import TestCachePurge
+from projections.testcatalog.purge import TestCachePurge
 from tests.integration.flaky import letters
 from tests.integration.sitereactors import ATTEMPTS, Site, published
 

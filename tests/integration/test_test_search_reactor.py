@@ -15,9 +15,9 @@ from psycopg_pool import ConnectionPool
 
 from adapters.search import PostgresSearchIndex, SearchDocument
 from eventstore.database import read_pool
-from projections.catalog import get_test
-from projections.reactors.deadletters import request_retry
-from projections.reactors.searchindex import TestSearchIndexer
+from projections.engine.deadletters import request_retry
+from projections.testcatalog.queries import get_test
+from projections.testsearch.reactor import TestSearchIndexer
 from tests.conftest import wait_until
 from tests.integration.flaky import letters
 from tests.integration.sitereactors import (

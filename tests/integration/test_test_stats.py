@@ -8,10 +8,11 @@ import pytest
 from domain.commands.testdocument import TakeTest
 from domain.testtake import TestTake
 from eventstore.database import read_pool
-from projections.catalog import get_test, get_test_stats
-from projections.readmodels.testcatalog import TestCatalogProjection
-from projections.readmodels.teststats import TestStatsProjection
-from tests.integration.test_test_catalog import Site
+from projections.testcatalog.projection import TestCatalogProjection
+from projections.testcatalog.queries import get_test
+from projections.teststats.projection import TestStatsProjection
+from projections.teststats.queries import get_test_stats
+from tests.integration.testcatalog import Site
 from tests.unit.documents import answers_for
 
 TAKES = ["INTJ", "ENFP", "INTJ", "ISTP", "INTJ", "ENFP", "ESFJ", "INTJ", "ISTP", "ENFP"]

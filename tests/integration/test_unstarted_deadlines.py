@@ -14,12 +14,13 @@ from domain.commands.job import (
     ConfirmUpload,
     CreateJob,
     ExecuteJob,
-    ExpireUnstarted,
     RecordItemResult,
 )
+from domain.commands.jobendings import ExpireUnstarted
 from domain.commands.usercredits import OpenAccount
-from projections.jobqueue import lease
+from projections.jobs.dispatch import lease
 from tests.e2e.flows import settle
+from tests.fakes import SHIPPED, STORED
 
 COST = 1  # the cost per item of every job here
 LATER = timedelta(seconds=1)
@@ -46,8 +47,8 @@ def user_id(running):
 
 def uploaded(running, user_id, items=2):
     job_id = uuid4()
-    running.executor.execute(CreateJob(job_id, user_id, "portrait", items, COST))
-    running.executor.execute(ConfirmUpload(job_id, user_id))
+    running.executor.execute(CreateJob(job_id, user_id, "portrait", items, SHIPPED))
+    running.executor.execute(ConfirmUpload(job_id, user_id, STORED))
     return job_id
 
 

@@ -43,11 +43,32 @@ def test_a_command_returns_its_result_and_position(executor):
     assert balance(outcome) == 10 and outcome.position == 1
 
 
-def test_present_shapes_the_answer_on_the_writer_thread(executor):
-    outcome = executor.execute(
-        credits.OpenAccount(uuid4(), "free", 10), present=lambda account: account.version
-    )
-    assert outcome.result == 1
+def test_an_outcome_is_a_frozen_value_and_its_record_json_types(executor):
+    user_id = uuid4()
+    outcome = executor.execute(credits.OpenAccount(user_id, "free", 10))
+    assert outcome.result == credits.CreditsState(user_id, "free", 10, 0, 0, 0, 1)
+    assert outcome.record == {
+        "user_id": str(user_id),
+        "plan": "free",
+        "available": 10,
+        "reserved": 0,
+        "active_jobs": 0,
+        "rule_slots_used": 0,
+        "version": 1,
+    }
+
+
+def test_a_command_returning_an_aggregate_is_refused_not_stored(executor, app):
+    user_id = uuid4()
+
+    def leaks(aggregates):
+        account = credits.OpenAccount(user_id, "free", 10)
+        account(aggregates)
+        return aggregates.get(UserCredits, user_id)
+
+    outcome = executor.execute(leaks)
+    with pytest.raises(TypeError, match="cannot hold a UserCredits"):
+        _ = outcome.record
 
 
 def test_a_domain_error_reaches_the_caller_and_records_nothing(executor, app):

@@ -1,5 +1,7 @@
 """Stored outcomes: errors stored by code, and rows of the first revision still decoded."""
 
+from uuid import UUID
+
 import pytest
 
 from domain.errors import (
@@ -50,15 +52,38 @@ def test_an_unknown_error_decodes_as_the_base_error(error):
     assert type(raised.value) is ChronicleError
 
 
-def test_a_result_decodes_with_its_position():
-    assert decode_outcome({"result": {"credits": 3}, "position": 9}) == ({"credits": 3}, 9)
+def test_an_outcome_decodes_with_its_position():
+    assert decode_outcome({"outcome": {"available": 3}, "position": 9}) == (
+        {"available": 3},
+        9,
+        False,
+    )
+
+
+def test_an_answer_stored_by_an_earlier_revision_decodes_as_answered():
+    assert decode_outcome({"result": {"credits": 3}, "position": 9}) == ({"credits": 3}, 9, True)
+
+
+def test_an_outcome_is_encoded_as_its_record():
+    from domain.jobstatus import ItemReport
+
+    report = ItemReport(UUID(int=1), 2, "failed", "recorded")
+
+    assert encode_outcome(report) == {
+        "outcome": {
+            "job_id": str(UUID(int=1)),
+            "item_index": 2,
+            "outcome": "failed",
+            "status": "recorded",
+        }
+    }
 
 
 def test_a_replay_checks_the_fingerprint_first():
     from domain.errors import IdempotencyKeyReused
 
-    stored = StoredOutcome("fp-1", {"result": 1, "position": 2})
-    assert replay(Idempotency("k", "fp-1"), stored) == (1, 2)
+    stored = StoredOutcome("fp-1", {"outcome": 1, "position": 2})
+    assert replay(Idempotency("k", "fp-1"), stored) == (1, 2, False)
     with pytest.raises(IdempotencyKeyReused):
         replay(Idempotency("k", "fp-2"), stored)
 

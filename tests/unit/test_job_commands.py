@@ -1,69 +1,42 @@
-"""Job and rule use cases through the real command executor, on the in-memory event store."""
+"""Job use cases through the real command executor, on the in-memory event store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 
 from domain.commands import job as jobs
-from domain.commands import rule as rules
-from domain.commands.usercredits import (
-    GrantCredits,
-    OpenAccount,
-    ReserveCredits,
-    RollbackCredits,
-)
+from domain.commands import jobendings as endings
+from domain.commands.usercredits import GrantCredits, ReserveCredits, RollbackCredits
 from domain.errors import (
     ConcurrentJobLimitReached,
+    IllegalTransition,
     InsufficientCredits,
+    InvalidCommand,
     NotFound,
-    RuleSlotLimitReached,
+    UploadsMissing,
 )
 from domain.job import Job
 from domain.jobstatus import ItemReport
 from domain.usercredits import RECENT_SETTLEMENTS, UserCredits
 from eventstore.executor import CommandExecutor
+from tests.fakes import Stored, presets
 
 COST = 5
 
 
-@pytest.fixture
-def memory_app() -> Application:
-    return Application(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
-
-
-@pytest.fixture
-def commands(memory_app: Application) -> Iterator[CommandExecutor]:
-    executor = CommandExecutor(memory_app)
-    yield executor
-    executor.close()
-
-
-@pytest.fixture
-def run(commands: CommandExecutor) -> Callable[[Any], Any]:
-    # One caller at a time: reading what a command returned cannot race another command.
-    return lambda command: commands.execute(command).result
-
-
-@pytest.fixture
-def user(run: Callable[[Any], Any]) -> UUID:
-    user_id = uuid4()
-    run(OpenAccount(user_id, "free", 100))
-    return user_id
-
-
 def create_job(user_id: UUID, items: int = 3, cost: int = COST) -> jobs.CreateJob:
-    return jobs.CreateJob(uuid4(), user_id, "upscale", items, cost)
+    return jobs.CreateJob(uuid4(), user_id, "upscale", items, presets(cost))
 
 
 def queued_job(run: Callable[[Any], Any], user_id: UUID, items: int = 3) -> UUID:
-    job_id = run(create_job(user_id, items)).job.id
-    run(jobs.ConfirmUpload(job_id, user_id))
+    job_id = run(create_job(user_id, items)).job_id
+    run(jobs.ConfirmUpload(job_id, user_id, Stored()))
     run(jobs.ExecuteJob(job_id, user_id))
     return job_id
 
@@ -78,9 +51,10 @@ def test_create_job_reserves_the_credits_with_the_job(
 ) -> None:
     created = run(create_job(user, items=3))
 
-    job = memory_app.repository.get(created.job.id)
-    assert (job.status, job.reserved) == ("created", 15)
-    assert (created.credits.available, created.credits.reserved) == (85, 15)
+    job = memory_app.repository.get(created.job_id)
+    credits = memory_app.repository.get(user)
+    assert (job.status, job.reserved, created.reserved) == ("created", 15, 15)
+    assert (credits.available, credits.reserved) == (85, 15)
 
 
 def test_create_job_short_of_credits_saves_no_job(
@@ -107,32 +81,30 @@ def test_create_job_beyond_the_concurrent_limit_saves_no_job(
     assert len(_aggregates_of(memory_app, Job)) == 2
 
 
-def test_a_job_that_costs_nothing_reserves_nothing(run: Any, user: UUID) -> None:
+def test_a_job_that_costs_nothing_reserves_nothing(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
     created = run(create_job(user, items=2, cost=0))
 
-    assert (created.job.reserved, created.credits.reserved) == (0, 0)
+    assert (created.reserved, memory_app.repository.get(user).reserved) == (0, 0)
 
 
-def test_cancel_job_refunds_the_reservation(run: Any, user: UUID) -> None:
+def test_cancel_job_refunds_the_reservation(run: Any, memory_app: Application, user: UUID) -> None:
     job_id = queued_job(run, user)
 
     canceled = run(jobs.CancelJob(job_id, user, "changed my mind"))
 
-    assert canceled.job.status == "canceled"
-    assert (canceled.credits.available, canceled.credits.reserved) == (100, 0)
+    credits = memory_app.repository.get(user)
+    assert (canceled.status, credits.available, credits.reserved) == ("canceled", 100, 0)
 
 
 def test_settle_commits_the_consumed_credits_and_refunds_the_rest(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user, items=3)
     report(run, job_id, "succeeded", "failed", "succeeded")
 
-    settled = run(jobs.SettleJobCredits(job_id))
+    settled = run(endings.SettleJobCredits(job_id))
 
-    assert (settled.job.status, settled.outcome, settled.job.consumed_credits) == (
-        "done",
-        "committed",
-        10,
-    )
+    assert (settled.job.status, settled.outcome, settled.job.succeeded) == ("done", "committed", 2)
     assert (settled.credits.available, settled.credits.reserved) == (90, 0)
 
 
@@ -141,10 +113,10 @@ def test_settle_twice_records_nothing_the_second_time(
 ) -> None:
     job_id = queued_job(run, user, items=1)
     report(run, job_id, "succeeded")
-    first = commands.execute(jobs.SettleJobCredits(job_id))
+    first = commands.execute(endings.SettleJobCredits(job_id))
     balance = first.result.credits.available
 
-    again = commands.execute(jobs.SettleJobCredits(job_id))
+    again = commands.execute(endings.SettleJobCredits(job_id))
 
     assert (first.position is not None, again.position) == (True, None)
     assert (balance, again.result.credits.available, again.result.outcome) == (
@@ -158,7 +130,7 @@ def test_settle_of_a_failed_job_refunds_everything(run: Any, user: UUID) -> None
     job_id = queued_job(run, user, items=2)
     report(run, job_id, "failed", "failed")
 
-    settled = run(jobs.SettleJobCredits(job_id))
+    settled = run(endings.SettleJobCredits(job_id))
 
     assert (settled.job.status, settled.outcome, settled.credits.available) == (
         "failed",
@@ -171,7 +143,7 @@ def test_settle_of_a_running_job_does_nothing(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user, items=2)
     report(run, job_id, "succeeded")
 
-    settled = run(jobs.SettleJobCredits(job_id))
+    settled = run(endings.SettleJobCredits(job_id))
 
     assert (settled.outcome, settled.credits.reserved) == (None, 15 - 5)
 
@@ -197,12 +169,12 @@ def test_settling_a_job_forgotten_by_the_credits_changes_nothing(
         report(run, job_id, "succeeded")
     else:
         run(jobs.CancelJob(job_id, user, "changed my mind"))
-    run(jobs.SettleJobCredits(job_id))
+    run(endings.SettleJobCredits(job_id))
     settle_many_later(run, user)
     credits = memory_app.repository.get(user)
     assert isinstance(credits, UserCredits) and str(job_id) not in credits.settled
 
-    again = commands.execute(jobs.SettleJobCredits(job_id))
+    again = commands.execute(endings.SettleJobCredits(job_id))
 
     assert (again.result.outcome, again.position) == ("already_settled", None)
     after = memory_app.repository.get(user)
@@ -236,10 +208,10 @@ def test_a_lease_exhausted_item_is_failed_once(
 def test_expire_upload_cancels_and_refunds_once(
     commands: CommandExecutor, run: Any, user: UUID
 ) -> None:
-    job_id = run(create_job(user)).job.id
-    expired = run(jobs.ExpireUpload(job_id))
+    job_id = run(create_job(user)).job_id
+    expired = run(endings.ExpireUpload(job_id))
 
-    again = commands.execute(jobs.ExpireUpload(job_id))
+    again = commands.execute(endings.ExpireUpload(job_id))
 
     assert (expired.expired, expired.job.status, expired.job.reason) == (
         True,
@@ -254,23 +226,23 @@ def test_expire_stalled_fails_the_job_and_refunds(run: Any, user: UUID) -> None:
     job_id = queued_job(run, user)
     report(run, job_id, "succeeded")
 
-    expired = run(jobs.ExpireStalled(job_id, datetime.now(UTC)))
+    expired = run(endings.ExpireStalled(job_id, datetime.now(UTC)))
 
     assert (expired.expired, expired.job.status, expired.job.reason) == (True, "failed", "stalled")
-    assert run(jobs.SettleJobCredits(job_id)).credits.available == 100
+    assert run(endings.SettleJobCredits(job_id)).credits.available == 100
 
 
 @pytest.mark.parametrize(
     "command",
     [
-        lambda job_id, user_id: jobs.ConfirmUpload(job_id, user_id),
+        lambda job_id, user_id: jobs.ConfirmUpload(job_id, user_id, Stored()),
         lambda job_id, user_id: jobs.ExecuteJob(job_id, user_id),
         lambda job_id, user_id: jobs.CancelJob(job_id, user_id, "not mine"),
     ],
     ids=["confirm_upload", "execute_job", "cancel_job"],
 )
 def test_another_users_job_is_not_found(run: Any, user: UUID, command: Any) -> None:
-    job_id = run(create_job(user)).job.id
+    job_id = run(create_job(user)).job_id
     missing_id = uuid4()
     with pytest.raises(NotFound) as missing:
         run(command(missing_id, uuid4()))
@@ -281,67 +253,31 @@ def test_another_users_job_is_not_found(run: Any, user: UUID, command: Any) -> N
     assert foreign.value.message == missing.value.message.replace(str(missing_id), str(job_id))
 
 
-def test_a_rule_takes_a_slot_in_the_same_save(
+def test_confirm_upload_is_refused_while_an_upload_is_missing(
     run: Any, memory_app: Application, user: UUID
 ) -> None:
-    created = run(rules.CreateRule(uuid4(), user, "Night", "upscale", {"scale": 2}))
+    job_id = run(create_job(user, items=2)).job_id
+    missing = f"uploads/{user}/{job_id}/1"
 
-    assert memory_app.repository.get(created.rule.id).name == "Night"
-    assert created.credits.rule_ids == [str(created.rule.id)]
+    with pytest.raises(UploadsMissing, match=f"1 of 2 uploads are missing: {missing}"):
+        run(jobs.ConfirmUpload(job_id, user, Stored(missing)))
 
-
-def test_the_third_rule_of_a_free_user_is_refused_and_not_saved(
-    run: Any, memory_app: Application, user: UUID
-) -> None:
-    run(rules.CreateRule(uuid4(), user, "One", "upscale", {}))
-    run(rules.CreateRule(uuid4(), user, "Two", "upscale", {}))
-    third = uuid4()
-
-    with pytest.raises(RuleSlotLimitReached):
-        run(rules.CreateRule(third, user, "Three", "upscale", {}))
-
-    with pytest.raises(AggregateNotFoundError):
-        memory_app.repository.get(third)
+    assert memory_app.repository.get(job_id).status == "created"
 
 
-def test_deleting_a_rule_frees_its_slot(run: Any, user: UUID) -> None:
-    rule_id = uuid4()
-    run(rules.CreateRule(rule_id, user, "One", "upscale", {}))
-    run(rules.CreateRule(uuid4(), user, "Two", "upscale", {}))
+def test_confirm_upload_asks_storage_only_while_uploads_are_awaited(run: Any, user: UUID) -> None:
+    job_id = queued_job(run, user)  # uploaded, then queued
 
-    deleted = run(rules.DeleteRule(rule_id, user))
-
-    assert (deleted.rule.deleted, len(deleted.credits.rule_ids)) == (True, 1)
-    assert run(rules.CreateRule(uuid4(), user, "Three", "upscale", {})).rule.name == "Three"
+    with pytest.raises(IllegalTransition, match="confirm_upload needs 'created'"):
+        run(jobs.ConfirmUpload(job_id, user, Stored(f"uploads/{user}/{job_id}/0")))
 
 
-def test_update_rule_changes_the_rule(run: Any, user: UUID) -> None:
-    rule_id = uuid4()
-    run(rules.CreateRule(rule_id, user, "One", "upscale", {}))
+def test_create_job_resolves_its_preset_and_checks_its_items(run: Any, user: UUID) -> None:
+    with pytest.raises(InvalidCommand, match="unknown preset 'nope'"):
+        run(jobs.CreateJob(uuid4(), user, "nope", 1, presets()))
 
-    updated = run(rules.UpdateRule(rule_id, user, "Uno", "denoise", {"strength": 0.3}))
-
-    assert (updated.name, updated.preset, updated.params) == (
-        "Uno",
-        "denoise",
-        {"strength": 0.3},
-    )
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        lambda rule_id, user_id: rules.UpdateRule(rule_id, user_id, "Mine", "upscale", {}),
-        lambda rule_id, user_id: rules.DeleteRule(rule_id, user_id),
-    ],
-    ids=["update_rule", "delete_rule"],
-)
-def test_another_users_rule_is_not_found(run: Any, user: UUID, command: Any) -> None:
-    rule_id = uuid4()
-    run(rules.CreateRule(rule_id, user, "One", "upscale", {}))
-
-    with pytest.raises(NotFound, match=f"Rule {rule_id} not found"):
-        run(command(rule_id, uuid4()))
+    with pytest.raises(InvalidCommand, match="takes 1 to 100 items, not 101"):
+        run(jobs.CreateJob(uuid4(), user, "upscale", 101, presets()))
 
 
 def _aggregates_of(app: Application, cls: type) -> set[UUID]:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from domain.errors import InvalidCommand
-from tests.unit.test_job import STATES, job_in
+from tests.unit.jobs import STATES, job_in
 
 LATER = timedelta(seconds=1)
 

@@ -1,16 +1,22 @@
-"""The API's presenters: what a command's domain values look like to a client (no sockets)."""
+"""The API's presenters: what a command's outcome looks like to a client (no sockets).
+
+Outcomes are presented from their records (``Outcome.record``), the form an idempotent repeat
+gets back; an answer stored by an earlier revision (``answered``) is presented as it was given.
+"""
 
 import json
 from uuid import uuid4
 
-from api.schemas.jobs import Callback, CallbackAnswer, JobChanged, JobCreated, JobItem, Progress
+from api.schemas.jobs import Callback, CallbackAnswer, JobChanged, JobItem, Progress
 from api.schemas.rules import RuleChanged, RuleDeleted
 from api.schemas.users import CreditsChanged
-from domain.commands.job import JobAndCredits, RecordItemResult
-from domain.commands.rule import RuleAndCredits
+from domain.commands.job import JobState, RecordItemResult
+from domain.commands.rule import RuleState
+from domain.commands.usercredits import CreditsState
 from domain.job import Job
 from domain.rule import Rule
 from domain.usercredits import UserCredits
+from eventstore.records import Outcome
 
 
 def credits_with_a_job() -> tuple[UserCredits, Job]:
@@ -29,42 +35,55 @@ def running_job() -> Job:
     return job
 
 
+def answer(model: object) -> dict:
+    return json.loads(model.model_dump_json())  # type: ignore[attr-defined]
+
+
 def test_a_changed_job_is_presented_with_done_and_succeeded_alike() -> None:
     job = running_job()
 
-    presented = json.loads(json.dumps(JobChanged.present(job)))
+    presented = answer(JobChanged.from_outcome(Outcome(JobState.of(job), 7)))
 
     assert presented == {
         "job_id": str(job.id),
         "status": "running",
         "reason": None,
         "progress": {"done": 1, "succeeded": 1, "failed": 1, "total": 3},
+        "position": 7,
     }
 
 
-def test_a_created_job_is_presented_with_its_reservation() -> None:
-    credits, job = credits_with_a_job()
+def test_a_job_answer_stored_by_an_earlier_revision_is_presented_as_it_was() -> None:
+    job_id = str(uuid4())
+    stored = {"job_id": job_id, "status": "queued", "reason": None}
+    stored["progress"] = {"done": 2, "failed": 0, "total": 3}  # before `succeeded` existed
 
-    presented = JobCreated.present(JobAndCredits(job, credits))
+    presented = answer(JobChanged.from_outcome(Outcome(stored, 9, replayed=True, answered=True)))
 
-    assert (presented["job_id"], presented["status"], presented["reserved"]) == (
-        str(job.id),
-        "created",
-        6,
-    )
-    assert presented["progress"]["total"] == 3
+    assert presented["progress"] == {"done": 2, "succeeded": 2, "failed": 0, "total": 3}
+    assert (presented["job_id"], presented["position"]) == (job_id, 9)
+
+
+def test_a_replayed_record_is_presented_as_the_fresh_outcome_was() -> None:
+    outcome = Outcome(JobState.of(running_job()), 7)
+
+    replayed = Outcome(outcome.record, 7, replayed=True)
+
+    assert JobChanged.from_outcome(replayed) == JobChanged.from_outcome(outcome)
 
 
 def test_an_item_report_is_presented_as_the_callback_answer() -> None:
     job = running_job()
+    report = job.record_item_result(2, "succeeded", "cb-2")
 
-    presented = CallbackAnswer.present(job.record_item_result(2, "succeeded", "cb-2"))
+    presented = answer(CallbackAnswer.from_outcome(Outcome(report, None)))
 
-    assert json.loads(json.dumps(presented)) == {
+    assert presented == {
         "job_id": str(job.id),
         "item_index": 2,
         "outcome": "succeeded",
         "status": "recorded",
+        "position": None,
     }
 
 
@@ -72,13 +91,15 @@ def test_a_callbacks_idempotency_key_is_the_jobs_callback_key() -> None:
     job_id = uuid4()
     body = Callback(item_index=1, outcome="failed", error="oom", idempotency_key="k-1")
 
-    assert body.command(job_id) == RecordItemResult(job_id, 1, "failed", "k-1", None, "oom")
+    assert body.report(job_id) == RecordItemResult(job_id, 1, "failed", "k-1", None, "oom")
+    assert body.idempotency(job_id).key == f"callback:{job_id}:k-1"
+    assert '"idempotency_key":"k-1"' in body.model_dump_json()  # the fingerprint's bytes
 
 
 def test_changed_credits_are_presented_as_the_client_sees_them() -> None:
     credits, _ = credits_with_a_job()
 
-    presented = CreditsChanged.present(credits)
+    presented = answer(CreditsChanged.from_outcome(Outcome(CreditsState.of(credits), 3)))
 
     assert presented == {
         "user_id": str(credits.id),
@@ -87,17 +108,18 @@ def test_changed_credits_are_presented_as_the_client_sees_them() -> None:
         "reserved_credits": 6,
         "active_jobs": 1,
         "version": 2,
+        "position": 3,
     }
 
 
-def test_a_rule_is_presented_with_its_timestamps_as_text() -> None:
+def test_a_rule_is_presented_with_its_timestamps() -> None:
     rule = Rule.create(uuid4(), uuid4(), "Night", "upscale", {"scale": 2, "hdr": False})
 
-    presented = json.loads(json.dumps(RuleChanged.present(rule)))
+    presented = RuleChanged.from_outcome(Outcome(RuleState.of(rule), 1))
 
-    assert presented["params"] == {"scale": 2, "hdr": False}
-    assert (presented["rule_id"], presented["version"]) == (str(rule.id), 1)
-    assert presented["created_at"] == rule.created_on.isoformat()
+    assert presented.params == {"scale": 2, "hdr": False}
+    assert (presented.rule_id, presented.version) == (rule.id, 1)
+    assert presented.created_at == rule.created_on
 
 
 def test_a_deleted_rule_is_presented_with_the_slots_left_in_use() -> None:
@@ -107,9 +129,14 @@ def test_a_deleted_rule_is_presented_with_the_slots_left_in_use() -> None:
     rule.delete()
     credits.free_rule_slot(str(rule.id))
 
-    presented = RuleDeleted.present(RuleAndCredits(rule, credits))
+    presented = answer(RuleDeleted.from_outcome(Outcome(RuleState.of(rule, credits), 4)))
 
-    assert presented == {"rule_id": str(rule.id), "deleted": True, "rule_slots_used": 0}
+    assert presented == {
+        "rule_id": str(rule.id),
+        "deleted": True,
+        "rule_slots_used": 0,
+        "position": 4,
+    }
 
 
 def test_a_job_item_keeps_its_deprecated_index_beside_item_index() -> None:

@@ -6,7 +6,7 @@ from enum import Enum
 from uuid import UUID
 
 from eventstore.decoding import json_ready, public_state
-from projections.statediff import Change, diff
+from projections.audit.diff import Change, diff
 
 ID = UUID("12345678-1234-5678-1234-567812345678")
 

@@ -9,7 +9,7 @@ import pytest
 
 from adapters.cache import Cached, InMemoryCache
 from domain.errors import Unavailable
-from projections.testcache import GENERATION_KEY, cached_detail, detail_key, purge
+from projections.testcatalog.cache import GENERATION_KEY, cached_detail, detail_key, purge
 
 TTL = 60.0
 

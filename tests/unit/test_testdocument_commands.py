@@ -148,10 +148,10 @@ def test_a_take_computes_and_records_the_type_without_moving_the_tests_version(e
 
     outcome = executor.execute(tests.TakeTest(test_id, answers_for("INFP")))
 
-    take, computed = outcome.result.take, outcome.result.computed
-    assert (computed.mbti, computed.result["title"]) == ("INFP", "The INFP")
+    take = outcome.result
+    assert (take.mbti, take.result["title"], take.version) == ("INFP", "The INFP", 2)
     assert app.repository.get(test_id).version == 2
-    stored = app.repository.get(take.id)
+    stored = app.repository.get(take.take_id)
     assert isinstance(stored, TestTake)
     assert (stored.test_id, stored.test_version, stored.mbti) == (test_id, 2, "INFP")
 
@@ -161,7 +161,7 @@ def test_each_take_is_an_aggregate_of_its_own(executor):
 
     takes = [executor.execute(tests.TakeTest(test_id, answers_for("ESTJ"))) for _ in range(3)]
 
-    assert len({outcome.result.take.id for outcome in takes}) == 3
+    assert len({outcome.result.take_id for outcome in takes}) == 3
 
 
 def test_a_take_of_an_unpublished_or_missing_test_is_not_found(executor):
@@ -184,8 +184,8 @@ def test_a_take_with_invalid_answers_records_nothing(executor, app):
 
 def test_a_test_document_and_a_take_are_different_aggregates(executor):
     test_id = published(executor)
-    take = executor.execute(tests.TakeTest(test_id, answers_for("ESTJ"))).result.take
+    take = executor.execute(tests.TakeTest(test_id, answers_for("ESTJ"))).result
 
     with pytest.raises(NotFound):
-        executor.execute(tests.PublishTestDocument(take.id))
+        executor.execute(tests.PublishTestDocument(take.take_id))
     assert TestDocument.__test__ is False and TestTake.__test__ is False

@@ -1,1 +1,0 @@
-"""HTTP clients of the API that ship with Chronicle: the reference GPU worker."""

@@ -1,0 +1,41 @@
+"""The credits saga: a job that ends settles its reservation on the user's credits.
+
+A done job commits the credits its succeeded items consumed and refunds the rest; a failed
+or canceled one is rolled back. It is a reactor (``projections.engine.reactors``): it follows
+the event log with its own position and issues commands through the executor. A crash between
+the command and the position update runs the command again, which changes nothing: UserCredits
+settles each job id once (commit and rollback are idempotent per job id). A command that fails
+(even NotFound: a job's user always exists, since the job is created with its reservation) is
+retried and then parked as a dead letter, never skipped.
+"""
+
+from typing import Any
+
+from domain.commands.jobendings import SettleJobCredits
+from domain.job import Job
+from eventstore.executor import CommandExecutor
+
+
+class JobSettlement:
+    """Settles the credits of every job that ends."""
+
+    name = "job_settlement"
+
+    def __init__(self, executor: CommandExecutor) -> None:
+        self._executor = executor
+
+    def handles(self, event: Any) -> bool:
+        return isinstance(event, Job.Finished | Job.Stalled | Job.Canceled)
+
+    def react(self, event: Any, position: int) -> None:
+        metadata = caused_by(event, position, actor="system:job-settlement")
+        self._executor.execute(SettleJobCredits(event.originator_id), metadata=metadata)
+
+
+def caused_by(event: Any, position: int, *, actor: str) -> dict[str, str]:
+    """Metadata of a command caused by ``event`` at log ``position``: same correlation id."""
+    return {
+        "actor": actor,
+        "correlation_id": event.metadata.get("correlation_id", ""),
+        "causation_id": f"event:{position}",
+    }

@@ -1,1 +1,0 @@
-"""Read models: projections that keep PostgreSQL tables equal to a fold of the log."""

@@ -1,0 +1,1 @@
+"""Rules: the ``rules`` read model, its projection and queries."""
