@@ -16,6 +16,7 @@ from adapters.search import SearchIndex
 from adapters.storage import ObjectStore
 from api.auth import TokenIssuer
 from api.metrics import Metrics
+from api.ratelimit import RateLimiter
 from api.settings import Settings
 from domain.presets import Presets
 from eventstore.executor import CommandExecutor
@@ -47,3 +48,4 @@ class Services:
     runner: ProjectionRunner | None = None
     reactors: ReactorRunner | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    limiter: RateLimiter | None = None  # none: no request is rate limited

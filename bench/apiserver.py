@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from api.ratelimit import GROUPS
+
 SECRET = "chronicle-bench-secret-of-at-least-32-bytes"
 READY_SECONDS = 60.0
 
@@ -56,6 +58,8 @@ def served(
         "CHRONICLE_PORT": str(port),
         "CHRONICLE_DATA_DIR": str(data_dir),
         "CHRONICLE_PUBLIC_BASE_URL": url,
+        # A load test is the trusted client the limits let raise them: no group is limited.
+        **{f"CHRONICLE_RATE_LIMIT_{group.upper()}": "" for group in GROUPS},
         **({"CHRONICLE_THREADS": str(threads)} if threads else {}),
     }
     log_path = data_dir / "api-stderr.log"
