@@ -90,6 +90,7 @@ def services(
             reads=reads,
             object_store=object_store or build_object_store(settings, load_secret(settings)),
             presets=Presets.load(settings.presets_file),
+            quotas=settings.quotas,
             search=search or search_index(settings, primary),  # its reactor writes through it
             cache=cache or build_cache(settings, purged_here=run_projections),
             primary=primary,

@@ -19,6 +19,7 @@ from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.settings import Settings
 from domain.presets import Presets
+from domain.quotas import Quotas
 from eventstore.executor import CommandExecutor
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
@@ -38,6 +39,7 @@ class Services:
     reads: ConnectionPool
     object_store: ObjectStore
     presets: Presets
+    quotas: Quotas
     search: SearchIndex
     cache: Cache
     # The primary itself: for writes outside the executor (leases, retries of dead letters),

@@ -7,6 +7,8 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.quotas import ASSISTANT_TURNS, JOBS, Quotas
+
 
 class Settings(BaseSettings):
     """Everything Chronicle can be configured with; each has a working local default."""
@@ -175,6 +177,14 @@ class Settings(BaseSettings):
         default="12000/minute", description="Worker API requests (leases, callbacks) per worker."
     )
     rate_limit_admin: str = Field(default="3000/minute", description="Admin requests per admin.")
+    quota_jobs_per_day_free: int | None = Field(
+        default=100, ge=0, description="Jobs a free user may start a UTC day (none: no quota)."
+    )
+    quota_jobs_per_day_pro: int | None = Field(
+        default=5000, ge=0, description="Jobs a pro user may start a UTC day (none: no quota)."
+    )
+    quota_assistant_turns_per_day_free: int | None = Field(default=50, ge=0)
+    quota_assistant_turns_per_day_pro: int | None = Field(default=2000, ge=0)
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the "
@@ -198,6 +208,26 @@ class Settings(BaseSettings):
         for network in value:
             ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
         return value
+
+    @property
+    def quotas(self) -> Quotas:
+        """The daily quotas per plan, as the commands take them."""
+        limits = {
+            "free": {
+                JOBS: self.quota_jobs_per_day_free,
+                ASSISTANT_TURNS: self.quota_assistant_turns_per_day_free,
+            },
+            "pro": {
+                JOBS: self.quota_jobs_per_day_pro,
+                ASSISTANT_TURNS: self.quota_assistant_turns_per_day_pro,
+            },
+        }
+        return Quotas(
+            {
+                plan: {k: n for k, n in kinds.items() if n is not None}
+                for plan, kinds in limits.items()
+            }
+        )
 
     @property
     def rate_limits(self) -> dict[str, str]:

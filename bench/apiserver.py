@@ -66,6 +66,8 @@ def served(
         "CHRONICLE_PUBLIC_BASE_URL": url,
         # A load test is the trusted client the limits let raise them: no group is limited.
         **{f"CHRONICLE_RATE_LIMIT_{group.upper()}": "" for group in GROUPS},
+        "CHRONICLE_QUOTA_JOBS_PER_DAY_FREE": "1000000000",  # nor a daily quota of jobs
+        "CHRONICLE_QUOTA_JOBS_PER_DAY_PRO": "1000000000",
         **({"CHRONICLE_THREADS": str(threads)} if threads else {}),
         **(env or {}),
     }
