@@ -202,6 +202,17 @@ class Settings(BaseSettings):
     def _a_limit(cls, value: str) -> str:
         return _checked_limit(value)
 
+    @field_validator(
+        "quota_jobs_per_day_free",
+        "quota_jobs_per_day_pro",
+        "quota_assistant_turns_per_day_free",
+        "quota_assistant_turns_per_day_pro",
+        mode="before",
+    )
+    @classmethod
+    def _no_quota(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
+
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
