@@ -12,6 +12,7 @@ from api import errors, openapi, pages
 from api.bootstrap import database, services
 from api.metrics import MetricsMiddleware
 from api.middleware import BodyLimitMiddleware, PrintableUrlMiddleware, RequestIdMiddleware
+from api.ratelimit import RateLimitMiddleware
 from api.routes import (
     admin,
     assets,
@@ -64,6 +65,7 @@ def create_app(
     # Added innermost first: the request id wraps everything, a 500 included.
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(PrintableUrlMiddleware)
+    app.add_middleware(RateLimitMiddleware)  # before any body is read, inside the request id
     errors.install(app)
     app.add_middleware(RequestIdMiddleware)
     # Outermost: counts every answer, refusals by the middlewares above included.
@@ -73,21 +75,21 @@ def create_app(
     routers = {
         health: (503,),
         metrics: (404, 503),
-        auth: (413, 422, 503),
-        me: (401, 403, 422, 503),
-        admin: (401, 403, 404, 409, 413, 422, 503),
-        deadletters: (401, 403, 404, 409, 413, 422, 503),
-        audit: (401, 403, 404, 422, 503),
-        presets: (503,),
-        rules: (401, 403, 404, 409, 413, 422, 503),
-        jobs: (401, 402, 403, 404, 409, 413, 422, 503),
-        worker: (401, 403, 404, 409, 413, 422, 503),
+        auth: (413, 422, 429, 503),
+        me: (401, 403, 422, 429, 503),
+        admin: (401, 403, 404, 409, 413, 422, 429, 503),
+        deadletters: (401, 403, 404, 409, 413, 422, 429, 503),
+        audit: (401, 403, 404, 422, 429, 503),
+        presets: (429, 503),
+        rules: (401, 403, 404, 409, 413, 422, 429, 503),
+        jobs: (401, 402, 403, 404, 409, 413, 422, 429, 503),
+        worker: (401, 403, 404, 409, 413, 422, 429, 503),
         storage: (403, 404, 413, 422, 503),
-        testadmin: (401, 403, 404, 409, 413, 422, 428, 503),
-        testimages: (401, 403, 404, 409, 413, 415, 422, 503),
-        teststatus: (401, 403, 404, 422, 503),
-        tests: (404, 413, 422, 503),
-        assets: (404, 503),
+        testadmin: (401, 403, 404, 409, 413, 422, 428, 429, 503),
+        testimages: (401, 403, 404, 409, 413, 415, 422, 429, 503),
+        teststatus: (401, 403, 404, 422, 429, 503),
+        tests: (404, 413, 422, 429, 503),
+        assets: (404, 429, 503),
     }
     for module, statuses in routers.items():
         app.include_router(module.router, responses=openapi.error_responses(*statuses))

@@ -16,6 +16,7 @@ from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
 from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from api.auth import TokenIssuer, load_secret
 from api.metrics import Metrics
+from api.ratelimit import RateLimiter
 from api.services import Services
 from api.settings import Settings
 from domain.errors import Unavailable
@@ -89,11 +90,18 @@ def services(
             reads=reads,
             object_store=object_store or build_object_store(settings, load_secret(settings)),
             presets=Presets.load(settings.presets_file),
+            quotas=settings.quotas,
             search=search or search_index(settings, primary),  # its reactor writes through it
             cache=cache or build_cache(settings, purged_here=run_projections),
             primary=primary,
             primary_watcher=watcher,
             metrics=metrics,
+            limiter=RateLimiter(
+                settings.rate_limits,
+                redis_url=settings.redis_url,
+                prefix=settings.redis_prefix,
+                trusted_proxies=settings.trusted_proxies,
+            ),
         )
         metrics.watch_log(primary)  # the consumers' lag where they run
         if isinstance(built.cache, RedisCache):

@@ -29,6 +29,7 @@ from api.settings import Settings
 from domain.base import Aggregates
 from domain.errors import ChronicleError, InvalidCommand, NotFound, Unauthenticated
 from domain.presets import Presets
+from domain.quotas import Quotas
 from domain.testdocument import TestDocument
 from eventstore.executor import CommandExecutor, Outcome
 from eventstore.idempotency import Idempotency
@@ -89,6 +90,10 @@ async def _presets(services: _ServicesDep) -> Presets:
     return services.presets
 
 
+async def _quotas(services: _ServicesDep) -> Quotas:
+    return services.quotas
+
+
 async def _tokens(services: _ServicesDep) -> TokenIssuer:
     return services.tokens
 
@@ -111,6 +116,7 @@ ObjectStoreDep = Annotated[ObjectStore, Depends(_object_store)]
 SearchDep = Annotated[SearchIndex, Depends(_search)]
 CacheDep = Annotated[Cache, Depends(_cache)]
 PresetsDep = Annotated[Presets, Depends(_presets)]
+QuotasDep = Annotated[Quotas, Depends(_quotas)]
 TokensDep = Annotated[TokenIssuer, Depends(_tokens)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
 # The primary itself, for writes outside the executor (leases, dead letters' retries) and reads

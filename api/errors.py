@@ -32,6 +32,7 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.UnsupportedImage: 415,
     e.PreconditionRequired: 428,
     e.InsufficientCredits: 402,
+    e.QuotaExceeded: 429,
     e.Conflict: 409,
     e.AlreadyExists: 409,
     e.ConcurrentJobLimitReached: 409,

@@ -104,6 +104,19 @@ class Metrics:
             registry=r,
         )
 
+        self.rate_limited = Counter(
+            "chronicle_rate_limited",
+            "Requests refused with 429 by a rate limit, by route group.",
+            ["group"],
+            registry=r,
+        )
+        self.rate_limit_failures = Counter(
+            "chronicle_rate_limit_store_failures",
+            "Requests whose rate limit could not be checked (the counters' store unreachable): "
+            "reads went through, changes got 503.",
+            registry=r,
+        )
+
     def watch_log(self, reads: ConnectionPool[Any]) -> None:
         """Read the consumers' positions, lag and dead letters from ``reads`` at each scrape."""
         self.registry.register(LogCollector(reads))

@@ -17,6 +17,7 @@ EDGE_CODES = {
     404: ["not_found"],
     413: ["payload_too_large"],
     422: ["invalid_request"],
+    429: ["rate_limited"],
     503: ["store_unavailable"],
 }
 # A read never conflicts nor spends credits.

@@ -16,8 +16,10 @@ from adapters.search import SearchIndex
 from adapters.storage import ObjectStore
 from api.auth import TokenIssuer
 from api.metrics import Metrics
+from api.ratelimit import RateLimiter
 from api.settings import Settings
 from domain.presets import Presets
+from domain.quotas import Quotas
 from eventstore.executor import CommandExecutor
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
@@ -37,6 +39,7 @@ class Services:
     reads: ConnectionPool
     object_store: ObjectStore
     presets: Presets
+    quotas: Quotas
     search: SearchIndex
     cache: Cache
     # The primary itself: for writes outside the executor (leases, retries of dead letters),
@@ -47,3 +50,4 @@ class Services:
     runner: ProjectionRunner | None = None
     reactors: ReactorRunner | None = None
     metrics: Metrics = field(default_factory=Metrics)
+    limiter: RateLimiter | None = None  # none: no request is rate limited

@@ -1,10 +1,13 @@
 """Settings, read from the environment with the ``CHRONICLE_`` prefix."""
 
+import ipaddress
 from pathlib import Path
 from typing import Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.quotas import ASSISTANT_TURNS, JOBS, Quotas
 
 
 class Settings(BaseSettings):
@@ -160,6 +163,94 @@ class Settings(BaseSettings):
         default=None, description="Sent as 'Authorization: Bearer <token>' to cdn_purge_url."
     )
 
+    rate_limit_signup: str = Field(
+        default="30/hour",
+        description="Sign-ups (POST /auth/anon) per client address; '' turns the limit off.",
+    )
+    rate_limit_commands: str = Field(
+        default="600/minute", description="Changes (POST, PUT, DELETE) per user, else per address."
+    )
+    rate_limit_reads: str = Field(
+        default="3000/minute", description="Reads (GET) per user, else per client address."
+    )
+    rate_limit_worker: str = Field(
+        default="12000/minute", description="Worker API requests (leases, callbacks) per worker."
+    )
+    rate_limit_admin: str = Field(default="3000/minute", description="Admin requests per admin.")
+    quota_jobs_per_day_free: int | None = Field(
+        default=100, ge=0, description="Jobs a free user may start a UTC day (none: no quota)."
+    )
+    quota_jobs_per_day_pro: int | None = Field(
+        default=5000, ge=0, description="Jobs a pro user may start a UTC day (none: no quota)."
+    )
+    quota_assistant_turns_per_day_free: int | None = Field(default=50, ge=0)
+    quota_assistant_turns_per_day_pro: int | None = Field(default=2000, ge=0)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the "
+        'client (JSON list, e.g. ["10.0.0.0/8"]); from anyone else the header is ignored.',
+    )
+
+    @field_validator(
+        "rate_limit_signup",
+        "rate_limit_commands",
+        "rate_limit_reads",
+        "rate_limit_worker",
+        "rate_limit_admin",
+    )
+    @classmethod
+    def _a_limit(cls, value: str) -> str:
+        return _checked_limit(value)
+
+    @field_validator(
+        "quota_jobs_per_day_free",
+        "quota_jobs_per_day_pro",
+        "quota_assistant_turns_per_day_free",
+        "quota_assistant_turns_per_day_pro",
+        mode="before",
+    )
+    @classmethod
+    def _no_quota(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return value
+
+    @property
+    def quotas(self) -> Quotas:
+        """The daily quotas per plan, as the commands take them."""
+        limits = {
+            "free": {
+                JOBS: self.quota_jobs_per_day_free,
+                ASSISTANT_TURNS: self.quota_assistant_turns_per_day_free,
+            },
+            "pro": {
+                JOBS: self.quota_jobs_per_day_pro,
+                ASSISTANT_TURNS: self.quota_assistant_turns_per_day_pro,
+            },
+        }
+        return Quotas(
+            {
+                plan: {k: n for k, n in kinds.items() if n is not None}
+                for plan, kinds in limits.items()
+            }
+        )
+
+    @property
+    def rate_limits(self) -> dict[str, str]:
+        """Each route group's limit ('' for none), as ``api.ratelimit`` takes them."""
+        return {
+            "signup": self.rate_limit_signup,
+            "commands": self.rate_limit_commands,
+            "reads": self.rate_limit_reads,
+            "worker": self.rate_limit_worker,
+            "admin": self.rate_limit_admin,
+        }
+
     @field_validator("public_base_url")
     @classmethod
     def _without_trailing_slash(cls, value: str) -> str:
@@ -174,3 +265,15 @@ class Settings(BaseSettings):
     @property
     def pool_size(self) -> int:
         return self.threads + 4
+
+
+def _checked_limit(value: str) -> str:
+    """``value`` when it is '' (no limit) or a limit such as '30/hour' or '5 per second'."""
+    if value.strip():
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit such as '30/hour'") from None
+    return value.strip()

@@ -22,6 +22,8 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from api.ratelimit import GROUPS
+
 SECRET = "chronicle-bench-secret-of-at-least-32-bytes"
 READY_SECONDS = 60.0
 
@@ -36,19 +38,25 @@ class Served:
 
 @contextmanager
 def served(
-    dsn: str, data_dir: Path, command: str = "api", workers: int = 1, threads: int | None = None
+    dsn: str,
+    data_dir: Path,
+    command: str = "api",
+    workers: int = 1,
+    threads: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Served]:
     """The API on ``dsn`` in a child process on a free local port, stopped on exit.
 
     ``command`` is ``api`` (the API alone) or ``serve`` (with the projectors and reactors);
     ``workers`` API processes serve the port (``pid`` is then their supervisor's); ``threads``
-    is CHRONICLE_THREADS (request threads and pool size per process).
+    is CHRONICLE_THREADS (request threads and pool size per process); ``env`` adds settings
+    (no rate limit applies unless it sets one).
     """
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    env = {
+    environ = {
         **os.environ,
         "CHRONICLE_DATABASE_URL": dsn,
         "CHRONICLE_JWT_SECRET": SECRET,
@@ -56,7 +64,12 @@ def served(
         "CHRONICLE_PORT": str(port),
         "CHRONICLE_DATA_DIR": str(data_dir),
         "CHRONICLE_PUBLIC_BASE_URL": url,
+        # A load test is the trusted client the limits let raise them: no group is limited.
+        **{f"CHRONICLE_RATE_LIMIT_{group.upper()}": "" for group in GROUPS},
+        "CHRONICLE_QUOTA_JOBS_PER_DAY_FREE": "1000000000",  # nor a daily quota of jobs
+        "CHRONICLE_QUOTA_JOBS_PER_DAY_PRO": "1000000000",
         **({"CHRONICLE_THREADS": str(threads)} if threads else {}),
+        **(env or {}),
     }
     log_path = data_dir / "api-stderr.log"
     with open(log_path, "wb") as log:
@@ -64,7 +77,7 @@ def served(
         # production); stderr carries errors and is shown if the server does not start.
         process = subprocess.Popen(
             [sys.executable, "-m", "bench.apiserver", command, str(workers)],
-            env=env,
+            env=environ,
             stdout=subprocess.DEVNULL,
             stderr=log,
         )

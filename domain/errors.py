@@ -8,6 +8,7 @@
      │    └── UnsupportedImage          the bytes are not a PNG, JPEG, WebP or GIF image
      ├── PreconditionRequired           a save must name the version it was made against
      ├── InsufficientCredits            the balance does not cover a reservation
+     ├── QuotaExceeded                  the plan's daily quota of a kind of use is spent
      ├── Conflict
      │    ├── AlreadyExists             an aggregate with this id was created before
      │    ├── ConcurrentJobLimitReached the plan's concurrent-job limit is reached
@@ -81,6 +82,12 @@ class InsufficientCredits(ChronicleError):
     """The available balance does not cover a reservation."""
 
     code = "insufficient_credits"
+
+
+class QuotaExceeded(ChronicleError):
+    """The plan's daily quota of this kind of use is spent until it resets."""
+
+    code = "quota_exceeded"
 
 
 class Conflict(ChronicleError):

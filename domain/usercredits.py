@@ -26,10 +26,12 @@ from domain.errors import (
     InsufficientCredits,
     InvalidCommand,
     NotFound,
+    QuotaExceeded,
     ReservationSettled,
     RuleSlotLimitReached,
 )
 from domain.plans import Plan, get_plan
+from domain.quotas import KINDS, resets_at
 
 COMMITTED = "committed"
 ROLLED_BACK = "rolled_back"
@@ -44,6 +46,11 @@ class UserCredits(Aggregate):
     """A user's credits, reservations and rule slots."""
 
     snapshot_interval = 200
+    class_version = 2  # of snapshots: v1 had no daily usage
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["usage"] = {}
 
     class Created(Aggregate.Created):
         plan: str
@@ -108,12 +115,20 @@ class UserCredits(Aggregate):
         def apply(self, credits: UserCredits) -> None:
             credits.rule_ids.remove(self.rule_id)
 
+    class QuotaUsed(Aggregate.Event):
+        kind: str
+        day: str
+
+        def apply(self, credits: UserCredits) -> None:
+            credits.usage[self.kind] = [self.day, credits.used(self.kind, self.day) + 1]
+
     def __init__(self, plan: str, credits: int) -> None:
         self.plan_name = plan
         self.available = credits
         self.reservations: dict[str, int] = {}
         self.settled: dict[str, str] = {}  # the most recent settlements, oldest first
         self.rule_ids: list[str] = []
+        self.usage: dict[str, list[Any]] = {}  # kind -> [day, uses that day]
 
     @classmethod
     def open(cls, user_id: UUID, plan: str, credits: int) -> UserCredits:
@@ -217,6 +232,32 @@ class UserCredits(Aggregate):
         """Give back the slot of ``rule_id``; freeing a free slot changes nothing."""
         if rule_id in self.rule_ids:
             self.trigger_event(self.RuleSlotFreed, rule_id=rule_id)
+
+    def used(self, kind: str, day: str) -> int:
+        """The uses of ``kind`` on ``day`` (a UTC date)."""
+        recorded_day, count = self.usage.get(kind, (None, 0))
+        return int(count) if recorded_day == day else 0
+
+    def require_quota(self, kind: str, day: str, limit: int | None) -> None:
+        """Refuse one more use of ``kind`` on ``day`` when ``limit`` (None: none) is reached."""
+        if kind not in KINDS:
+            raise InvalidCommand(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        used = self.used(kind, day)
+        if limit is not None and used >= limit:
+            at = resets_at(day).isoformat()
+            raise QuotaExceeded(
+                f"plan {self.plan_name!r} allows {limit} {kind.replace('_', ' ')} a day; "
+                f"{used} used on {day}; the quota resets at {at}",
+                kind=kind,
+                limit=limit,
+                used=used,
+                resets_at=at,
+            )
+
+    def use_quota(self, kind: str, day: str, limit: int | None) -> None:
+        """Count one use of ``kind`` on ``day``, unless ``limit`` is reached (QuotaExceeded)."""
+        self.require_quota(kind, day, limit)
+        self.trigger_event(self.QuotaUsed, kind=kind, day=day)
 
     def _remember_settled(self, job_id: str, how: str) -> None:
         """Remember that ``job_id`` was settled ``how``, forgetting beyond the recent ones."""

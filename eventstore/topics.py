@@ -29,6 +29,7 @@ TOPICS: dict[str, type] = {
     "domain.usercredits:UserCredits.RolledBack": UserCredits.RolledBack,
     "domain.usercredits:UserCredits.RuleSlotTaken": UserCredits.RuleSlotTaken,
     "domain.usercredits:UserCredits.RuleSlotFreed": UserCredits.RuleSlotFreed,
+    "domain.usercredits:UserCredits.QuotaUsed": UserCredits.QuotaUsed,
     "domain.job:Job": Job,
     "domain.job:Job.Created": Job.Created,
     "domain.job:Job.UploadConfirmed": Job.UploadConfirmed,

@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from api.ratelimit import GROUPS
 from api.settings import Settings
 from eventstore.application import open_application
 from eventstore.database import Database, drop_database, ensure_database
@@ -82,7 +83,14 @@ def clean_dsn(dsn: str) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, jwt_secret=TEST_SECRET, read_wait_seconds=10)
+    # Tests sign many users up and hammer routes from one address: their limits are far above
+    # the defaults (tests/e2e/test_rate_limits.py holds the limits themselves to account).
+    return Settings(
+        data_dir=tmp_path,
+        jwt_secret=TEST_SECRET,
+        read_wait_seconds=10,
+        **{f"rate_limit_{group}": "100000/minute" for group in GROUPS},
+    )
 
 
 @pytest.fixture

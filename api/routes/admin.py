@@ -5,10 +5,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminPrincipal, Command
+from api.deps import AdminPrincipal, Command, QuotasDep
 from api.reads import BIGINT_MAX, ReadsDep, caught_up
 from api.schemas.users import CreditGrant, CreditsChanged, LedgerEntry, PlanChange, UserSummary
 from domain.commands.usercredits import ChangePlan, GrantCredits
+from domain.quotas import today
 from projections.usercredits.queries import get_user_summary, list_ledger
 
 router = APIRouter(prefix="/admin/users", tags=["admin"])
@@ -35,10 +36,11 @@ def get_user(
     user_id: UUID,
     _: AdminPrincipal,
     reads: ReadsDep,
+    quotas: QuotasDep,
     min_position: Annotated[int | None, caught_up("user_summary")] = None,
 ) -> UserSummary:
     """A user's summary (read model)."""
-    return UserSummary.model_validate(get_user_summary(reads.pool, user_id))
+    return UserSummary.from_row(get_user_summary(reads.pool, user_id), quotas, today())
 
 
 @router.get("/{user_id}/ledger", response_model=list[LedgerEntry])

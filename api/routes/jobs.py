@@ -13,6 +13,7 @@ from api.deps import (
     Command,
     ObjectStoreDep,
     PresetsDep,
+    QuotasDep,
     SettingsDep,
     UserPrincipal,
     in_thread,
@@ -49,12 +50,15 @@ def create_job(
     principal: UserPrincipal,
     command: Command,
     presets: PresetsDep,
+    quotas: QuotasDep,
     store: ObjectStoreDep,
     settings: SettingsDep,
 ) -> JobCreated:
-    """Reserve the credits and create the job in one step; answer with one upload URL per item."""
+    """Reserve the credits and create the job in one step (counted against the plan's daily
+    quota of jobs: 429 quota_exceeded past it); answer with one upload URL per item."""
     user_id = user_id_of(principal)
-    outcome = command.run(CreateJob(uuid.uuid4(), user_id, body.preset, body.item_count, presets))
+    create = CreateJob(uuid.uuid4(), user_id, body.preset, body.item_count, presets, quotas)
+    outcome = command.run(create)
     job = JobChanged.from_outcome(outcome)  # a replayed key answers with the first job
     # An answer stored before outcomes were names no preset: it is the one asked for.
     preset = presets.get(outcome.record.get("preset", body.preset))

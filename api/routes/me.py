@@ -5,9 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.auth import Principal
-from api.deps import UserPrincipal, in_thread, user_id_of
+from api.deps import QuotasDep, UserPrincipal, in_thread, user_id_of
 from api.reads import ReadsDep, caught_up
 from api.schemas.users import Me
+from domain.quotas import today
 from projections.usercredits.queries import get_user_summary
 
 router = APIRouter(tags=["me"])
@@ -25,7 +26,8 @@ async def _projected_account(principal: UserPrincipal, reads: ReadsDep) -> Princ
 def get_me(
     principal: Annotated[Principal, Depends(_projected_account)],
     reads: ReadsDep,
+    quotas: QuotasDep,
     min_position: Annotated[int | None, caught_up(*READ_MODELS)] = None,
 ) -> Me:
-    """The caller's plan, credits, reservations and rule slots."""
-    return Me.model_validate(get_user_summary(reads.pool, user_id_of(principal)))
+    """The caller's plan, credits, reservations, rule slots and today's usage of its quotas."""
+    return Me.from_row(get_user_summary(reads.pool, user_id_of(principal)), quotas, today())

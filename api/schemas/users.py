@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from api.schemas.base import RequestBody
 from domain.checks import MAX_TEXT
 from domain.plans import PLANS
+from domain.quotas import KINDS, Quotas, resets_at
 from domain.usercredits import MAX_GRANT
 from eventstore.records import Outcome
 
@@ -21,6 +22,14 @@ class AnonSession(BaseModel):
     position: int = Field(description="Log position of the account's creation.")
 
 
+class DailyUse(BaseModel):
+    """Today's uses of one kind against the plan's daily quota."""
+
+    used: int = Field(description="Uses on the current UTC day.")
+    limit: int | None = Field(description="Uses the plan allows a day; null: no quota.")
+    resets_at: datetime = Field(description="When the count starts again: midnight, UTC.")
+
+
 class Me(BaseModel):
     user_id: UUID
     plan: str
@@ -30,6 +39,23 @@ class Me(BaseModel):
     max_concurrent_jobs: int
     rule_slots_used: int
     rule_slots_limit: int
+    usage: dict[str, DailyUse] = Field(
+        description="Per kind (`jobs`, `assistant_turns`): today's uses against the daily quota."
+    )
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], quotas: Quotas, day: str) -> Self:
+        """A ``user_summary`` row as the user sees it on ``day`` (a UTC date)."""
+        counted = row["usage"]
+        usage = {
+            kind: DailyUse(
+                used=counted[kind][1] if counted.get(kind, [None])[0] == day else 0,
+                limit=quotas.limit(row["plan"], kind),
+                resets_at=resets_at(day),
+            )
+            for kind in KINDS
+        }
+        return cls.model_validate({**row, "usage": usage})
 
 
 class UserSummary(Me):

@@ -9,7 +9,7 @@ ends a job from outside (the credits saga, the deadlines) is ``domain.commands.j
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from domain.errors import LeaseNotHeld, NotFound, UploadsMissing
 from domain.job import Job
 from domain.jobstatus import ItemReport, JobStatus
 from domain.presets import Presets
+from domain.quotas import JOBS, NO_QUOTAS, Quotas, today
 from domain.usercredits import UserCredits
 
 
@@ -64,21 +65,27 @@ class Leases(Protocol):
 
 @dataclass(frozen=True)
 class CreateJob:
-    """Create a job of a preset and reserve its credits (cost × items) in the same save."""
+    """Create a job of a preset, reserve its credits (cost × items) and count it against the
+    plan's daily quota of jobs, in the same save."""
 
     job_id: UUID
     user_id: UUID
     preset: str
     item_count: int
     presets: Presets
+    quotas: Quotas = NO_QUOTAS
+    day: str = field(default_factory=today)
 
     def __call__(self, aggregates: Aggregates) -> JobState:
         preset = self.presets.get(self.preset)
         preset.check_items(self.item_count)
         job = Job.create(self.job_id, self.user_id, preset.id, self.item_count, preset.credit_cost)
         credits = aggregates.get(UserCredits, self.user_id)
+        limit = self.quotas.limit(credits.plan_name, JOBS)
+        credits.require_quota(JOBS, self.day, limit)  # checked before anything is triggered
         if job.reserved:
             credits.reserve(str(self.job_id), job.reserved)
+        credits.use_quota(JOBS, self.day, limit)
         aggregates.add(job)
         return JobState.of(job)
 

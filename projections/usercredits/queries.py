@@ -8,7 +8,7 @@ from psycopg_pool import ConnectionPool
 from domain.errors import NotFound
 
 SUMMARY_COLUMNS = """user_id, plan, credits, reserved_credits, active_jobs, max_concurrent_jobs,
-    rule_slots_used, rule_slots_limit, version, created_at, updated_at"""
+    rule_slots_used, rule_slots_limit, usage, version, created_at, updated_at"""
 
 
 def get_user_summary(pool: ConnectionPool, user_id: UUID) -> dict[str, Any]:

@@ -18,6 +18,15 @@ ADJUST = """
         version = %s, updated_at = %s
     WHERE user_id = %s
 """
+# The day's count of a kind of use: one more the same UTC day, else the first of a new day.
+USE_QUOTA = """
+    UPDATE user_summary SET usage = jsonb_set(usage, ARRAY[%(kind)s], jsonb_build_array(
+            %(day)s::text,
+            CASE WHEN usage -> %(kind)s ->> 0 = %(day)s
+                THEN (usage -> %(kind)s ->> 1)::int + 1 ELSE 1 END)),
+        version = %(version)s, updated_at = %(at)s
+    WHERE user_id = %(user_id)s
+"""
 CHANGE_PLAN = """
     UPDATE user_summary SET plan = %s, max_concurrent_jobs = %s, rule_slots_limit = %s,
         version = %s, updated_at = %s
@@ -60,6 +69,17 @@ class UserSummaryProjection:
                     event.timestamp,
                     event.originator_id,
                 ),
+            )
+        elif isinstance(event, UserCredits.QuotaUsed):
+            cur.execute(
+                USE_QUOTA,
+                {
+                    "kind": event.kind,
+                    "day": event.day,
+                    "version": event.originator_version,
+                    "at": event.timestamp,
+                    "user_id": event.originator_id,
+                },
             )
         elif (change := _adjustment(event)) is not None:
             cur.execute(

@@ -27,7 +27,8 @@ def test_sign_up_returns_a_token_and_me_shows_the_free_plan(client):
     assert set(body) >= {"token", "user_id"}
     me = client.get("/me", headers=auth)
     assert me.status_code == 200
-    assert me.json() == {
+    usage = me.json().pop("usage")
+    assert me.json() | {"usage": None} == {
         "user_id": user_id,
         "plan": "free",
         "credits": 10,
@@ -36,6 +37,11 @@ def test_sign_up_returns_a_token_and_me_shows_the_free_plan(client):
         "max_concurrent_jobs": 2,
         "rule_slots_used": 0,
         "rule_slots_limit": 2,
+        "usage": None,
+    }
+    assert {kind: (u["used"], u["limit"]) for kind, u in usage.items()} == {
+        "jobs": (0, 100),
+        "assistant_turns": (0, 50),
     }
 
 

@@ -54,7 +54,9 @@ def _spawned(process: psutil.Process) -> bool:
 
 
 @contextmanager
-def two_api_processes(dsn: str, data_dir: Path) -> Iterator[TwoProcesses]:
+def two_api_processes(
+    dsn: str, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[TwoProcesses]:
     """``python -m api.cli api --workers 2`` on ``dsn`` and a free port, stopped on exit."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -72,6 +74,7 @@ def two_api_processes(dsn: str, data_dir: Path) -> Iterator[TwoProcesses]:
         # These tests are about exact counts; a command starved by 20 lost version checks in
         # a row (a 409 the client may retry; bench/README.md saw one in thousands) is not.
         "CHRONICLE_COMMAND_MAX_ATTEMPTS": "200",
+        **(extra_env or {}),
     }
     log = data_dir / "api.log"
     with log.open("ab") as out:

@@ -13,7 +13,7 @@ def test_every_domain_error_type_is_mapped_to_a_status():
 
 
 def test_statuses_are_client_or_unavailable_errors():
-    assert set(STATUS.values()) <= {400, 401, 402, 403, 404, 409, 413, 415, 422, 428, 503}
+    assert set(STATUS.values()) <= {400, 401, 402, 403, 404, 409, 413, 415, 422, 428, 429, 503}
 
 
 def test_every_error_code_is_distinct():
