@@ -66,7 +66,11 @@ def test_a_correlation_shows_everything_one_request_caused_with_causation(http, 
 
     assert response.status_code == 200, response.text
     found = response.json()["events"]
-    assert sorted(e["event_type"] for e in found) == ["Job.Created", "UserCredits.Reserved"]
+    assert sorted(e["event_type"] for e in found) == [
+        "Job.Created",
+        "UserCredits.QuotaUsed",  # the job counted against the plan's daily quota
+        "UserCredits.Reserved",
+    ]
     assert {e["causation_id"] for e in found} == {f"request:{request_id}"}
     assert [e["position"] for e in found] == sorted(e["position"] for e in found)
 

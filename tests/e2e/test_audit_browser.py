@@ -130,12 +130,13 @@ def test_an_admin_follows_a_correlation_from_a_job_to_the_reservation_it_caused(
 
     expect(page.locator("h1")).to_contain_text(request_id)
     rows = page.locator("details.event")
-    expect(rows).to_have_count(2)  # the page is server-rendered: all there once one is
+    expect(rows).to_have_count(3)  # the page is server-rendered: all there once one is
     assert sorted(rows.locator(".event-type").all_inner_texts()) == [
         "Job.Created",
+        "UserCredits.QuotaUsed",  # the job, counted against the day's quota
         "UserCredits.Reserved",
     ]
-    expect(rows.locator(".causation")).to_have_text([f"request:{request_id}"] * 2)
+    expect(rows.locator(".causation")).to_have_text([f"request:{request_id}"] * 3)
     screenshot(page, tmp_path, "correlation")
 
 

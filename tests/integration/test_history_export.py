@@ -165,6 +165,7 @@ def test_dash_writes_filtered_json_lines_to_stdout(executor, clean_dsn):
         "UserCredits.Created",
         "UserCredits.Granted",
         "UserCredits.Reserved",
+        "UserCredits.QuotaUsed",  # the job, counted against the day's quota
         "UserCredits.Committed",
         "UserCredits.RuleSlotTaken",
     ]
