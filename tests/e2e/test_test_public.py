@@ -113,6 +113,15 @@ def test_a_one_letter_typo_still_finds_a_latin_word(http, services):
     assert ids(listed(http, q="persnality")) == [personality]
 
 
+@pytest.mark.parametrize("q", ["%", "%%", "'", "\\", '"', "*", ".*", "(", "[", "?"])
+def test_a_query_without_a_word_finds_nothing(http, services, q):
+    published(services, title="100% 여행 (테스트)")
+
+    page = listed(http, q=q)
+
+    assert page == {"tests": [], "next_cursor": None}
+
+
 def test_search_pages_with_the_same_cursor_and_leaves_unpublished_tests_out(http, services):
     made = [published(services, title=f"여행 {i}") for i in range(3)]
     caught_up(services, run(services, UnpublishTestDocument(made[1])).position)
