@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from domain import errors as e
 
@@ -59,7 +60,14 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (
     persistence.OperationalError,
     persistence.InterfaceError,
 )
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+# 400 is only ever the framework's: a body it could not parse (JSON, multipart, encoding).
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+HTTP_CODES = {
+    400: "malformed_body",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
 
 
 def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
@@ -80,6 +88,13 @@ async def chronicle_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    # A body that is not JSON at all is malformed (400), not invalid field by field (422).
+    broken = next((err for err in exc.errors() if err["type"] == "json_invalid"), None)
+    if broken is not None:
+        where = broken["loc"][-1] if len(broken["loc"]) > 1 else "?"
+        problem = broken.get("ctx", {}).get("error", "JSON decode error")
+        message = f"the body is not valid JSON ({problem} at character {where})"
+        return JSONResponse(error_body("malformed_body", message), 400)
     fields = [
         {"field": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]}
         for err in exc.errors()
@@ -88,10 +103,31 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid_request", message, fields=fields), 422)
 
 
-async def http_error(_: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    message = str(exc.detail)
+    if exc.status_code == 400:
+        message = f"the body could not be parsed: {message}"
+    if exc.status_code == 405:
+        # Starlette names the method of the first route on the path; every route counts.
+        allowed = allowed_methods(request) or [headers.get("Allow", "")]
+        headers["Allow"] = ", ".join(allowed)
+        message = f"{request.method} is not allowed on this path; it takes {headers['Allow']}"
+    return JSONResponse(error_body(code, message), exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app accepts on the request's path, in a stable order."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
 
 
 async def database_error(request: Request, exc: Exception) -> JSONResponse:

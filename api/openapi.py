@@ -1,5 +1,8 @@
 """The OpenAPI document: the error answers in their real shape, presets as an enum.
 
+A ``400 malformed_body`` (a JSON or multipart body that does not parse) is documented on every
+operation that takes such a body, and on no other.
+
 The bearer scheme is declared by the ``HTTPBearer`` dependency of ``api.deps``.
 """
 
@@ -14,6 +17,7 @@ from api.schemas.errors import ErrorBody
 
 # Statuses answered by the edge itself rather than a domain error, and their codes.
 EDGE_CODES = {
+    400: ["malformed_body"],
     404: ["not_found"],
     413: ["payload_too_large"],
     422: ["invalid_request"],
@@ -37,6 +41,7 @@ def install(app: FastAPI) -> None:
             return app.openapi_schema
         schema = FastAPI.openapi(app)  # built and cached by FastAPI
         _drop_read_only_errors(schema)
+        _drop_malformed_without_body(schema)
         services = getattr(app.state, "services", None)
         if services is None:
             app.openapi_schema = None  # build again once the presets are known
@@ -48,7 +53,8 @@ def install(app: FastAPI) -> None:
 
 
 def _describe(status: int) -> str:
-    codes = [cls.code for cls, mapped in STATUS.items() if mapped == status]
+    # The root of the tree is never raised itself: its code is no answer.
+    codes = [cls.code for cls, mapped in STATUS.items() if mapped == status and cls.code != "error"]
     codes = sorted({*codes, *EDGE_CODES.get(status, [])})
     return "Error codes: " + ", ".join(f"`{code}`" for code in codes)
 
@@ -59,6 +65,16 @@ def _drop_read_only_errors(schema: dict[str, Any]) -> None:
         if read:
             for status in NOT_ON_READS:
                 read.get("responses", {}).pop(status, None)
+
+
+def _drop_malformed_without_body(schema: dict[str, Any]) -> None:
+    """Only an operation that parses a body (JSON or a form) can find it malformed."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            content = operation.get("requestBody", {}).get("content", {})
+            parsed = {"application/json", "multipart/form-data"} & set(content)
+            if not parsed:
+                operation.get("responses", {}).pop("400", None)
 
 
 def _enum_presets(schema: dict[str, Any], presets: list[str]) -> None:

@@ -24,7 +24,7 @@ from uuid import UUID
 from meilisearch import Client
 from meilisearch.errors import MeilisearchApiError, MeilisearchError
 
-from adapters.search.port import SearchDocument, SearchHit, check_search
+from adapters.search.port import SearchDocument, SearchHit, check_search, finds_nothing
 from adapters.search.text import query_terms, tag_key
 from domain.errors import Unavailable
 
@@ -82,6 +82,8 @@ class MeiliSearchIndex:
     ) -> list[SearchHit]:
         """Listed documents matching every term of ``q`` (and the tag), newest first."""
         check_search(q, limit, after)
+        if finds_nothing(q):
+            return []
         with self._translated("search"):
             found = self._index.search(
                 " ".join(query_terms(q)), search_params(tag=tag, limit=limit, after=after)

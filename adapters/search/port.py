@@ -3,9 +3,11 @@
 Every adapter answers the same way: a query's terms must all match (in the title, the
 description or the tags), hits come newest first (by the log position of the document's last
 change, which is unique, so ``after`` — the ``position`` of the previous page's last hit — is
-a stable cursor), ``tag`` filters case-insensitively on one whole tag, and an empty query lists
-every indexed document. Writes are idempotent by document version: an older version never
-replaces a newer one, a removal included (a removed document leaves a tombstone with its version).
+a stable cursor), ``tag`` filters case-insensitively on one whole tag, an empty (or blank) query
+lists every indexed document, and a query with text but no term (``%``, ``*``, ``"``: nothing
+but punctuation) finds nothing, never everything. Writes are idempotent by document version: an
+older version never replaces a newer one, a removal included (a removed document leaves a
+tombstone with its version).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from adapters.search.text import query_terms
 from domain.errors import InvalidCommand
 
 MAX_LIMIT = 100
@@ -71,6 +74,11 @@ class SearchIndex(Protocol):
     def clear(self) -> None:
         """Forget every document and tombstone (tests, and a rebuild from position 0)."""
         ...
+
+
+def finds_nothing(q: str) -> bool:
+    """Whether ``q`` has text but no term (only punctuation), so it can match no document."""
+    return bool(q.strip()) and not query_terms(q)
 
 
 def check_search(q: str, limit: int, after: int | None) -> None:

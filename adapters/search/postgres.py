@@ -24,7 +24,7 @@ from uuid import UUID
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-from adapters.search.port import SearchDocument, SearchHit, check_search
+from adapters.search.port import SearchDocument, SearchHit, check_search, finds_nothing
 from adapters.search.text import body, grams, query_terms, tag_key, term_keys, terms
 from domain.errors import Unavailable
 
@@ -110,6 +110,8 @@ class PostgresSearchIndex:
     ) -> list[SearchHit]:
         """Listed documents matching every term of ``q`` (and the tag), newest first."""
         check_search(q, limit, after)
+        if finds_nothing(q):
+            return []
         where = ["listed"]
         params: dict[str, Any] = {"limit": limit}
         if tag is not None:

@@ -5,7 +5,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime
 
 from api.deps import AdminPrincipal, EventStoreDep
 from api.reads import BIGINT_MAX, ReadsDep, caught_up
@@ -19,6 +18,7 @@ from api.schemas.audit import (
     RecordedEvent,
     StateChange,
 )
+from api.schemas.times import Rfc3339Time
 from domain.errors import InvalidCommand
 from projections.audit.history import get_history, get_state, version_at
 from projections.audit.queries import (
@@ -44,10 +44,10 @@ def list_audit_events(
     actor: Name = None,
     correlation_id: Name = None,
     since: Annotated[
-        AwareDatetime | None, Query(description="Events at or after this RFC 3339 time.")
+        Rfc3339Time | None, Query(description="Events at or after this RFC 3339 time.")
     ] = None,
     until: Annotated[
-        AwareDatetime | None, Query(description="Events before this RFC 3339 time.")
+        Rfc3339Time | None, Query(description="Events before this RFC 3339 time.")
     ] = None,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -70,9 +70,7 @@ def get_aggregate_state(
     version: Annotated[
         int | None, Query(ge=1, le=BIGINT_MAX, description="The state at this version.")
     ] = None,
-    at: Annotated[
-        AwareDatetime | None, Query(description="The state at this RFC 3339 time.")
-    ] = None,
+    at: Annotated[Rfc3339Time | None, Query(description="The state at this RFC 3339 time.")] = None,
 ) -> AggregateState:
     """The aggregate's state as it was at a version or a time (else now), from the events."""
     if version is not None and at is not None:

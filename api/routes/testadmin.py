@@ -69,7 +69,7 @@ def list_tests_for_admins(
     min_position: MinPosition = None,
 ) -> TestAdminPage:
     """Every test not deleted, drafts included, last changed first."""
-    rows = list_tests(reads.pool, public=False, tag=tag, after=_after(cursor), limit=limit)
+    rows = list_tests(reads.pool, tag=tag, after=_after(cursor), limit=limit)
     next_cursor = str(rows[-1]["position"]) if len(rows) == limit else None
     return TestAdminPage(tests=[TestAdminSummary(**r) for r in rows], next_cursor=next_cursor)
 

@@ -8,7 +8,8 @@ carries the document's version, so a slow reader can never put an older one back
 import base64
 import json
 import uuid
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
@@ -39,13 +40,15 @@ from domain.commands.testdocument import TakeTest
 from domain.errors import InvalidCommand, NotFound
 from domain.testcontent import MAX_TAG
 from projections.testcatalog.cache import cached_detail, cached_list, detail_key
-from projections.testcatalog.queries import get_public_test, list_tests
+from projections.testcatalog.queries import Place, get_public_test, list_public_tests
 
 router = APIRouter(prefix="/api/tests", tags=["tests"])
 READ_MODELS = ["test_catalog"]
 MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
 JSON = "application/json"
-_CURSOR_PREFIX = "position:"
+# A search pages by log position; the list by first publication and id (``Place``).
+_SEARCH, _LIST = "position:", "published:"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def _public_command(request: Request, executor: ExecutorDep) -> CommandContext:
@@ -78,21 +81,27 @@ def list_published_tests(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Response:
-    """Published tests, newest first; with `q`, those matching it."""
-    after = _decode(cursor)
+    """Published tests, newest first publication first; with `q`, matches, last changed first.
+
+    An edit never moves a test in the list, so paging through it while admins save neither
+    skips nor repeats one.
+    """
     base_url = settings.public_base_url
     if q is not None and q.strip():
-        hits = search.search(q, tag=tag, limit=limit, after=after)
-        next_cursor = _encode(hits[-1].position) if len(hits) == limit else None
+        position = _search_after(cursor)
+        hits = search.search(q, tag=tag, limit=limit, after=position)
+        next_cursor = _encode(f"{_SEARCH}{hits[-1].position}") if len(hits) == limit else None
         page = render_page([summary_of_hit(hit, base_url) for hit in hits], next_cursor)
         return Response(page, media_type=JSON)
+    after = _list_after(cursor)
 
     def load() -> bytes:
-        rows = list_tests(reads.pool, public=True, tag=tag, after=after, limit=limit)
-        next_cursor = _encode(rows[-1]["position"]) if len(rows) == limit else None
+        rows = list_public_tests(reads.pool, tag=tag, after=after, limit=limit)
+        next_cursor = _list_cursor(rows[-1]) if len(rows) == limit else None
         return render_page([summary_of_row(row, base_url) for row in rows], next_cursor)
 
-    params = json.dumps([None if tag is None else tag_key(tag), after, limit])
+    place = None if after is None else [_micros(after.published_at), str(after.test_id)]
+    params = json.dumps([None if tag is None else tag_key(tag), place, limit])
     page = cached_list(cache, reads.pool, params, load, settings.test_cache_seconds)
     return Response(page, media_type=JSON)
 
@@ -152,21 +161,49 @@ def compute_result(
     return ComputeAnswer.from_outcome(outcome, settings.public_base_url)
 
 
-def _encode(position: int) -> str:
-    raw = f"{_CURSOR_PREFIX}{position}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def _list_cursor(row: dict[str, Any]) -> str:
+    return _encode(f"{_LIST}{_micros(row['published_at'])}:{row['test_id']}")
 
 
-def _decode(cursor: str | None) -> int | None:
+def _list_after(cursor: str | None) -> Place | None:
     if cursor is None:
         return None
+    micros, _, test_id = _payload(cursor, _LIST).partition(":")
+    try:
+        if micros.isascii() and micros.isdigit():
+            return Place(_EPOCH + timedelta(microseconds=int(micros)), uuid.UUID(test_id))
+    except (ValueError, OverflowError):  # not a UUID, or a time beyond any datetime
+        pass
+    raise _not_a_cursor()
+
+
+def _search_after(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    digits = _payload(cursor, _SEARCH)
+    if digits.isascii() and digits.isdigit() and int(digits) <= BIGINT_MAX:
+        return int(digits)
+    raise _not_a_cursor()
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _encode(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _payload(cursor: str, prefix: str) -> str:
+    """What follows ``prefix`` in the decoded cursor; a cursor of another kind is refused."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except ValueError:  # not base64, or not UTF-8
         raw = ""
-    digits = raw.removeprefix(_CURSOR_PREFIX)
-    if raw.startswith(_CURSOR_PREFIX) and digits.isascii() and digits.isdigit():
-        position = int(digits)
-        if position <= BIGINT_MAX:
-            return position
-    raise InvalidCommand("cursor is not a cursor this API returned", field="cursor")
+    if not raw.startswith(prefix):
+        raise _not_a_cursor()
+    return raw.removeprefix(prefix)
+
+
+def _not_a_cursor() -> InvalidCommand:
+    return InvalidCommand("cursor is not a cursor this API returned", field="cursor")

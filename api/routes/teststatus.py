@@ -33,8 +33,12 @@ async def get_save_status(
         bool, Query(description="Wait (bounded by the read wait) until everything reached it.")
     ] = False,
 ) -> SaveStatus:
-    """Whether the catalog, the cache purge and the search index have carried the change."""
-    await anyio.to_thread.run_sync(lambda: existing_test(saved, test_id, deleted_too=True))
+    """Whether the catalog, the cache purge and the search index have carried the change.
+
+    A deleted test is gone from the site: never `live` nor `searchable`, whatever the position
+    (each consumer's `reached` still says whether the delete got there). Unknown: 404.
+    """
+    test = await anyio.to_thread.run_sync(lambda: existing_test(saved, test_id, deleted_too=True))
     head = await anyio.to_thread.run_sync(reads.head)
     if position > head:
         raise beyond_head("position", position, head)
@@ -45,8 +49,8 @@ async def get_save_status(
         test_id=test_id,
         position=position,
         saved=True,
-        live=all(found[name].done for name in LIVE),
-        searchable=all(found[name].done for name in SEARCHABLE),
+        live=not test.deleted and all(found[name].done for name in LIVE),
+        searchable=not test.deleted and all(found[name].done for name in SEARCHABLE),
         consumers={
             name: ConsumerProgress(
                 position=p.position,

@@ -174,8 +174,13 @@ class SaveStatus(BaseModel):
     test_id: UUID
     position: int
     saved: bool = Field(description="Always true: the change is in the log.")
-    live: bool = Field(description="The catalog and the cache purge reached it, nothing parked.")
-    searchable: bool = Field(description="The search index reached it, nothing parked.")
+    live: bool = Field(
+        description="The catalog and the cache purge reached it, nothing parked; "
+        "never for a deleted test."
+    )
+    searchable: bool = Field(
+        description="The search index reached it, nothing parked; never for a deleted test."
+    )
     consumers: dict[str, ConsumerProgress]
 
 

@@ -84,10 +84,10 @@ class CreateTestDocument:
 
 @dataclass(frozen=True)
 class SaveTestDocument:
-    """Replace the whole document of the test at ``expected_version``; no change, no event."""
+    """Replace the whole document at ``expected_version`` (None: any); no change, no event."""
 
     test_id: UUID
-    expected_version: int
+    expected_version: int | None
     document: Mapping[str, Any]
     limits: DocumentLimits = DocumentLimits()
 

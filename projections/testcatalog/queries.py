@@ -2,11 +2,15 @@
 
 Rows are dicts, column -> value. A test is public when it is published and not deleted;
 admins see every test that is not deleted (``get_test`` also returns a deleted one: the
-route decides). Lists are newest first by ``position``, the log position of each test's last
-event (unique per row), which is also the cursor: the next page is the rows below it.
+route decides). The public list is newest first by first publication (``published_at``, which
+no later event changes, ties broken by ``test_id``): a visitor paging through it with a
+``Place`` cursor never skips nor repeats a test an admin edits meanwhile. The admin list is
+last changed first by ``position``, the log position of each test's last event (unique per
+row), which is also its cursor: the next page is the rows below it.
 """
 
-from typing import Any, cast
+from datetime import datetime
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from psycopg_pool import ConnectionPool
@@ -33,19 +37,51 @@ def get_public_test(pool: ConnectionPool, test_id: UUID) -> dict[str, Any] | Non
     )
 
 
-def list_tests(
-    pool: ConnectionPool, *, public: bool, tag: str | None, after: int | None, limit: int
-) -> list[dict[str, Any]]:
-    """Tests newest first below the cursor ``after`` (a position), without their documents.
+class Place(NamedTuple):
+    """Where a row stands in the public list: its first publication, then its id."""
 
-    ``public``: published and not deleted only, else every test not deleted (the admin list).
+    published_at: datetime
+    test_id: UUID
+
+
+def list_public_tests(
+    pool: ConnectionPool, *, tag: str | None, after: Place | None, limit: int
+) -> list[dict[str, Any]]:
+    """Published tests, first published last, after the ``Place`` ``after``; no documents.
+
     ``tag`` keeps the tests that have that whole tag, compared case-insensitively.
     """
-    where = [PUBLIC if public else ADMIN]
+    where = [PUBLIC]
+    params: list[Any] = []
+    if after is not None:
+        where.append("(published_at, test_id) < (%s, %s)")
+        params += [after.published_at, after.test_id]
+    return _list(pool, where, params, tag, "published_at DESC, test_id DESC", limit)
+
+
+def list_tests(
+    pool: ConnectionPool, *, tag: str | None, after: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Every test not deleted (the admin list), last changed first, below the position ``after``.
+
+    ``tag`` keeps the tests that have that whole tag, compared case-insensitively.
+    """
+    where = [ADMIN]
     params: list[Any] = []
     if after is not None:
         where.append("position < %s")
         params.append(after)
+    return _list(pool, where, params, tag, "position DESC", limit)
+
+
+def _list(
+    pool: ConnectionPool,
+    where: list[str],
+    params: list[Any],
+    tag: str | None,
+    order: str,
+    limit: int,
+) -> list[dict[str, Any]]:
     if tag is not None:
         where.append("tag_keys @> ARRAY[%s]::text[]")
         params.append(tag_key(tag))
@@ -53,7 +89,7 @@ def list_tests(
     with pool.connection() as conn:
         rows = conn.execute(
             f"SELECT {LIST_COLUMNS} FROM test_catalog WHERE {' AND '.join(where)} "
-            "ORDER BY position DESC LIMIT %s",
+            f"ORDER BY {order} LIMIT %s",
             params,
         ).fetchall()
     return [dict(r) for r in rows]

@@ -159,14 +159,15 @@ def test_bad_input_is_a_422_naming_the_field(client, admin, body, field):
     assert field in response.json()["error"]["message"]
 
 
-def test_malformed_json_is_a_422(client, admin):
+def test_malformed_json_is_a_400_malformed_body(client, admin):
     user_id, _, _ = sign_up(client)
     response = client.post(
         f"/admin/users/{user_id}/credits",
         content=b"{not json",
         headers={**admin, "Content-Type": "application/json"},
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_body"
 
 
 def test_an_unknown_plan_is_a_422_naming_the_field(client, admin):

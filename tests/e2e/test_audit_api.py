@@ -120,6 +120,39 @@ def test_bad_parameters_are_refused_with_a_client_error(http, admin, path, param
     assert response.status_code in (400, 422), response.text
 
 
+@pytest.mark.parametrize(
+    "path, name, value",
+    [
+        ("/api/admin/events", "until", "0.5"),
+        ("/api/admin/events", "since", "0.5"),
+        ("/api/admin/events", "since", "1767225600"),
+        ("/api/admin/aggregates/{id}", "at", "1767225600"),
+    ],
+)
+def test_a_bare_number_is_not_a_time_and_is_422_naming_the_parameter(
+    http, admin, path, name, value
+):
+    user_id, _, _ = funded_user(http, admin)
+
+    response = http.get(path.format(id=user_id), headers=admin, params={name: value})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"][0]["field"] == f"query.{name}"
+
+
+def test_rfc3339_times_bound_the_events(http, admin):
+    user_id, _, position = funded_user(http, admin)
+    past, future = "2000-01-01T00:00:00Z", "2999-01-01T00:00:00+09:00"
+
+    within = events(
+        http, admin, aggregate_id=user_id, since=past, until=future, min_position=position
+    )
+    after = events(http, admin, aggregate_id=user_id, since=future)
+
+    assert len(within["events"]) == 3
+    assert after["events"] == []
+
+
 def test_history_gives_each_version_its_event_and_its_diff(http, admin):
     user_id, _, _ = funded_user(http, admin)
 

@@ -41,6 +41,26 @@ def test_publishing_against_a_stale_if_match_is_409(http, admin):
     assert problem(response, 409)["current_version"] == 2
 
 
+def test_publishing_against_the_current_version_as_a_weak_tag_is_409(http, admin):
+    created = create(http, admin)
+
+    response = http.post(
+        f"{TESTS}/{created['test_id']}/publish", headers={**admin, "If-Match": 'W/"1"'}
+    )
+
+    assert problem(response, 409)["current_version"] == 1
+
+
+def test_deleting_with_if_match_star_deletes_whatever_version_exists(http, admin):
+    created = create(http, admin)
+    save(http, admin, created["test_id"], 1, title="Newer").raise_for_status()
+
+    response = http.delete(f"{TESTS}/{created['test_id']}", headers={**admin, "If-Match": "*"})
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["deleted"], response.json()["version"]) == (True, 3)
+
+
 def test_a_deleted_test_is_404_to_every_admin_route(http, admin):
     created = create(http, admin)
     test = f"{TESTS}/{created['test_id']}"

@@ -2,6 +2,7 @@
 once with another admin, stale, malformed, or changing nothing."""
 
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -67,7 +68,7 @@ def test_a_save_without_if_match_is_428_and_records_nothing(http, admin, live_se
     assert log_head(live_server.services.reads) == created["position"]
 
 
-@pytest.mark.parametrize("if_match", ["*", '"1", "2"', "one", '"0"', '"1', "99999999999999999999"])
+@pytest.mark.parametrize("if_match", ['"1", "2"', "1", "one", '"0"', '"1', "99999999999999999999"])
 def test_an_if_match_that_names_no_one_version_is_422_naming_the_header(http, admin, if_match):
     created = create(http, admin)
     headers = {**admin, "If-Match": if_match}
@@ -77,15 +78,33 @@ def test_an_if_match_that_names_no_one_version_is_422_naming_the_header(http, ad
     assert problem(response, 422)["fields"][0]["field"] == "header.If-Match"
 
 
-@pytest.mark.parametrize("if_match", ['W/"1"', "1"])
-def test_a_weak_or_bare_if_match_names_the_version_too(http, admin, if_match):
+def test_a_weak_if_match_never_matches_and_is_409_naming_the_current_version(http, admin):
     created = create(http, admin)
-    headers = {**admin, "If-Match": if_match}
+    headers = {**admin, "If-Match": 'W/"1"'}
 
     response = http.put(f"{TESTS}/{created['test_id']}", headers=headers, json=document(title="B"))
 
+    error = problem(response, 409)
+    assert (error["code"], error["current_version"]) == ("version_conflict", 1)
+
+
+def test_if_match_star_saves_over_whatever_version_exists(http, admin):
+    created = create(http, admin)
+    assert save(http, admin, created["test_id"], 1, title="B").status_code == 200
+    headers = {**admin, "If-Match": "*"}
+
+    response = http.put(f"{TESTS}/{created['test_id']}", headers=headers, json=document(title="C"))
+
     assert response.status_code == 200, response.text
-    assert response.json()["version"] == 2
+    assert response.json()["version"] == 3
+
+
+def test_if_match_star_on_a_test_that_does_not_exist_is_404(http, admin):
+    headers = {**admin, "If-Match": "*"}
+
+    response = http.put(f"{TESTS}/{uuid.uuid4()}", headers=headers, json=document())
+
+    assert problem(response, 404)["code"] == "not_found"
 
 
 def test_a_stale_if_match_is_409_naming_the_current_version_who_saved_it_and_when(

@@ -116,6 +116,25 @@ def test_a_result_image_can_be_sent_as_a_multipart_form_too(http, admin, test, s
     assert store.get(key_of(data)) == data
 
 
+@pytest.mark.parametrize("route", ["images", "results/ENFP/image"])
+def test_a_broken_multipart_body_is_400_malformed_body_and_stores_nothing(
+    http, admin, test, store, route
+):
+    headers = {**admin, "Content-Type": "multipart/form-data; boundary=xx"}
+    broken = b"--xx\r\nno header line\r\n\r\n" + png() + b"\r\n--xx--\r\n"
+
+    response = http.request(
+        "POST" if route == "images" else "PUT",
+        f"{TESTS}/{test['test_id']}/{route}",
+        headers=headers,
+        content=broken,
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "malformed_body"
+    assert store.puts == []
+
+
 def test_the_same_bytes_uploaded_twice_are_stored_once_under_one_key(http, admin, test, store):
     data = png()
 

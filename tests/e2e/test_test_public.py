@@ -83,6 +83,41 @@ def test_cursor_pages_list_every_test_once_in_order(http, services):
     assert pages == 3
 
 
+@pytest.mark.parametrize("settings", ["memory", "redis"], indirect=True)
+def test_a_walk_through_the_cached_pages_while_admins_edit_sees_each_test_once(http, services):
+    before = [published(services, title=f"Test {i}") for i in range(7)]
+    versions = dict.fromkeys(before, 2)
+    seen, cursor = [], None
+
+    for step in range(8):
+        page = listed(http, limit=2, **({"cursor": cursor} if cursor else {}))
+        seen += ids(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+        # Between pages, admins save a test not yet seen and one already seen, and publish one.
+        for edited in (before[step], before[-1 - step]):
+            saved = run(
+                services, SaveTestDocument(edited, versions[edited], document(title=f"v{step}"))
+            )
+            versions[edited] += 1
+        caught_up(services, saved.position)
+        published(services, title=f"New {step}")
+
+    assert seen == before[::-1]
+
+
+def test_a_search_cursor_is_no_list_cursor(http, services):
+    published(services, title="여행 1")
+    published(services, title="여행 2")
+    search_cursor = listed(http, q="여행", limit=1)["next_cursor"]
+
+    response = http.get("/api/tests", params={"cursor": search_cursor})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "cursor"
+
+
 def test_the_tag_filter_matches_a_whole_tag_in_any_case(http, services):
     travel = published(services, tags=["Travel"])
     published(services, tags=["travel agency"])
@@ -111,6 +146,15 @@ def test_a_one_letter_typo_still_finds_a_latin_word(http, services):
     published(services, title="Coffee quiz", description="Espresso or latte?", tags=[])
 
     assert ids(listed(http, q="persnality")) == [personality]
+
+
+@pytest.mark.parametrize("q", ["%", "%%", "'", "\\", '"', "*", ".*", "(", "[", "?"])
+def test_a_query_without_a_word_finds_nothing(http, services, q):
+    published(services, title="100% 여행 (테스트)")
+
+    page = listed(http, q=q)
+
+    assert page == {"tests": [], "next_cursor": None}
 
 
 def test_search_pages_with_the_same_cursor_and_leaves_unpublished_tests_out(http, services):

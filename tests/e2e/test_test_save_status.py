@@ -71,6 +71,19 @@ def test_waiting_answers_once_everything_reached_the_save(http, admin, saved):
     assert (body["live"], body["searchable"]) == (True, True)
 
 
+def test_a_deleted_test_is_neither_live_nor_searchable_once_the_delete_reached_everything(
+    http, admin, saved
+):
+    deleted = http.delete(f"{TESTS}/{saved['test_id']}", headers=admin).json()
+
+    response = status(http, admin, saved["test_id"], position=deleted["position"], wait="true")
+
+    body = response.json()
+    assert response.status_code == 200, response.text
+    assert all(c["reached"] for c in body["consumers"].values()), body
+    assert (body["live"], body["searchable"]) == (False, False)
+
+
 def test_a_parked_search_event_of_the_test_leaves_it_live_but_not_searchable(
     http, admin, saved, live_server
 ):

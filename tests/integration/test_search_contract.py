@@ -130,6 +130,27 @@ def test_an_empty_query_lists_every_document_newest_first(index):
     assert titles(index, "") == ["new", "middle", "old"]
 
 
+@pytest.mark.parametrize("q", ["%", "%%", "'", "\\", '"', "*", ".*", "(", "[", "?", " ! "])
+def test_a_query_of_punctuation_only_finds_nothing(index, q):
+    index.upsert(doc("100% 여행 (테스트) [*] ?"))
+
+    assert titles(index, q) == []
+
+
+def test_a_blank_query_lists_every_document_like_an_empty_one(index):
+    index.upsert(doc("여행 테스트"))
+
+    assert titles(index, "   ") == ["여행 테스트"]
+
+
+@pytest.mark.parametrize("q", ["_", "%_%"])
+def test_an_underscore_is_taken_literally(index, q):
+    index.upsert(doc("snake_case quiz"))
+    index.upsert(doc("plain quiz"))
+
+    assert titles(index, q) == ["snake_case quiz"]
+
+
 def test_hits_carry_what_a_list_page_needs(index):
     stored = doc("여행 성향 테스트", tags=["여행"])
     index.upsert(stored)

@@ -46,3 +46,8 @@ def test_ensure_without_a_server_is_unavailable(unreachable):
         unreachable.ensure()
 
     assert raised.value.__cause__ is not None
+
+
+@pytest.mark.parametrize("q", ["%", "*", '"', ".*"])
+def test_a_query_of_punctuation_only_finds_nothing_without_asking_the_server(unreachable, q):
+    assert unreachable.search(q, limit=5) == []

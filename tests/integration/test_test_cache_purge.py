@@ -20,7 +20,7 @@ from eventstore.database import read_pool
 from projections.engine.runner import read_position
 from projections.testcatalog.cache import cached_detail, cached_list, detail_key
 from projections.testcatalog.purge import TestCachePurge
-from projections.testcatalog.queries import get_public_test, list_tests
+from projections.testcatalog.queries import get_public_test, list_public_tests
 from tests.conftest import wait_until
 from tests.integration.flaky import letters
 from tests.integration.sitereactors import Site, published, save, unpublish
@@ -76,7 +76,7 @@ def load_detail(pool: ConnectionPool, test_id: UUID) -> Callable[[], tuple[bytes
 def load_list(pool: ConnectionPool) -> Callable[[], bytes]:
     """What the public list route loads: the first page's titles, as JSON."""
     return lambda: json.dumps(
-        [row["title"] for row in list_tests(pool, public=True, tag=None, after=None, limit=20)]
+        [row["title"] for row in list_public_tests(pool, tag=None, after=None, limit=20)]
     ).encode()
 
 

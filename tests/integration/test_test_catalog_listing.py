@@ -7,7 +7,7 @@ from domain.commands.testdocument import (
     SaveTestDocument,
     UnpublishTestDocument,
 )
-from projections.testcatalog.queries import get_public_test, get_test, list_tests
+from projections.testcatalog.queries import Place, get_public_test, get_test, list_public_tests
 from tests.integration.testcatalog import (
     admin,
     ids,
@@ -18,7 +18,9 @@ from tests.integration.testcatalog import (
 from tests.unit.documents import document
 
 
-def test_published_tests_are_listed_newest_first(site, pool):
+def test_published_tests_are_listed_newest_first_publication_first_and_stay_put_when_edited(
+    site, pool
+):
     first, draft, second = site.create(), site.create(), site.create()
     site.run(PublishTestDocument(second))
     site.run(PublishTestDocument(first))
@@ -26,7 +28,7 @@ def test_published_tests_are_listed_newest_first(site, pool):
 
     site.run(SaveTestDocument(second, 2, document(title="Edited")))
 
-    assert public(pool) == [second, first]
+    assert public(pool) == [first, second]
     assert draft not in public(pool) and get_public_test(pool, second)["title"] == "Edited"
 
 
@@ -48,16 +50,38 @@ def test_cursor_pages_list_every_published_test_once(site, pool):
     seen, after = [], None
 
     for _ in range(10):  # 5 pages hold them all: a cursor that stalls fails, never hangs
-        page = list_tests(pool, public=True, tag=None, after=after, limit=5)
+        page = list_public_tests(pool, tag=None, after=after, limit=5)
         if not page:
             break
         assert len(page) <= 5
         seen += page
-        after = page[-1]["position"]
+        after = Place(page[-1]["published_at"], page[-1]["test_id"])
 
     assert len(seen) == 23 and set(ids(seen)) == published
-    positions = [row["position"] for row in seen]
-    assert positions == sorted(positions, reverse=True) and len(set(positions)) == 23
+    places = [(row["published_at"], row["test_id"]) for row in seen]
+    assert places == sorted(places, reverse=True)
+
+
+def test_a_walk_through_the_pages_while_admins_edit_sees_each_test_published_before_it_once(
+    site, pool
+):
+    before = [site.create(publish=True) for _ in range(9)]
+    versions = dict.fromkeys(before, 2)
+    seen, after = [], None
+
+    for step in range(10):
+        page = list_public_tests(pool, tag=None, after=after, limit=2)
+        if not page:
+            break
+        seen += ids(page)
+        after = Place(page[-1]["published_at"], page[-1]["test_id"])
+        # Between pages, admins save a test not yet seen and one already seen, and publish one.
+        for edited in (before[step % 4], before[-1 - step % 4]):
+            site.run(SaveTestDocument(edited, versions[edited], document(title=f"v{step}")))
+            versions[edited] += 1
+        site.create(publish=True)
+
+    assert seen == before[::-1]
 
 
 def test_the_tag_filter_matches_a_whole_tag_in_any_case(site, pool):

@@ -20,7 +20,12 @@ from domain.testcontent import image_target
 from domain.testdocument import TestDocument
 from projections.registry import consumer_kinds
 from projections.testcatalog.projection import TestCatalogProjection
-from projections.testcatalog.queries import catalog_position, get_public_test, get_test, list_tests
+from projections.testcatalog.queries import (
+    catalog_position,
+    get_public_test,
+    get_test,
+    list_public_tests,
+)
 from tests.integration.folds import all_events
 from tests.integration.testcatalog import (
     ADMIN,
@@ -90,7 +95,7 @@ def test_korean_text_and_emoji_are_stored_intact(site, pool):
 
     assert (row["title"], row["description"], row["tags"]) == (title, description, ["여행🌏"])
     assert row["document"] == site.app.repository.get(test_id).document
-    assert list_tests(pool, public=True, tag="여행🌏", after=None, limit=1)[0]["title"] == title
+    assert list_public_tests(pool, tag="여행🌏", after=None, limit=1)[0]["title"] == title
 
 
 def test_an_event_applied_again_never_moves_a_test_back(site, pool, clean_dsn):

@@ -11,7 +11,7 @@ from eventstore.database import read_pool
 from projections.engine.runner import ProjectionRunner
 from projections.engine.watcher import LogWatcher
 from projections.testcatalog.projection import TestCatalogProjection
-from projections.testcatalog.queries import list_tests
+from projections.testcatalog.queries import list_public_tests, list_tests
 from projections.teststats.projection import TestStatsProjection
 from tests.integration.test_projections import head
 from tests.unit.documents import document
@@ -83,8 +83,8 @@ def ids(rows):
 
 
 def public(pool, tag=None, after=None, limit=100):
-    return ids(list_tests(pool, public=True, tag=tag, after=after, limit=limit))
+    return ids(list_public_tests(pool, tag=tag, after=after, limit=limit))
 
 
 def admin(pool):
-    return ids(list_tests(pool, public=False, tag=None, after=None, limit=100))
+    return ids(list_tests(pool, tag=None, after=None, limit=100))
