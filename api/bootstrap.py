@@ -22,6 +22,13 @@ from api.settings import Settings
 from domain.errors import Unavailable
 from domain.presets import Presets
 from eventstore.application import open_application
+from eventstore.connections import (
+    REFUSALS,
+    ConnectionPlan,
+    check_fits,
+    embedded_max_connections,
+    server_capacity,
+)
 from eventstore.database import Database, read_pool
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
@@ -29,18 +36,39 @@ from projections.deadlines.scheduler import DeadlineScheduler
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
 from projections.engine.watcher import LogWatcher, ReplicaWatcher
-from projections.registry import all_projections, all_reactors
+from projections.registry import PROJECTIONS, REACTORS, all_projections, all_reactors
 
 log = logging.getLogger(__name__)
 
 
 @contextmanager
-def database(settings: Settings, *, apply_migrations: bool | None = None) -> Iterator[str]:
-    """The DSN of Chronicle's database; the embedded server is migrated unless told not to."""
-    with Database(settings.database_url, settings.data_dir) as db:
+def database(
+    settings: Settings,
+    *,
+    apply_migrations: bool | None = None,
+    plan: ConnectionPlan | None = None,
+) -> Iterator[str]:
+    """The DSN of Chronicle's database; the embedded server is migrated unless told not to.
+
+    Given the ``plan`` of what will run on it, the embedded server is started to hold it, and
+    a server that cannot is refused (``ConnectionBudgetExceeded``) before anything opens.
+    """
+    size = embedded_max_connections(plan) if plan else None
+    with Database(settings.database_url, settings.data_dir, max_connections=size) as db:
+        if plan is not None:
+            check_fits(plan, server_capacity(db.dsn))
         if apply_migrations if apply_migrations is not None else db.embedded:
             migrate(db.dsn)
         yield db.dsn
+
+
+def connection_plan(
+    settings: Settings, *, workers: int = 1, run_projections: bool = False
+) -> ConnectionPlan:
+    """The most connections ``workers`` API processes (and the consumers, once) can hold."""
+    reactors = len(REACTORS) if run_projections else 0
+    consumers = len(PROJECTIONS) + reactors if run_projections else 0
+    return ConnectionPlan(settings.threads, workers, consumers, reactors)
 
 
 @contextmanager
@@ -52,16 +80,20 @@ def services(
     object_store: ObjectStore | None = None,
     search: SearchIndex | None = None,
     cache: Cache | None = None,
+    serve_requests: bool = True,
 ) -> Iterator[Services]:
     """Everything built on the database of ``dsn``; projectors run here if asked.
 
-    A collaborator given (a test's fake, a store that records what it is asked) is used as it
-    is; the others are built from ``settings``.
+    Pools grow to what the threads of this process can hold at once: its request threads
+    unless it only runs the projectors (``serve_requests=False``), its consumers if it runs
+    them. A collaborator given (a test's fake, a store that records what it is asked) is used
+    as it is; the others are built from ``settings``.
     """
+    plan = connection_plan(settings, run_projections=run_projections)
+    uses = {"serves_requests": serve_requests, "runs_consumers": run_projections}
+    wait = settings.database_wait_seconds
     with ExitStack() as stack:
-        event_store = open_application(
-            dsn, pool_size=settings.pool_size, wait_seconds=settings.database_wait_seconds
-        )
+        event_store = open_application(dsn, pool_size=plan.store_pool(**uses), wait_seconds=wait)
         stack.callback(event_store.close)
         metrics = Metrics()
         executor = CommandExecutor(
@@ -71,12 +103,10 @@ def services(
             observer=metrics,
         )
         stack.callback(executor.close)
-        watcher = LogWatcher(dsn, wait_seconds=settings.database_wait_seconds).start()
-        stack.callback(watcher.stop)
-        primary = read_pool(
-            dsn, size=settings.pool_size, wait_seconds=settings.database_wait_seconds
-        )
+        primary = read_pool(dsn, size=plan.read_pool(**uses), wait_seconds=wait)
         stack.callback(primary.close)
+        watcher = LogWatcher(dsn, pool=primary, wait_seconds=wait).start()
+        stack.callback(watcher.stop)
         reads, read_watcher = primary, watcher
         if settings.read_database_url:
             reads, read_watcher = stack.enter_context(replica(settings))
@@ -104,6 +134,7 @@ def services(
             ),
         )
         metrics.watch_log(primary)  # the consumers' lag where they run
+        metrics.watch_refusals(REFUSALS)
         if isinstance(built.cache, RedisCache):
             stack.callback(built.cache.close)
         ensure_search(built.search)
@@ -121,8 +152,10 @@ def replica(settings: Settings) -> Iterator[tuple[ConnectionPool[Any], LogWatche
     """The query pool on the read replica, and the watcher of its replayed positions."""
     with Database(settings.read_database_url, settings.data_dir) as db, ExitStack() as stack:
         wait = settings.database_wait_seconds
-        reads = stack.enter_context(read_pool(db.dsn, size=settings.pool_size, wait_seconds=wait))
-        watcher = ReplicaWatcher(db.dsn, wait_seconds=wait).start()
+        # Request threads, and the watcher that polls the replica's positions while one waits.
+        size = settings.threads + 1
+        reads = stack.enter_context(read_pool(db.dsn, size=size, wait_seconds=wait))
+        watcher = ReplicaWatcher(db.dsn, pool=reads, wait_seconds=wait).start()
         stack.callback(watcher.stop)
         yield reads, watcher
 

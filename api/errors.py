@@ -1,8 +1,9 @@
 """One table from domain errors to HTTP statuses, and handlers rendering `{"error": ...}`.
 
 Database failures met while handling a request (a connection refused or lost, a pool that
-could not hand out a connection in time) answer ``503 store_unavailable`` with
-``Retry-After``; the driver's words go to the log, not to the client. Anything else
+could not hand out a connection in time, the server refusing one for want of slots) answer
+``503 store_unavailable`` with ``Retry-After``; the driver's words go to the log, not to the
+client, and a run of refusals is logged once (``eventstore.connections.REFUSALS``). Anything else
 unexpected is logged once and answered 500 by ``api.middleware.InternalErrorMiddleware``.
 """
 
@@ -21,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from domain import errors as e
+from eventstore.connections import REFUSALS, is_refusal
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +133,16 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 async def database_error(request: Request, exc: Exception) -> JSONResponse:
-    log.warning(
-        "database unavailable on %s %s: %s: %s",
-        request.method,
-        request.url.path,
-        type(exc).__name__,
-        " ".join(str(exc).split()),
-    )
+    if is_refusal(exc):
+        REFUSALS.refused(f"{request.method} {request.url.path}", exc)
+    elif not REFUSALS.active:  # a pool waiting on a refusing server: that episode is logged
+        log.warning(
+            "database unavailable on %s %s: %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+            " ".join(str(exc).split()),
+        )
     unavailable = e.EventStoreUnavailable("the database cannot be reached; retry shortly")
     return await chronicle_error(request, unavailable)
 

@@ -23,12 +23,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from api.middleware import HttpMiddleware
+from eventstore.connections import Refusals
 from eventstore.decoding import stored_time
 from projections.engine.log import head_on
 from projections.registry import consumer_kinds
@@ -117,6 +118,10 @@ class Metrics:
             registry=r,
         )
 
+    def watch_refusals(self, refusals: Refusals) -> None:
+        """Expose the connections the database refused this process (``too many clients``)."""
+        self.registry.register(RefusalCollector(refusals))
+
     def watch_log(self, reads: ConnectionPool[Any]) -> None:
         """Read the consumers' positions, lag and dead letters from ``reads`` at each scrape."""
         self.registry.register(LogCollector(reads))
@@ -141,6 +146,20 @@ class Metrics:
     def step_completed(self, kind: str, name: str, seconds: float) -> None:
         """Observe the time of one consumer's batch."""
         self.batch_seconds.labels(kind, name).observe(seconds)
+
+
+class RefusalCollector(Collector):
+    """The count of connections the server refused, read when scraped."""
+
+    def __init__(self, refusals: Refusals) -> None:
+        self._refusals = refusals
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "chronicle_database_connections_refused",
+            "Connections the database refused this process (too many clients).",
+            value=self._refusals.count,
+        )
 
 
 class LogCollector(Collector):

@@ -38,7 +38,12 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    threads: int = Field(default=32, ge=1, description="Request threads; the pool gets as many.")
+    threads: int = Field(
+        default=32,
+        ge=1,
+        description="Request threads per API process; each pool may grow to as many (plus "
+        "the writers and consumers), see the README's connection budget.",
+    )
     workers: int = Field(
         default=1,
         ge=1,
@@ -261,10 +266,6 @@ class Settings(BaseSettings):
         if self.storage_dir is None:
             self.storage_dir = self.data_dir / "objects"
         return self
-
-    @property
-    def pool_size(self) -> int:
-        return self.threads + 4
 
 
 def _checked_limit(value: str) -> str:

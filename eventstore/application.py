@@ -8,7 +8,8 @@ from eventsourcing.application import Application
 from psycopg.conninfo import conninfo_to_dict
 
 from eventstore import topics  # noqa: F401  (pins stored names before anything loads)
-from eventstore.database import RECONNECT_SECONDS, check_connection
+from eventstore.connections import watch_connects
+from eventstore.database import IDLE_SECONDS, RECONNECT_SECONDS, check_connection
 
 
 class Chronicle(Application):
@@ -20,6 +21,9 @@ class Chronicle(Application):
 
 def library_env(dsn: str, *, pool_size: int, wait_seconds: float = 3.0) -> dict[str, str]:
     """The eventsourcing environment for ``dsn``: PostgreSQL, no table creation.
+
+    The pool opens one connection and grows to ``pool_size`` only under load (the library
+    calls its minimum the pool size and the rest the overflow).
 
     While the database is down a command fails after ``wait_seconds`` for a connection
     (the library calls that wait its connect timeout), and connections are checked when
@@ -34,8 +38,8 @@ def library_env(dsn: str, *, pool_size: int, wait_seconds: float = 3.0) -> dict[
         "POSTGRES_PORT": str(params.get("port", "5432")),
         "POSTGRES_USER": str(params.get("user", "postgres")),
         "POSTGRES_PASSWORD": str(params.get("password", "")),
-        "POSTGRES_POOL_SIZE": str(pool_size),
-        "POSTGRES_MAX_OVERFLOW": "0",
+        "POSTGRES_POOL_SIZE": "1",
+        "POSTGRES_MAX_OVERFLOW": str(max(0, pool_size - 1)),
         "POSTGRES_CONNECT_TIMEOUT": str(max(1, math.ceil(wait_seconds))),
         "POSTGRES_PRE_PING": "y",
         "CREATE_TABLE": "n",
@@ -65,3 +69,5 @@ def _fail_fast(app: Chronicle) -> None:
         pool = recorder.datastore.pool
         pool.reconnect_timeout = RECONNECT_SECONDS
         pool._check = check_connection  # POSTGRES_PRE_PING's check, which can only ping
+        pool.max_idle = IDLE_SECONDS  # the library's ten minutes hold a burst's connections long
+        watch_connects(pool, "event store")

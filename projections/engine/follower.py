@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 
 import psycopg
 
+from eventstore.connections import REFUSALS, is_refusal
 from projections.engine.watcher import EVENTS_CHANNEL, POSITIONS_CHANNEL, LogWatcher
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class LogFollower(Generic[C]):
             began = time.monotonic()
             try:
                 with psycopg.connect(self._dsn, autocommit=True) as conn:
+                    REFUSALS.admitted()
                     if self._lead(conn, consumer, first=first):
                         first = False
                         self._follow(conn, consumer)
@@ -97,7 +99,10 @@ class LogFollower(Generic[C]):
                 if self._stopping.is_set():
                     return
                 # An outage is not the consumer's fault: one line, no traceback, try again.
-                log.warning("%s %s paused: %s", self.kind, consumer.name, str(exc).strip())
+                if is_refusal(exc):  # logged once per episode, for every consumer at once
+                    REFUSALS.refused(f"{self.kind} {consumer.name}", exc)
+                else:
+                    log.warning("%s %s paused: %s", self.kind, consumer.name, str(exc).strip())
             except Exception:
                 log.exception("%s %s failed; restarting it", self.kind, consumer.name)
             restarted = 1 if time.monotonic() - began > MAX_RESTART_SECONDS else restarted + 1

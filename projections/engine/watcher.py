@@ -15,10 +15,13 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from eventstore.connections import REFUSALS, is_refusal
 from eventstore.database import connect_timeout
 
 EVENTS_CHANNEL = "chronicle_events"
@@ -41,7 +44,12 @@ class LogWatcher:
     """Counts event-log notifications and remembers the projections' positions."""
 
     def __init__(
-        self, dsn: str, *, refresh_seconds: float = 0.5, wait_seconds: float = 3.0
+        self,
+        dsn: str,
+        *,
+        pool: ConnectionPool[Any] | None = None,
+        refresh_seconds: float = 0.5,
+        wait_seconds: float = 3.0,
     ) -> None:
         self._dsn = dsn
         self._refresh_seconds = refresh_seconds
@@ -53,17 +61,21 @@ class LogWatcher:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="log-watcher", daemon=True)
         self._connect_timeout = connect_timeout(wait_seconds)
-        self._pool = ConnectionPool(
+        # Positions read outside the watcher's thread borrow a connection from the process's
+        # query pool on the same database: the watcher itself holds one connection, its LISTEN.
+        self._owns_pool = pool is None
+        self._pool = pool or ConnectionPool(
             dsn,
             min_size=1,
-            max_size=2,
+            max_size=1,
             kwargs={"autocommit": True, "connect_timeout": self._connect_timeout},
             open=False,
             timeout=wait_seconds,
         )
 
     def start(self) -> LogWatcher:
-        self._pool.open()
+        if self._owns_pool:
+            self._pool.open()
         self._thread.start()
         return self
 
@@ -73,7 +85,8 @@ class LogWatcher:
             self._changed.notify_all()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
-        self._pool.close()
+        if self._owns_pool:
+            self._pool.close()
 
     def wake(self) -> None:
         """Wake every ``wait_for_events`` caller now (as a new event would)."""
@@ -141,8 +154,8 @@ class LogWatcher:
 
     def _refresh_positions(self) -> None:
         try:
-            with self._pool.connection() as conn:
-                rows = conn.execute("SELECT name, position FROM projection_position").fetchall()
+            with self._pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+                rows = cur.execute("SELECT name, position FROM projection_position").fetchall()
         except (psycopg.Error, PoolTimeout) as exc:
             log.warning("could not read projection positions: %s", _one_line(exc))
             return
@@ -174,6 +187,7 @@ class LogWatcher:
                 with psycopg.connect(
                     self._dsn, autocommit=True, connect_timeout=self._connect_timeout
                 ) as conn:
+                    REFUSALS.admitted()
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     conn.execute(f"LISTEN {POSITIONS_CHANNEL}")
                     refreshed = 0.0
@@ -189,7 +203,10 @@ class LogWatcher:
                             query = "SELECT name, position FROM projection_position"
                             self._note_positions(conn.execute(query).fetchall())
             except psycopg.Error as exc:
-                log.warning("lost the LISTEN connection (%s); reconnecting", _one_line(exc))
+                if is_refusal(exc):
+                    REFUSALS.refused("log watcher", exc)  # once per episode, not every second
+                else:
+                    log.warning("lost the LISTEN connection (%s); reconnecting", _one_line(exc))
                 self._stopping.wait(1.0)
 
     def _on_notify(self, channel: str, payload: str) -> None:
@@ -212,8 +229,15 @@ class ReplicaWatcher(LogWatcher):
     for it sees the write that made it (read-your-writes through the replica's lag).
     """
 
-    def __init__(self, dsn: str, *, poll_seconds: float = 0.01, wait_seconds: float = 3.0) -> None:
-        super().__init__(dsn, refresh_seconds=poll_seconds, wait_seconds=wait_seconds)
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        pool: ConnectionPool[Any] | None = None,
+        poll_seconds: float = 0.01,
+        wait_seconds: float = 3.0,
+    ) -> None:
+        super().__init__(dsn, pool=pool, refresh_seconds=poll_seconds, wait_seconds=wait_seconds)
         self._thread.name = "replica-watcher"
 
     def stop(self) -> None:

@@ -70,3 +70,23 @@ def test_an_unexpected_error_is_a_500_that_echoes_nothing_of_it():
     assert response.json() == {
         "error": {"code": "internal", "message": "an unexpected error occurred"}
     }
+
+
+def test_a_connection_refused_for_want_of_slots_is_a_503_counted_and_logged_once(caplog):
+    import psycopg
+
+    from eventstore.connections import REFUSALS
+
+    refused = psycopg.errors.TooManyConnections("FATAL: sorry, too many clients already")
+    client = raising(refused)
+    REFUSALS.admitted()  # no episode under way
+    before = REFUSALS.count
+
+    answers = [client.get("/boom") for _ in range(3)]
+
+    assert {a.status_code for a in answers} == {503}
+    assert {a.json()["error"]["code"] for a in answers} == {"store_unavailable"}
+    assert all(a.headers["retry-after"] == "1" for a in answers)
+    assert REFUSALS.count == before + 3
+    assert sum("refused a connection" in r.getMessage() for r in caplog.records) == 1
+    REFUSALS.admitted()
