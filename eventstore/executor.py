@@ -123,9 +123,7 @@ class CommandExecutor:
     ) -> QueuedCommand:
         """``run`` ready to queue, prepared first (in the caller's thread) if it asks to be."""
         prepare = getattr(run, "prepare", None)
-        return QueuedCommand(
-            run if prepare is None else prepare(self.saved), metadata, idempotency
-        )
+        return QueuedCommand(run if prepare is None else prepare(self.saved), metadata, idempotency)
 
     def _wait(self, command: QueuedCommand, timeout: float) -> Outcome[Any]:
         try:
