@@ -1,7 +1,9 @@
 """What every request passes before a route: a request id, printable URLs, a body size limit.
 
-- ``X-Request-ID``: the caller's (1 to 128 printable ASCII characters) or a new one, echoed
-  on the response and used as the correlation id of the events it causes.
+- ``X-Request-ID``: the caller's (1 to 128 URL-safe characters: ``A-Z a-z 0-9 . _ ~ -``) or a
+  new one, echoed on the response and used as the correlation id of the events it causes.
+  Correlation ids go into URL paths (``/api/admin/correlations/{id}``, the viewer's links), so
+  an id holding ``/``, ``?``, ``#`` or a space would be recorded yet unreachable: it is refused.
 - The path and the query string, decoded, hold printable text only: U+0000 and other
   control characters are refused with a 422 naming the parameter, before any route runs.
 - A request body larger than ``request_max_bytes`` is refused with ``413 payload_too_large``,
@@ -24,6 +26,8 @@ from starlette.responses import JSONResponse
 from api.errors import error_body
 
 REQUEST_ID = b"x-request-id"
+# RFC 3986's unreserved characters: a path segment that needs no encoding anywhere.
+URL_SAFE_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 REQUEST_MAX_BYTES = 1024 * 1024  # until the services (and their settings) are up
 UPLOADS = "/storage/upload/"  # limited by upload_max_bytes, in the route
 # The test image uploads (api.routes.testimages): an image, plus its multipart framing.
@@ -57,8 +61,8 @@ class RequestIdMiddleware(HttpMiddleware):
             request_id = uuid.uuid4().hex
         else:
             request_id = given.decode("latin-1")
-            if not (0 < len(request_id) <= 128 and _printable_ascii(request_id)):
-                message = "X-Request-ID must be 1 to 128 printable ASCII characters"
+            if not URL_SAFE_ID.fullmatch(request_id):
+                message = "X-Request-ID must be 1 to 128 of the characters A-Z a-z 0-9 . _ ~ -"
                 await _refuse(scope, receive, send, 422, "invalid_request", message)
                 return
         scope.setdefault("state", {})["request_id"] = request_id
@@ -107,10 +111,6 @@ class BodyLimitMiddleware(HttpMiddleware):
             return event
 
         await self.app(scope, counting, send)
-
-
-def _printable_ascii(text: str) -> bool:
-    return text.isascii() and text.isprintable()
 
 
 def _limit(scope: dict[str, Any]) -> int:

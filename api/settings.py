@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     signup_credits: int = Field(default=10, ge=0)
     user_token_days: int = Field(default=365, ge=1)
     admin_token_minutes: int = Field(default=60, ge=1)
+    # An audit viewer session, never past its admin token's expiry.
+    admin_session_minutes: int = Field(default=480, ge=1)
     worker_token_days: int = Field(default=30, ge=1)
 
     host: str = "127.0.0.1"

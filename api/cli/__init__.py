@@ -93,7 +93,11 @@ def admin_token(
 
     settings = load_settings()
     issuer = TokenIssuer(load_secret(settings), settings)
-    typer.echo(issuer.issue(subject, role, ttl=minutes * 60 if minutes else None))
+    try:
+        token = issuer.issue(subject, role, ttl=minutes * 60 if minutes else None)
+    except ValueError as exc:  # an unknown role, a subject too long to index
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(token)
 
 
 @cli.command()

@@ -1,17 +1,21 @@
-"""Sign-in to the admin pages: an admin token, verified once, then kept in a session cookie.
+"""Sign-in to the admin pages: an admin token, verified once, then a server-side session.
 
-The cookie holds the verified token itself (it is verified again on every page, so a token
-that expires or a secret that rotates ends the session), lives no longer than the token,
-is HttpOnly (no script reads it), Path=/admin, Secure when the API is served over https, and
-SameSite=Strict. CSRF: the pages only read (GET); the only requests that change anything are
-the sign-in and sign-out forms. SameSite=Strict means no request from another site ever
-carries the session, so a forged request can at worst sign a browser out, or sign it in with
-an admin token the forger already holds.
+The cookie holds an opaque random session id, never the token: the server keeps the session
+(``api.pages.sessionstore``, the id hashed) with its own expiry, ``admin_session_minutes``
+but never past the token's, and sign-out revokes it, so a copied cookie stops working then.
+The cookie is HttpOnly (no script reads it), Path=/admin, Secure when the API is served over
+https, and SameSite=Strict. CSRF: the pages only read (GET); the only requests that change
+anything are the sign-in and sign-out forms. SameSite=Strict means no request from another site
+carries the session; the sign-out form also sends the session's CSRF token, checked here, in
+case a browser ignores SameSite. A forged sign-in can at worst sign a browser in with an admin
+token the forger already holds.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
@@ -20,8 +24,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import Principal
-from api.deps import SettingsDep, TokensDep
+from api.deps import PrimaryDep, SettingsDep, TokensDep
 from api.pages.render import page
+from api.pages.sessionstore import find_session, open_session, revoke_session
 from api.settings import Settings
 from domain.errors import Unauthenticated
 
@@ -29,6 +34,7 @@ COOKIE = "chronicle_admin"
 COOKIE_PATH = "/admin"
 HOME = "/admin/audit"
 MAX_TOKEN = 4096  # a token is a few hundred characters; more is not one
+MAX_SESSION_ID = 100  # a session id is 43 characters; a longer cookie is no session
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -47,16 +53,17 @@ async def redirect_to_sign_in(_: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/admin/login?{urlencode({'next': exc.next_url})}", 303)
 
 
-async def admin_session(request: Request, tokens: TokensDep) -> Principal:
-    """The admin signed in by the session cookie, or SignInRequired."""
-    token = request.cookies.get(COOKIE)
-    if token:
-        try:
-            principal = tokens.verify(token)
-        except Unauthenticated:
-            principal = None
-        if principal is not None and principal.role == "admin":
-            return principal
+def admin_session(request: Request, primary: PrimaryDep) -> Principal:
+    """The admin signed in by the session cookie, or SignInRequired.
+
+    The session's CSRF token is left in ``request.state.admin_csrf`` for the sign-out form.
+    """
+    session_id = request.cookies.get(COOKIE, "")
+    if 0 < len(session_id) <= MAX_SESSION_ID:
+        found = find_session(primary, session_id)
+        if found is not None:
+            request.state.admin_csrf = found.csrf
+            return Principal(found.subject, "admin")
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise SignInRequired(here)
 
@@ -75,10 +82,11 @@ def sign_in(
     request: Request,
     tokens: TokensDep,
     settings: SettingsDep,
+    primary: PrimaryDep,
     token: Annotated[str, Form()] = "",
     next_url: Annotated[str, Form(alias="next")] = HOME,
 ) -> Response:
-    """Verify an admin token and keep it in the session cookie for the rest of its life."""
+    """Verify an admin token and open a session that ends no later than the token."""
     token, next_url = token.strip(), _local(next_url)
 
     def refuse(status: int, error: str) -> Response:
@@ -95,12 +103,16 @@ def sign_in(
     if principal.role != "admin":
         return refuse(403, f"This is a {principal.role} token: the audit log needs an admin token.")
     # Verified just above: reading its expiry again needs no second signature check.
-    expires = int(jwt.decode(token, options={"verify_signature": False})["exp"])
+    token_expires = int(jwt.decode(token, options={"verify_signature": False})["exp"])
+    lifetime = min(token_expires - int(time.time()), settings.admin_session_minutes * 60)
+    lifetime = max(lifetime, 1)
+    expires_at = datetime.now(UTC) + timedelta(seconds=lifetime)
+    session_id, _ = open_session(primary, principal.subject, expires_at)
     response = RedirectResponse(next_url, 303)
     response.set_cookie(
         COOKIE,
-        token,
-        max_age=max(expires - int(time.time()), 1),
+        session_id,
+        max_age=lifetime,
         path=COOKIE_PATH,
         secure=_secure(settings),
         httponly=True,
@@ -110,8 +122,22 @@ def sign_in(
 
 
 @router.post("/logout")
-def sign_out(settings: SettingsDep) -> Response:
-    """End the session: the cookie is cleared and the sign-in form shown."""
+def sign_out(
+    request: Request,
+    settings: SettingsDep,
+    primary: PrimaryDep,
+    csrf: Annotated[str, Form()] = "",
+) -> Response:
+    """End the session: revoked on the server, the cookie cleared, the sign-in form shown."""
+    session_id = request.cookies.get(COOKIE, "")
+    found = find_session(primary, session_id) if 0 < len(session_id) <= MAX_SESSION_ID else None
+    if found is not None:
+        if not secrets.compare_digest(csrf.encode(), found.csrf.encode()):
+            request.state.admin_csrf = found.csrf
+            principal = Principal(found.subject, "admin")
+            message = "Sign-out refused: the form did not carry this session's CSRF token."
+            return page(request, "error.html", 403, principal=principal, code=403, message=message)
+        revoke_session(primary, session_id)
     response = RedirectResponse("/admin/login", 303)
     response.delete_cookie(
         COOKIE, path=COOKIE_PATH, secure=_secure(settings), httponly=True, samesite="strict"

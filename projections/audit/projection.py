@@ -5,6 +5,9 @@ stop a projection: ``eventstore.decoding.decode_event`` gives it as an ``Unresol
 topic and its raw fields, which the audit log keeps and every other projection ignores.
 Nor does text PostgreSQL cannot hold (U+0000, a lone surrogate, refused at the edge but perhaps
 stored before that): the audit log shows it as U+FFFD rather than stop at the event.
+Nor does text too long for a b-tree index (a 3,000-character actor, from a token minted before
+subjects were bounded): each indexed column keeps its first ``MAX_INDEXED`` characters, the last
+one replaced by ``…`` to say it was cut (the ``data`` column keeps everything).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from eventstore.decoding import describe_event
 
 EPOCH = datetime.fromtimestamp(0, UTC)
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # U+0000 and lone surrogates
+# A b-tree row holds at most ~2.7 KB; 512 characters are 2 KB even at 4 bytes each.
+MAX_INDEXED = 512
+INDEXED = ("aggregate_type", "event_type", "actor", "correlation_id")  # text in an index
 INSERT = """
     INSERT INTO audit_log (position, recorded_at, aggregate_type, aggregate_id, version,
         event_type, topic, resolved, actor, correlation_id, causation_id, data)
@@ -35,6 +41,8 @@ class AuditLogProjection:
 
     def project(self, cur: Cursor[Any], position: int, event: Any) -> None:
         row = storable(describe_event(event))
+        for column in INDEXED:
+            row[column] = indexable(row[column])
         # Only an unresolved event could lack a timestamp: it sorts as the epoch.
         row["recorded_at"] = row["recorded_at"] or EPOCH
         cur.execute(
@@ -54,6 +62,13 @@ class AuditLogProjection:
                 Jsonb(row["data"]),
             ),
         )
+
+
+def indexable(value: Any) -> Any:
+    """``value`` cut to ``MAX_INDEXED`` characters, ending in ``…`` if it was cut."""
+    if isinstance(value, str) and len(value) > MAX_INDEXED:
+        return value[: MAX_INDEXED - 1] + "…"
+    return value
 
 
 def storable(value: Any) -> Any:

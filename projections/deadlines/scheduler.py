@@ -6,6 +6,10 @@ items was ever leased, past the queue timeout (it holds a reservation and a conc
 slot); a running job without progress past the stall timeout is failed; an item whose last
 allowed lease expired is failed. Each goes through an idempotent
 command, so firing twice, or after the job moved on, changes nothing.
+
+While firing fails the loop says so once, not once a poll: an outage (the database down, see
+``projections.engine.outages``) as one WARNING line, anything else with its traceback at ERROR;
+then only DEBUG lines until firing works again, which it says in one INFO line.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from domain.commands import jobendings
 from domain.commands.job import FailItem
 from domain.errors import ChronicleError
 from eventstore.executor import CommandExecutor
+from projections.engine.outages import is_outage
 from projections.jobs.dispatch import exhausted_leases
 from projections.jobs.due import due_jobs
 
@@ -95,8 +100,25 @@ class DeadlineScheduler:
         return 1
 
     def _loop(self) -> None:
+        failing = False
         while not self._stopping.wait(self._poll_seconds):
             try:
                 self.fire_due()
-            except Exception:
-                log.exception("firing deadlines failed; trying again")
+            except Exception as exc:
+                if failing:
+                    log.debug("firing deadlines still fails: %s", exc)
+                else:
+                    self._report(exc)
+                failing = True
+                continue
+            if failing:
+                log.info("deadlines fire again")
+                failing = False
+
+    def _report(self, exc: Exception) -> None:
+        """Log the first failure of a run of them: an outage in one line, else its traceback."""
+        if is_outage(exc):
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            log.warning("deadlines paused by an outage: %s", reason)
+        else:
+            log.exception("firing deadlines failed; trying again every %s s", self._poll_seconds)

@@ -7,6 +7,9 @@ effects, at least once). Each consumer runs in its own thread with its own conne
 - its position is a row of ``projection_position`` (``kind`` says projection or reactor), and
   each move is announced on the positions channel the watcher listens to;
 - woken by NOTIFY on new events, with a polling fallback so a lost notification never stalls it;
+- an outage (``projections.engine.outages``: the SQLSTATE decides, not the exception class)
+  pauses it with one WARNING line and it tries again; any other error is logged with its
+  traceback and the consumer restarts, backing off;
 - a consumer recorded ``failed`` (a projection's poison event) idles, holding its lock, until an
   operator resumes it (``chronicle projections resume``) or its process restarts.
 """
@@ -22,6 +25,7 @@ from typing import Any, Generic, Protocol, Self, TypeVar
 import psycopg
 
 from eventstore.connections import REFUSALS, is_refusal
+from projections.engine.outages import is_outage
 from projections.engine.watcher import EVENTS_CHANNEL, POSITIONS_CHANNEL, LogWatcher
 
 log = logging.getLogger(__name__)
@@ -95,16 +99,17 @@ class LogFollower(Generic[C]):
                         first = False
                         self._follow(conn, consumer)
                     return
-            except (psycopg.OperationalError, Unreachable) as exc:
-                if self._stopping.is_set():
+            except Exception as exc:
+                if self._stopping.is_set() and is_outage(exc):
                     return
-                # An outage is not the consumer's fault: one line, no traceback, try again.
-                if is_refusal(exc):  # logged once per episode, for every consumer at once
-                    REFUSALS.refused(f"{self.kind} {consumer.name}", exc)
+                if isinstance(exc, Unreachable) or is_outage(exc):
+                    # An outage is not the consumer's fault: one line, no traceback, try again.
+                    if is_refusal(exc):  # logged once per episode, for every consumer at once
+                        REFUSALS.refused(f"{self.kind} {consumer.name}", exc)
+                    else:
+                        log.warning("%s %s paused: %s", self.kind, consumer.name, str(exc).strip())
                 else:
-                    log.warning("%s %s paused: %s", self.kind, consumer.name, str(exc).strip())
-            except Exception:
-                log.exception("%s %s failed; restarting it", self.kind, consumer.name)
+                    log.exception("%s %s failed; restarting it", self.kind, consumer.name)
             restarted = 1 if time.monotonic() - began > MAX_RESTART_SECONDS else restarted + 1
             # Backs off so that a fault that repeats cannot log a traceback every second.
             pause = min(self._poll_seconds * 2 ** min(restarted - 1, 10), MAX_RESTART_SECONDS)

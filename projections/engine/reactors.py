@@ -10,8 +10,9 @@ one process performs its side effects; standbys; NOTIFY wake-ups) with its own p
   a crash may repeat a delivery (at least once: reactors are idempotent), never lose one;
 - before new events, delivers the letters an admin asked to retry, each followed by the letters
   waiting behind it, in order; one that fails again is parked with its attempts bumped;
-- treats an outage (``Unavailable``, a lost connection) as no fault of the event: it pauses and
-  tries the same event again rather than parking it.
+- treats an outage (``Unavailable``, a lost connection: ``projections.engine.outages``, by
+  SQLSTATE) as no fault of the event: it pauses and tries the same event again rather than
+  parking it; an error about the event itself (a value too long for an index) is parked.
 """
 
 from __future__ import annotations
@@ -21,24 +22,14 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import psycopg
-from eventsourcing import persistence
 
-from domain.errors import Unavailable
 from eventstore.decoding import decode_event
 from projections.engine import deadletters
 from projections.engine.follower import LogFollower, Unreachable, advance, describe
+from projections.engine.outages import is_outage
 from projections.engine.watcher import LogWatcher
 
 log = logging.getLogger(__name__)
-
-# No fault of the event: the reactor pauses and delivers it again (the event store's reads,
-# as a reactor loading an aggregate makes, wrap psycopg's errors in the library's own).
-OUTAGES = (
-    Unavailable,
-    psycopg.OperationalError,
-    persistence.OperationalError,
-    persistence.InterfaceError,
-)
 
 
 class Reactor(Protocol):
@@ -162,9 +153,9 @@ class ReactorRunner(LogFollower[Reactor]):
                 event = decode_event(self._event_store.mapper, notification)
                 reactor.react(event, notification.id)
                 return attempt, None
-            except OUTAGES as exc:
-                raise Unreachable(describe(exc)) from exc
             except Exception as exc:
+                if is_outage(exc):
+                    raise Unreachable(describe(exc)) from exc
                 error = describe(exc)
                 if attempt == self._max_attempts:
                     return attempt, error

@@ -11,7 +11,9 @@ standbys, NOTIFY wake-ups), and:
   applied again one event per transaction, so every event before the poison one is projected,
   then the projection is recorded ``failed`` at that event's position (with the error) and
   logged once at ERROR. Other projections go on; this one waits for an operator's
-  ``chronicle projections resume`` or a restart of its process.
+  ``chronicle projections resume`` or a restart of its process. Only an outage
+  (``projections.engine.outages``, judged by SQLSTATE) pauses it instead: an error about the
+  event itself, even one psycopg calls ``OperationalError``, is a poison event.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from projections.engine.follower import (
     read_position,
     record_failure,
 )
+from projections.engine.outages import is_outage
 from projections.engine.watcher import LogWatcher
 
 __all__ = ["Projection", "ProjectionRunner", "apply", "read_position"]
@@ -81,9 +84,11 @@ class ProjectionRunner(LogFollower[Projection]):
             return False
         try:
             project(conn, self._event_store, projection, position, notifications)
-        except (psycopg.OperationalError, PositionMoved):
+        except PositionMoved:
             raise
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise
             self._find_poison(conn, projection, position, notifications)
         return True
 
@@ -98,9 +103,11 @@ class ProjectionRunner(LogFollower[Projection]):
         for notification in notifications:
             try:
                 project(conn, self._event_store, projection, position, [notification])
-            except (psycopg.OperationalError, PositionMoved):
+            except PositionMoved:
                 raise
             except Exception as exc:
+                if is_outage(exc):
+                    raise
                 error = describe(exc)
                 record_failure(conn, projection.name, notification.id, error)
                 log.error(

@@ -75,6 +75,25 @@ def test_a_correlation_shows_everything_one_request_caused_with_causation(http, 
     assert [e["position"] for e in found] == sorted(e["position"] for e in found)
 
 
+def test_a_request_id_of_every_accepted_character_is_reachable_as_a_correlation(http, admin):
+    user_id, _ = sign_up(http)
+    request_id = "qa.7a2f_1cd0~x-y" + "Z9" * 56  # all the kinds of character, 128 long
+    granted = http.post(
+        f"/admin/users/{user_id}/credits",
+        headers={**admin, "X-Request-ID": request_id},
+        json={"amount": 1, "reason": "test"},
+    ).raise_for_status()
+
+    response = http.get(
+        f"/api/admin/correlations/{request_id}",
+        headers=admin,
+        params={"min_position": granted.json()["position"]},
+    )
+
+    assert response.status_code == 200, response.text
+    assert [e["event_type"] for e in response.json()["events"]] == ["UserCredits.Granted"]
+
+
 def test_time_travel_answers_the_state_at_a_version_or_a_time(http, admin):
     user_id, _, position = funded_user(http, admin)
     created = events(http, admin, aggregate_id=user_id, min_position=position)["events"][-1]

@@ -165,6 +165,27 @@ def test_a_correlation_links_an_event_to_the_event_that_caused_it(
     assert all(anchor == named and int(anchor) in positions(page.text) for anchor, named in links)
 
 
+def test_the_viewers_link_reaches_a_request_id_of_every_accepted_character(
+    signed_in, live_server, admin
+):
+    user_id, _ = sign_up(signed_in)
+    request_id = "qa.7a2f_1cd0~x-y"
+    signed_in.post(
+        f"/admin/users/{user_id}/credits",
+        headers={**admin, "X-Request-ID": request_id},
+        json={"amount": 1, "reason": "test"},
+    ).raise_for_status()
+    wait_projected(live_server.services, ["audit_log"])
+    log = signed_in.get("/admin/audit", params={"aggregate_id": user_id}).text
+
+    links = re.findall(r'<a href="(/admin/audit/correlations/[^"]*)"', log)
+    [link] = [href for href in links if request_id in href]  # not the sign-up's request
+    page = signed_in.get(link)
+
+    assert page.status_code == 200
+    assert shown(page.text, "event-type") == ["UserCredits.Granted"]
+
+
 def test_an_aggregate_page_shows_each_version_with_its_diff(signed_in, live_server, admin):
     user_id, _ = sign_up(signed_in)
     fund(signed_in, admin, user_id, 10)

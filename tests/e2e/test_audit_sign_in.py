@@ -3,9 +3,10 @@ where sign-in returns to, sign-out."""
 
 import uuid
 
+import psycopg
 import pytest
 
-from tests.e2e.auditsession import PAGES, admin_token, sign_in
+from tests.e2e.auditsession import PAGES, admin_token, csrf_of, sign_in
 
 
 def test_sign_in_sets_an_http_only_strict_cookie_that_lives_as_long_as_the_token(http, live_server):
@@ -16,7 +17,7 @@ def test_sign_in_sets_an_http_only_strict_cookie_that_lives_as_long_as_the_token
     assert response.status_code == 303
     assert response.headers["location"] == "/admin/audit"
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"chronicle_admin={token};")
+    assert cookie.startswith("chronicle_admin=") and token not in cookie  # an opaque session id
     flags = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "samesite=strict", "path=/admin"} <= flags
     assert "secure" not in flags  # served over http here
@@ -95,10 +96,20 @@ def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(http, live_ser
     assert sideways.headers["location"] == "/admin/audit"
 
 
-def test_sign_out_clears_the_cookie_and_the_pages_ask_for_sign_in_again(signed_in):
-    assert signed_in.get("/admin/audit").status_code == 200
+def test_a_session_ends_at_its_own_lifetime_before_a_longer_token(http, live_server):
+    token = admin_token(live_server, ttl=24 * 3600)
+    minutes = live_server.services.settings.admin_session_minutes
 
-    response = signed_in.post("/admin/logout")
+    cookie = sign_in(http, token).headers["set-cookie"].lower()
+
+    [max_age] = [int(f.split("=")[1]) for f in cookie.split("; ") if f.startswith("max-age=")]
+    assert max_age == minutes * 60 < 24 * 3600
+
+
+def test_sign_out_clears_the_cookie_and_the_pages_ask_for_sign_in_again(signed_in):
+    csrf = csrf_of(signed_in.get("/admin/audit"))
+
+    response = signed_in.post("/admin/logout", data={"csrf": csrf})
 
     assert response.status_code == 303
     assert response.headers["location"] == "/admin/login"
@@ -106,3 +117,33 @@ def test_sign_out_clears_the_cookie_and_the_pages_ask_for_sign_in_again(signed_i
     assert cleared.startswith('chronicle_admin="";') and "max-age=0" in cleared
     assert "path=/admin" in cleared
     assert signed_in.get("/admin/audit").status_code == 303
+
+
+def test_a_copied_session_cookie_stops_working_after_sign_out(signed_in, live_server):
+    copied = signed_in.cookies.get("chronicle_admin", path="/admin")
+    csrf = csrf_of(signed_in.get("/admin/audit"))
+
+    assert signed_in.post("/admin/logout", data={"csrf": csrf}).status_code == 303
+
+    signed_in.cookies.set("chronicle_admin", copied, path="/admin")
+    assert signed_in.get("/admin/audit").status_code == 303
+
+
+def test_an_expired_session_redirects_to_sign_in(signed_in, live_server):
+    with psycopg.connect(live_server.services.dsn) as conn:
+        conn.execute("UPDATE admin_sessions SET expires_at = now() - interval '1 second'")
+
+    response = signed_in.get("/admin/audit")
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/admin/login?next=")
+
+
+@pytest.mark.parametrize("form", [{}, {"csrf": "forged"}])
+def test_sign_out_without_the_sessions_csrf_token_is_refused(signed_in, form):
+    response = signed_in.post("/admin/logout", data=form)
+
+    assert response.status_code == 403
+    assert "CSRF token" in response.text
+    assert "set-cookie" not in response.headers
+    assert signed_in.get("/admin/audit").status_code == 200

@@ -10,6 +10,7 @@ from eventstore.migrate import downgrade, migrate
 from tests.conftest import server_dsn
 
 EXPECTED = {
+    "admin_sessions",
     "chronicle_events",
     "chronicle_snapshots",
     "command_idempotency",

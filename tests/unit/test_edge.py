@@ -66,6 +66,16 @@ def test_an_unprintable_or_overlong_request_id_is_refused(http, value):
     assert "X-Request-ID" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("value", ["qa/7a2f1cd0?x#y", "a b", "100%", "x:y"])
+def test_a_request_id_that_a_url_path_cannot_carry_is_refused_naming_the_rule(http, value):
+    response = http.get("/health", headers={"X-Request-ID": value})
+
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == (
+        "X-Request-ID must be 1 to 128 of the characters A-Z a-z 0-9 . _ ~ -"
+    )
+
+
 @pytest.mark.parametrize("raw", ["q=a%00b", "q=line%0Abreak", "q%00=1"])
 def test_an_unprintable_query_parameter_is_refused(http, raw):
     response = http.get(f"/query?{raw}")
