@@ -21,6 +21,7 @@ from api.pages.session import AdminSession
 from api.reads import BIGINT_MAX, ReadsDep
 from domain.errors import NotFound
 from projections.audit.history import get_history, get_state
+from projections.audit.labels import labels_of
 from projections.audit.queries import (
     EventFilter,
     list_aggregate_events,
@@ -54,6 +55,7 @@ def audit_log(request: Request, principal: AdminSession, reads: ReadsDep) -> Res
         rows = rows[:PAGE]
         older = _audit_url({**given, "cursor": str(rows[-1]["position"])})
     newest = _audit_url({k: v for k, v in given.items() if k != "cursor"}) if before else None
+    labels = labels_of(reads.pool, (row["aggregate_id"] for row in rows))
     return page(
         request,
         "audit_log.html",
@@ -62,6 +64,7 @@ def audit_log(request: Request, principal: AdminSession, reads: ReadsDep) -> Res
         given=given,
         problems=problems,
         events=rows,
+        labels=labels,
         older=older,
         newest=newest,
     )
@@ -83,6 +86,8 @@ def aggregate_history(
     if not _count(after) or (version is not None and not _count(version, 1)):
         return _error(request, principal, 422, "version and after are whole numbers, version ≥ 1")
 
+    label = labels_of(reads.pool, [found]).get(found)
+
     def history(
         versions: list[Any], later: str | None, raw: list[Any], problem: str | None
     ) -> Response:
@@ -91,6 +96,7 @@ def aggregate_history(
             "aggregate.html",
             principal=principal,
             id=found,
+            label=label,
             versions=versions,
             later=later,
             raw=raw,
@@ -100,7 +106,9 @@ def aggregate_history(
     try:
         if version is not None:
             state = get_state(event_store, found, int(version))
-            return page(request, "aggregate_state.html", principal=principal, **state, id=found)
+            return page(
+                request, "aggregate_state.html", principal=principal, **state, id=found, label=label
+            )
         versions = get_history(event_store, found, after=int(after), limit=VERSIONS + 1)
     except NotFound as exc:
         # An event whose class is gone stops the fold, not the page: its events, raw.
@@ -129,6 +137,7 @@ def correlation(
         principal=principal,
         correlation_id=correlation_id,
         events=rows,
+        labels=labels_of(reads.pool, (row["aggregate_id"] for row in rows)),
         positions=positions,
     )
 

@@ -260,3 +260,36 @@ def test_the_pages_are_left_out_of_the_openapi_document(http):
     paths = http.get("/openapi.json").json()["paths"]
 
     assert not [p for p in paths if p.startswith("/admin/audit") or p.startswith("/admin/log")]
+
+
+def test_rows_and_titles_name_what_an_admin_recognises_beside_each_id(signed_in, live_server):
+    services = live_server.services
+    test_id = uuid.uuid4()
+    run(services, CreateTestDocument(test_id, document(title="여행 성향 테스트")))
+    user_id, auth = sign_up(signed_in)
+    job = ready_job(signed_in, auth)
+    wait_projected(services, ["audit_log", "test_catalog", "jobs", "user_summary"])
+
+    log = signed_in.get("/admin/audit").text
+    history = signed_in.get(f"/admin/audit/aggregates/{test_id}").text
+    state = signed_in.get(f"/admin/audit/aggregates/{job['job_id']}", params={"version": 1}).text
+
+    labels = set(shown(log, "label"))
+    assert {"“여행 성향 테스트”", "free user", f"portrait job of user {user_id[:8]}"} <= labels
+    assert "<title>“여행 성향 테스트” · Aggregate" in history
+    assert f"portrait job of user {user_id[:8]} · Job" in state
+
+
+def test_a_created_document_shows_as_a_tree_of_its_fields(signed_in, live_server):
+    services = live_server.services
+    test_id = uuid.uuid4()
+    run(services, CreateTestDocument(test_id, document(title="Trip")))
+
+    html = signed_in.get(f"/admin/audit/aggregates/{test_id}").text
+
+    first = html.split('id="version-1"')[1].split("</section>")[0]
+    paths = re.findall(
+        r'<li class="added"><span class="kind">added</span><code>([^<]*)</code>', first
+    )
+    assert "document.title" in paths and "document.questions[0].text" in paths
+    assert "document" not in paths  # never the whole document on one line

@@ -67,4 +67,4 @@ def test_history_names_the_question_text_a_save_changed(executor, app):
         in versions[1].changes
     )
     assert all(c.path.startswith(("document", "last_saved")) for c in versions[1].changes)
-    assert any(c.path == "document" and c.kind == "added" for c in versions[0].changes)
+    assert any(c.path == "document.title" and c.kind == "added" for c in versions[0].changes)

@@ -74,3 +74,20 @@ def test_json_ready_turns_ids_times_sets_enums_and_dataclasses_into_json_types()
 
 def test_public_state_leaves_out_private_attributes():
     assert public_state(Thing()) == {"name": "a", "tags": ["a", "b"]}
+
+
+def test_what_is_created_whole_is_named_leaf_by_leaf():
+    created = {"document": {"title": "t", "tags": ["a"], "results": {}}, "version": 1}
+
+    assert diff({}, created) == [
+        Change("document.results", "added", new={}),
+        Change("document.tags[0]", "added", new="a"),
+        Change("document.title", "added", new="t"),
+        Change("version", "added", new=1),
+    ]
+
+
+def test_what_is_removed_whole_is_named_leaf_by_leaf():
+    assert diff({"q": [{"text": "x"}], "k": 1}, {"k": 1}) == [
+        Change("q[0].text", "removed", old="x")
+    ]
