@@ -13,6 +13,7 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import anyio.to_thread
@@ -58,70 +59,33 @@ async def _services(request: Request) -> Services:
 _ServicesDep = Annotated[Services, Depends(_services)]
 
 
-async def _settings(services: _ServicesDep) -> Settings:
-    return services.settings
+def _part(name: str) -> Any:
+    """A dependency on the collaborator ``name`` of the services (an attribute path)."""
+
+    get = attrgetter(name)
+
+    async def part(services: _ServicesDep) -> Any:
+        return get(services)
+
+    return Depends(part)
 
 
-async def _executor(services: _ServicesDep) -> CommandExecutor:
-    return services.executor
-
-
-async def _saved(services: _ServicesDep) -> Aggregates:
-    return services.executor.saved
-
-
-async def _event_store(services: _ServicesDep) -> Any:
-    return services.event_store
-
-
-async def _object_store(services: _ServicesDep) -> ObjectStore:
-    return services.object_store
-
-
-async def _search(services: _ServicesDep) -> SearchIndex:
-    return services.search
-
-
-async def _cache(services: _ServicesDep) -> Cache:
-    return services.cache
-
-
-async def _presets(services: _ServicesDep) -> Presets:
-    return services.presets
-
-
-async def _quotas(services: _ServicesDep) -> Quotas:
-    return services.quotas
-
-
-async def _tokens(services: _ServicesDep) -> TokenIssuer:
-    return services.tokens
-
-
-async def _metrics(services: _ServicesDep) -> Metrics:
-    return services.metrics
-
-
-async def _primary(services: _ServicesDep) -> Any:
-    return services.primary
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-ExecutorDep = Annotated[CommandExecutor, Depends(_executor)]
+SettingsDep = Annotated[Settings, _part("settings")]
+ExecutorDep = Annotated[CommandExecutor, _part("executor")]
 # Aggregates as last saved, read from the event store: a read, never a command (under a
 # caller's Idempotency-Key the executor would store a read's answer as the command's).
-SavedDep = Annotated[Aggregates, Depends(_saved)]
-EventStoreDep = Annotated[Any, Depends(_event_store)]
-ObjectStoreDep = Annotated[ObjectStore, Depends(_object_store)]
-SearchDep = Annotated[SearchIndex, Depends(_search)]
-CacheDep = Annotated[Cache, Depends(_cache)]
-PresetsDep = Annotated[Presets, Depends(_presets)]
-QuotasDep = Annotated[Quotas, Depends(_quotas)]
-TokensDep = Annotated[TokenIssuer, Depends(_tokens)]
-MetricsDep = Annotated[Metrics, Depends(_metrics)]
+SavedDep = Annotated[Aggregates, _part("executor.saved")]
+EventStoreDep = Annotated[Any, _part("event_store")]
+ObjectStoreDep = Annotated[ObjectStore, _part("object_store")]
+SearchDep = Annotated[SearchIndex, _part("search")]
+CacheDep = Annotated[Cache, _part("cache")]
+PresetsDep = Annotated[Presets, _part("presets")]
+QuotasDep = Annotated[Quotas, _part("quotas")]
+TokensDep = Annotated[TokenIssuer, _part("tokens")]
+MetricsDep = Annotated[Metrics, _part("metrics")]
 # The primary itself, for writes outside the executor (leases, dead letters' retries) and reads
 # of what they just wrote: never a replica.
-PrimaryDep = Annotated[Any, Depends(_primary)]
+PrimaryDep = Annotated[Any, _part("primary")]
 
 
 # Declares the bearer scheme in OpenAPI; the 401 answers stay ours (auto_error=False).
