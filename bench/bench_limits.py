@@ -14,22 +14,18 @@ Run from the repository root (wrk from Debian: `apt-get install wrk`):
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import warnings
 from pathlib import Path
 
-from api.auth import TokenIssuer
 from api.ratelimit import GROUPS
-from api.settings import Settings
-from bench.apiserver import SECRET, served
+from bench.apiserver import served
 from bench.bench_commands import header
-from bench.bench_wrk import SCRIPT, Result, _median, _wrk
-from bench.jobsetup import funded_users, project_user_summary
-from bench.library import BALANCE, HOT_PLAN, register_hot_plan
+from bench.bench_wrk import Result, _median, _wrk, funded_tokens, lua_script
+from bench.library import register_hot_plan
 from bench.server import scratch_database
-from eventstore.application import open_application
-from eventstore.executor import CommandExecutor
 
 SUBJECTS = {"GET /me": "/me", "GET /presets": "/presets"}
 LIMITED = {f"CHRONICLE_RATE_LIMIT_{group.upper()}": "100000000/minute" for group in GROUPS}
@@ -47,27 +43,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+        return 2
     warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR")
     register_hot_plan()
     results: dict[tuple[str, str], list[Result]] = {}
     with scratch_database(args.dsn) as dsn, tempfile.TemporaryDirectory() as tmp:
         print(header(dsn, args), flush=True)
-        app = open_application(dsn, pool_size=4)
-        executor = CommandExecutor(app)
-        try:
-            users = funded_users(executor, args.connections, HOT_PLAN.name, BALANCE)
-            project_user_summary(dsn, app)
-        finally:
-            executor.close()
-            app.close()
-        issuer = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
-        tokens = ", ".join(f'"{issuer.issue(str(u), "user")}"' for u in users)
-        scripts = {}
-        for subject, path in SUBJECTS.items():
-            script = Path(tmp) / f"{path.strip('/')}.lua"
-            fields = {"tokens": tokens, "method": "GET", "path": path, "body": "nil"}
-            script.write_text(SCRIPT % fields)
-            scripts[subject] = script
+        _, tokens = funded_tokens(dsn, args.connections)
+        scripts = {s: lua_script(Path(tmp), tokens, "GET", p) for s, p in SUBJECTS.items()}
         for repeat in range(args.repeats):
             for name, env in (("limited", LIMITED), ("unlimited", {})):
                 data_dir = Path(tmp) / f"{name}-{repeat}"

@@ -91,16 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple[int, str], list[Result]] = {}
     with scratch_database(args.dsn) as dsn, tempfile.TemporaryDirectory() as tmp:
         print(header(dsn, args), flush=True)
-        app = open_application(dsn, pool_size=4)
-        executor = CommandExecutor(app)
-        try:
-            users = funded_users(executor, args.connections, HOT_PLAN.name, BALANCE)
-            project_user_summary(dsn, app)
-        finally:
-            executor.close()
-            app.close()
-        issuer = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
-        tokens = [issuer.issue(str(u), "user") for u in users]
+        users, tokens = funded_tokens(dsn, args.connections)
         scripts = _scripts(Path(tmp), tokens)
         for workers in (1, 2):
             data_dir = Path(tmp) / f"api-{workers}"
@@ -133,20 +124,39 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if found or failed else 0
 
 
-def _scripts(tmp: Path, tokens: list[str]) -> dict[str, Path]:
+def funded_tokens(dsn: str, count: int) -> tuple[list[UUID], list[str]]:
+    """``count`` users of the hot plan with a balance, projected, and a user token of each."""
+    app = open_application(dsn, pool_size=4)
+    executor = CommandExecutor(app)
+    try:
+        users = funded_users(executor, count, HOT_PLAN.name, BALANCE)
+        project_user_summary(dsn, app)
+    finally:
+        executor.close()
+        app.close()
+    issuer = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
+    return users, [issuer.issue(str(u), "user") for u in users]
+
+
+def lua_script(tmp: Path, tokens: list[str], method: str, path: str, body: str = "nil") -> Path:
+    """A wrk script sending ``method path`` (Lua ``body``) as one user per connection."""
     quoted = ", ".join(f'"{t}"' for t in tokens)
+    script = tmp / f"{method}-{path.strip('/')}.lua"
+    script.write_text(SCRIPT % {"tokens": quoted, "method": method, "path": path, "body": body})
+    return script
+
+
+def _scripts(tmp: Path, tokens: list[str]) -> dict[str, Path]:
     body = json.dumps(json.dumps({"preset": JOB_PRESET, "item_count": JOB_ITEMS}))
     calls = {
         "GET /health": ("GET", "/health", "nil"),
         "GET /me": ("GET", "/me", "nil"),
         "POST /jobs": ("POST", "/jobs", body),
     }
-    scripts = {}
-    for subject, (method, path, sent) in calls.items():
-        script = tmp / f"{method}-{path.strip('/')}.lua"
-        script.write_text(SCRIPT % {"tokens": quoted, "method": method, "path": path, "body": sent})
-        scripts[subject] = script
-    return scripts
+    return {
+        subject: lua_script(tmp, tokens, method, path, sent)
+        for subject, (method, path, sent) in calls.items()
+    }
 
 
 def _wrk(url: str, script: Path, args: argparse.Namespace) -> Result:
