@@ -21,6 +21,7 @@ from api.routes import (
     deadletters,
     health,
     jobs,
+    live,
     me,
     metrics,
     presets,
@@ -54,6 +55,8 @@ def create_app(
                 given = stack.enter_context(services(conf, dsn, run_projections=run_projections))
             anyio.to_thread.current_default_thread_limiter().total_tokens = given.settings.threads
             app.state.services = given
+            if given.streams:
+                given.streams.close_on_signals()
             yield
 
     app = FastAPI(
@@ -88,6 +91,7 @@ def create_app(
         testadmin: (400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
         testimages: (400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
         teststatus: (401, 403, 404, 422, 429, 503),
+        live: (401, 403, 404, 422, 429, 503),
         tests: (400, 404, 413, 422, 429, 503),
         assets: (404, 429, 503),
     }

@@ -19,6 +19,7 @@ from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.services import Services
 from api.settings import Settings
+from api.streams import Streams
 from domain.errors import Unavailable
 from domain.presets import Presets
 from eventstore.application import open_application
@@ -32,6 +33,7 @@ from eventstore.connections import (
 from eventstore.database import Database, read_pool
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
+from projections.audit.live import LiveTail
 from projections.deadlines.scheduler import DeadlineScheduler
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
@@ -133,6 +135,9 @@ def services(
                 trusted_proxies=settings.trusted_proxies,
             ),
         )
+        if serve_requests:
+            built.streams = live_streams(settings, primary, watcher)
+            stack.callback(built.streams.tail.stop)
         metrics.watch_log(primary)  # the consumers' lag where they run
         metrics.watch_refusals(REFUSALS)
         if isinstance(built.cache, RedisCache):
@@ -145,6 +150,15 @@ def services(
             stack.callback(built.reactors.stop)
             stack.callback(deadline_scheduler(built).start().stop)
         yield built
+
+
+def live_streams(settings: Settings, primary: ConnectionPool[Any], watcher: LogWatcher) -> Streams:
+    """The live streams of one API process: one tail of the log on the primary, for all."""
+    return Streams(
+        LiveTail(primary, watcher, keep=settings.live_tail_size),
+        heartbeat_seconds=settings.live_heartbeat_seconds,
+        queue_size=settings.live_queue_size,
+    )
 
 
 @contextmanager

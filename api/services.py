@@ -7,7 +7,7 @@ takes the one collaborator it uses through an ``api.deps`` alias, never the whol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg_pool import ConnectionPool
 
@@ -24,6 +24,9 @@ from eventstore.executor import CommandExecutor
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
 from projections.engine.watcher import LogWatcher
+
+if TYPE_CHECKING:  # streams name the reads, which name these services
+    from api.streams import Streams
 
 
 @dataclass
@@ -51,3 +54,4 @@ class Services:
     reactors: ReactorRunner | None = None
     metrics: Metrics = field(default_factory=Metrics)
     limiter: RateLimiter | None = None  # none: no request is rate limited
+    streams: Streams | None = None  # live streams: none in a process that serves no requests

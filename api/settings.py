@@ -56,6 +56,23 @@ class Settings(BaseSettings):
     command_max_attempts: int = Field(default=20, ge=1)
     command_timeout_seconds: float = Field(default=30.0, gt=0)
     read_wait_seconds: float = Field(default=5.0, ge=0, description="Read-your-writes bound.")
+    live_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="A live stream's comment when idle this long."
+    )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Events a live stream may have waiting; a client slower than that is "
+        "disconnected (it resumes from its last id).",
+    )
+    live_tail_size: int = Field(
+        default=10_000, ge=0, description="Newest events each process keeps for resumes."
+    )
+    shutdown_grace_seconds: int = Field(
+        default=10,
+        gt=0,
+        description="How long a stop waits for requests in flight (streams end at once).",
+    )
     database_wait_seconds: float = Field(
         default=3.0,
         gt=0,
