@@ -191,6 +191,7 @@ class LiveTail:
                     self._floor = self._rows[0]["position"]
                 self._rows.append(row)
             self._position = rows[-1]["position"]
+            self._subscriptions = [sub for sub in self._subscriptions if not sub.cut]
             subscriptions = list(self._subscriptions)
         for sub in subscriptions:
             _call(sub.loop, sub._offer, rows)
