@@ -132,7 +132,7 @@ def small_buffers_server(clean_dsn, settings) -> Iterator[tuple[str, object]]:
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # inherited by each client
     listener.bind(("127.0.0.1", 0))
-    url = "http://127.0.0.1:%d" % listener.getsockname()[1]
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     with services(settings, clean_dsn, run_projections=True) as built:
         config = uvicorn.Config(create_app(built), log_level="warning")
         server = uvicorn.Server(config)
