@@ -26,6 +26,7 @@ import anyio.to_thread
 from fastapi import Header, Query, Request
 from fastapi.routing import APIRoute
 from fastapi.sse import ServerSentEvent
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.reads import BIGINT_MAX, Reads
@@ -35,6 +36,7 @@ from projections.audit.live import LiveTail
 log = logging.getLogger(__name__)
 CUT = "chronicle.stream.cut"  # the scope key of a stream's disconnect switch
 HISTORY_PAGE = 500
+ENCODED = "_encoded"  # where a row keeps its JSON, per schema, for the streams that share it
 
 After = Annotated[
     int | None,
@@ -147,6 +149,14 @@ async def follow(
                 yield ServerSentEvent(comment="keep-alive")
     finally:
         streams.tail.unsubscribe(sub)
+
+
+def encoded_once(row: dict[str, Any], model: type[BaseModel]) -> str:
+    """``row`` as ``model``'s JSON, encoded once for every stream the tail hands it to."""
+    cache = row.setdefault(ENCODED, {})
+    if model not in cache:
+        cache[model] = model.model_validate(row).model_dump_json()
+    return cache[model]
 
 
 async def _applied(reads: Reads, names: list[str], position: int) -> None:

@@ -20,7 +20,15 @@ from api.schemas.audit import AuditEvent
 from api.schemas.jobs import JobEvent
 from api.schemas.savestatus import FEEDS, ConsumerProgress, ConsumerReached, SaveStatus
 from api.schemas.times import Rfc3339Time
-from api.streams import After, LastEventId, StreamRoute, follow, resume_position, until_stopped
+from api.streams import (
+    After,
+    LastEventId,
+    StreamRoute,
+    encoded_once,
+    follow,
+    resume_position,
+    until_stopped,
+)
 from projections.audit.feeds import JobFeed
 from projections.audit.queries import EventFilter
 from projections.engine.progress import get_progress
@@ -147,8 +155,10 @@ async def follow_save_status(
 
 
 def _job_event(row: dict[str, Any]) -> ServerSentEvent:
-    return ServerSentEvent(id=str(row["position"]), event=row["event_type"], data=JobEvent(**row))
+    data = encoded_once(row, JobEvent)
+    return ServerSentEvent(id=str(row["position"]), event=row["event_type"], raw_data=data)
 
 
 def _audit_event(row: dict[str, Any]) -> ServerSentEvent:
-    return ServerSentEvent(id=str(row["position"]), event=row["event_type"], data=AuditEvent(**row))
+    data = encoded_once(row, AuditEvent)
+    return ServerSentEvent(id=str(row["position"]), event=row["event_type"], raw_data=data)

@@ -45,9 +45,7 @@ def _account(executor) -> tuple[uuid.UUID, int]:
     return user_id, executor.execute(OpenAccount(user_id, "free", 0)).position
 
 
-def test_reconnecting_during_a_burst_of_commits_loses_and_repeats_nothing(
-    http, admin, live_server
-):
+def test_reconnecting_during_a_burst_of_commits_loses_and_repeats_nothing(http, admin, live_server):
     executor = live_server.services.executor
     user_id, start = _account(executor)
     burst: list[int] = []

@@ -17,8 +17,8 @@ SERVE = {"consumers": 10, "reactors": 3}  # seven projections and three reactors
 def test_an_api_process_holds_at_most_two_pools_of_its_threads_plus_writers_and_watcher():
     plan = ConnectionPlan(threads=32, workers=1, consumers=0, reactors=0)
 
-    # 2 + 32 in the event store's pool, 32 + the live tail in the query pool, 1 LISTEN.
-    assert plan.total == 68
+    # 2 + 32 in the event store's pool, 32 in the query pool, 1 LISTEN.
+    assert plan.total == 67
 
 
 def test_serve_with_workers_counts_the_consumers_once_in_a_parent_without_requests():
@@ -27,7 +27,13 @@ def test_serve_with_workers_counts_the_consumers_once_in_a_parent_without_reques
     parent = plan.process(serves_requests=False, runs_consumers=True)
     # Event store 2 + 10 + 1 (deadlines), queries 3 + 1, LISTEN 1, one per consumer 10.
     assert parent == 28
-    assert plan.total == 3 * 68 + 28
+    assert plan.total == 3 * 67 + 28
+
+
+def test_the_projectors_alone_hold_no_request_threads():
+    plan = ConnectionPlan(threads=32, workers=0, **SERVE)  # `chronicle projections run`
+
+    assert plan.total == plan.process(serves_requests=False, runs_consumers=True) == 28
 
 
 def test_a_plan_that_fits_the_server_passes():
@@ -45,8 +51,8 @@ def test_a_plan_over_the_server_is_refused_naming_both_numbers_and_threads_that_
     message = str(refused.value)
     assert f"hold {plan.total} database connections" in message
     assert "admits 92 (max_connections 100 less 3 reserved" in message
-    # 3 × (2 + 2 × 8 + 2) + 28 = 88 fits in 92; nine threads would need 94.
-    assert "CHRONICLE_THREADS=8 would fit" in message
+    # 3 × (2 + 2 × 9 + 1) + 28 = 91 fits in 92; ten threads would need 97.
+    assert "CHRONICLE_THREADS=9 would fit" in message
     assert f"max_connections to {plan.total + 3 + OPERATOR_MARGIN}" in message
 
 
