@@ -18,6 +18,8 @@ from api.routes import (
     assets,
     audit,
     auth,
+    chat,
+    chatsocket,
     deadletters,
     health,
     jobs,
@@ -92,6 +94,8 @@ def create_app(
         testimages: (400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
         teststatus: (401, 403, 404, 422, 429, 503),
         live: (401, 403, 404, 422, 429, 503),
+        chat: (401, 403, 404, 409, 413, 422, 429, 503),
+        chatsocket: (),
         tests: (400, 404, 413, 422, 429, 503),
         assets: (404, 429, 503),
     }

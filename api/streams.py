@@ -18,7 +18,8 @@ import functools
 import logging
 import signal
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -104,6 +105,55 @@ def resume_position(after: int | None, last_event_id: str | None) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Ended:
+    """A followed feed stopped: the process stops (``closed``), or the client was too slow."""
+
+    closed: bool
+    sent: int  # the last position handed out: where the client resumes
+
+
+async def rows_after(
+    streams: Streams,
+    reads: Reads,
+    feed: Feed,
+    after: int,
+    *,
+    applied_by: list[str],
+    on_cut: Callable[[], None] | None = None,
+) -> AsyncGenerator[dict[str, Any] | Ended | None]:
+    """The rows of ``feed`` after ``after`` in log order, each once ``applied_by`` reached it;
+    ``None`` after each idle heartbeat; ``Ended`` last if the feed stops under the follower."""
+    sub = streams.tail.subscribe(feed.matches, after, streams.queue_size)
+    sub.on_cut = on_cut
+    sent = after
+    try:
+        while sent < sub.history_until:  # older than the tail holds: from the read model
+            read = functools.partial(read_after, reads.primary, feed, sent, sub.history_until)
+            rows = await anyio.to_thread.run_sync(functools.partial(read, limit=HISTORY_PAGE))
+            if not rows:
+                break
+            for row in rows:
+                await _applied(reads, applied_by, row["position"])
+                yield row
+                sent = row["position"]
+        while True:
+            rows = sub.take()
+            if sub.cut:
+                yield Ended(sub.closed, sent)
+                return
+            for row in rows:
+                if row["position"] <= sent:
+                    continue
+                await _applied(reads, applied_by, row["position"])
+                yield row
+                sent = row["position"]
+            if not rows and not await sub.wait(streams.heartbeat_seconds):
+                yield None
+    finally:
+        streams.tail.unsubscribe(sub)
+
+
 async def follow(
     request: Request,
     streams: Streams,
@@ -115,40 +165,21 @@ async def follow(
     applied_by: list[str],
     last: Callable[[dict[str, Any]], bool] = lambda row: False,
 ) -> AsyncIterator[ServerSentEvent]:
-    """The rows of ``feed`` after ``after``, each once ``applied_by`` reached it, until ``last``."""
-    sub = streams.tail.subscribe(feed.matches, after, streams.queue_size)
+    """``rows_after`` as Server-Sent Events, until ``last`` (the client can be disconnected)."""
     cut = request.scope.get(CUT)
-    sub.on_cut = cut.set if cut else None
-    sent = after
-    try:
-        while sent < sub.history_until:  # older than the tail holds: from the read model
-            read = functools.partial(read_after, reads.primary, feed, sent, sub.history_until)
-            rows = await anyio.to_thread.run_sync(functools.partial(read, limit=HISTORY_PAGE))
-            if not rows:
-                break
-            for row in rows:
-                await _applied(reads, applied_by, row["position"])
-                yield present(row)
-                sent = row["position"]
-                if last(row):
-                    return
-        while True:
-            rows = sub.take()
-            if sub.cut:
-                yield _goodbye(sub.closed, sent)
-                return
-            for row in rows:
-                if row["position"] <= sent:
-                    continue
-                await _applied(reads, applied_by, row["position"])
-                yield present(row)
-                sent = row["position"]
-                if last(row):
-                    return
-            if not rows and not await sub.wait(streams.heartbeat_seconds):
+    rows = rows_after(
+        streams, reads, feed, after, applied_by=applied_by, on_cut=cut.set if cut else None
+    )
+    async with aclosing(rows):
+        async for row in rows:
+            if row is None:
                 yield ServerSentEvent(comment="keep-alive")
-    finally:
-        streams.tail.unsubscribe(sub)
+            elif isinstance(row, Ended):
+                yield _goodbye(row.closed, row.sent)
+            else:
+                yield present(row)
+                if last(row):
+                    return
 
 
 def encoded_once(row: dict[str, Any], model: type[BaseModel]) -> str:

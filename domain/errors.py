@@ -9,6 +9,7 @@
      ├── PreconditionRequired           a save must name the version it was made against
      ├── InsufficientCredits            the balance does not cover a reservation
      ├── QuotaExceeded                  the plan's daily quota of a kind of use is spent
+     │    └── RateLimited               too many messages in a room's time window
      ├── Conflict
      │    ├── AlreadyExists             an aggregate with this id was created before
      │    ├── ConcurrentJobLimitReached the plan's concurrent-job limit is reached
@@ -17,6 +18,8 @@
      │    ├── IllegalTransition         a state machine refuses the transition
      │    ├── UploadsMissing            a job's uploads are not all in storage
      │    ├── LeaseNotHeld              a worker reports an item it does not hold the lease of
+     │    ├── NotAMember                a chat room's change by someone who has not joined it
+     │    ├── RoomFull                  a chat room has its most members
      │    └── VersionConflict           a stale expected version, or retries exhausted
      ├── Unauthenticated                no, expired or tampered credentials
      ├── Forbidden                      credentials valid, role not allowed
@@ -90,6 +93,12 @@ class QuotaExceeded(ChronicleError):
     code = "quota_exceeded"
 
 
+class RateLimited(QuotaExceeded):
+    """Too many of one kind of request in a time window (a chat room's messages per member)."""
+
+    code = "rate_limited"
+
+
 class Conflict(ChronicleError):
     """The command conflicts with the aggregate's current state."""
 
@@ -136,6 +145,18 @@ class LeaseNotHeld(Conflict):
     """A worker reported an item whose lease it does not hold."""
 
     code = "lease_not_held"
+
+
+class NotAMember(Conflict):
+    """A change of a chat room by a user who has not joined it."""
+
+    code = "not_a_member"
+
+
+class RoomFull(Conflict):
+    """A chat room has as many members as it may."""
+
+    code = "room_full"
 
 
 class VersionConflict(Conflict):

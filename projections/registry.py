@@ -12,6 +12,7 @@ from adapters.cdn import CdnPurger
 from adapters.search import SearchIndex
 from eventstore.executor import CommandExecutor
 from projections.audit.projection import AuditLogProjection
+from projections.chat.projection import ChatProjection
 from projections.engine.reactors import Reactor
 from projections.engine.rebuild import RebuildRefused
 from projections.engine.runner import Projection
@@ -35,6 +36,7 @@ PROJECTIONS = (
     TestCatalogProjection,
     TestStatsProjection,
     AuditLogProjection,
+    ChatProjection,
 )
 REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge)
 
