@@ -26,7 +26,8 @@ MAX_NAME = 64
 MAX_TEXT = 4000
 MAX_CLIENT_ID = 100
 MAX_MEMBERS = 200
-POSTS_PER_WINDOW, WINDOW = 30, timedelta(seconds=10)  # per member
+POSTS_PER_WINDOW, MAX_POSTS_PER_WINDOW = 30, 200  # a member's messages per WINDOW: default, most
+WINDOW = timedelta(seconds=10)
 
 
 def message_id_for(room_id: UUID, user_id: UUID, client_id: str) -> UUID:
@@ -43,6 +44,7 @@ class ChatRoom(Aggregate):
         name: str
         private: bool
         owner_id: UUID
+        posts_per_window: int
 
     class Joined(Aggregate.Event):
         user_id: UUID
@@ -65,7 +67,7 @@ class ChatRoom(Aggregate):
         def apply(self, room: ChatRoom) -> None:
             room.senders[str(self.message_id)] = str(self.user_id)
             recent = room.recent_posts.setdefault(str(self.user_id), [])
-            recent[:] = [*recent[-(POSTS_PER_WINDOW - 1) :], self.timestamp.isoformat()]
+            recent[:] = [*recent[-(room.posts_per_window - 1) :], self.timestamp.isoformat()]
 
     class Edited(Aggregate.Event):
         message_id: UUID
@@ -81,10 +83,11 @@ class ChatRoom(Aggregate):
         def apply(self, room: ChatRoom) -> None:
             room.closed = True
 
-    def __init__(self, name: str, private: bool, owner_id: UUID) -> None:
+    def __init__(self, name: str, private: bool, owner_id: UUID, posts_per_window: int) -> None:
         self.name = name
         self.private = private
         self.owner_id = owner_id
+        self.posts_per_window = posts_per_window
         self.members = [str(owner_id)]
         self.senders: dict[str, str] = {}  # message id -> its sender
         self.deleted: list[str] = []
@@ -92,12 +95,27 @@ class ChatRoom(Aggregate):
         self.closed = False
 
     @classmethod
-    def create(cls, room_id: UUID, name: str, private: bool, owner_id: UUID) -> ChatRoom:
-        """A new room named ``name``; its creator is its owner and first member."""
+    def create(
+        cls,
+        room_id: UUID,
+        name: str,
+        private: bool,
+        owner_id: UUID,
+        posts_per_window: int = POSTS_PER_WINDOW,
+    ) -> ChatRoom:
+        """A new room named ``name``; its creator is its owner and first member, and sets how
+        many messages a member may post in ``WINDOW``."""
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
             raise InvalidCommand(f"name must have 1 to {MAX_NAME} characters")
+        if not 1 <= posts_per_window <= MAX_POSTS_PER_WINDOW:
+            raise InvalidCommand(f"posts_per_window must be 1 to {MAX_POSTS_PER_WINDOW}")
         return cls._create(
-            cls.Created, id=room_id, name=name.strip(), private=private, owner_id=owner_id
+            cls.Created,
+            id=room_id,
+            name=name.strip(),
+            private=private,
+            owner_id=owner_id,
+            posts_per_window=posts_per_window,
         )
 
     def is_member(self, user_id: UUID) -> bool:
@@ -142,9 +160,9 @@ class ChatRoom(Aggregate):
         text = _checked_text(text)
         recent = self.recent_posts.get(str(user_id), [])
         since = now - WINDOW
-        if sum(1 for t in recent if datetime.fromisoformat(t) > since) >= POSTS_PER_WINDOW:
+        if sum(1 for t in recent if datetime.fromisoformat(t) > since) >= self.posts_per_window:
             raise RateLimited(
-                f"at most {POSTS_PER_WINDOW} messages per {WINDOW.seconds} s in a room; "
+                f"at most {self.posts_per_window} messages per {WINDOW.seconds} s in this room; "
                 "retry shortly"
             )
         self.trigger_event(

@@ -40,7 +40,9 @@ MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
 @router.post("", response_model=RoomChanged, status_code=201)
 def create_room(body: RoomCreate, principal: UserPrincipal, command: Command) -> RoomChanged:
     """A new room; its creator is its owner and first member."""
-    run = CreateRoom(uuid.uuid4(), user_id_of(principal), body.name, body.private)
+    run = CreateRoom(
+        uuid.uuid4(), user_id_of(principal), body.name, body.private, body.posts_per_window
+    )
     return RoomChanged.from_outcome(command.run(run))
 
 

@@ -7,13 +7,25 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.base import RequestBody
-from domain.chatroom import MAX_CLIENT_ID, MAX_NAME, MAX_TEXT
+from domain.chatroom import (
+    MAX_CLIENT_ID,
+    MAX_NAME,
+    MAX_POSTS_PER_WINDOW,
+    MAX_TEXT,
+    POSTS_PER_WINDOW,
+)
 from eventstore.records import Outcome
 
 
 class RoomCreate(RequestBody):
     name: str = Field(min_length=1, max_length=MAX_NAME)
     private: bool = False
+    posts_per_window: int = Field(
+        default=POSTS_PER_WINDOW,
+        ge=1,
+        le=MAX_POSTS_PER_WINDOW,
+        description="Messages a member may post in 10 s (429 rate_limited past it).",
+    )
 
 
 class Invite(RequestBody):

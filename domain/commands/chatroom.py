@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from domain.base import Aggregates
-from domain.chatroom import ChatRoom, utcnow
+from domain.chatroom import POSTS_PER_WINDOW, ChatRoom, utcnow
 
 
 @dataclass(frozen=True)
@@ -49,9 +49,12 @@ class CreateRoom:
     user_id: UUID
     name: str
     private: bool
+    posts_per_window: int = POSTS_PER_WINDOW
 
     def __call__(self, aggregates: Aggregates) -> RoomState:
-        room = ChatRoom.create(self.room_id, self.name, self.private, self.user_id)
+        room = ChatRoom.create(
+            self.room_id, self.name, self.private, self.user_id, self.posts_per_window
+        )
         aggregates.add(room)
         return RoomState.of(room)
 
