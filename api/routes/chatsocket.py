@@ -23,6 +23,7 @@ import asyncio
 import json
 import logging
 import uuid
+from contextlib import aclosing
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -138,14 +139,12 @@ class _Socket:
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-            if tasks[2] in done:  # the client stopped reading: cut, it resumes by position
-                log.warning(
-                    "closed a chat socket of room %s: its client read too slowly", self.room_id
-                )
-                await self.websocket.close(TOO_SLOW, reason="too slow: reconnect with ?after=")
         finally:
             for task in tasks:
                 task.cancel()
+        if tasks[2] in done:  # the client stopped reading: cut, it resumes by position
+            log.warning("closed a chat socket of room %s: its client read too slowly", self.room_id)
+            await self.websocket.close(TOO_SLOW, reason="too slow: reconnect with ?after=")
 
     async def _history(self) -> int:
         """Send the newest messages as of the log's head now; that position."""
@@ -165,15 +164,16 @@ class _Socket:
         rows = rows_after(
             streams, self.reads, feed, start, applied_by=READ_MODELS, on_cut=self.cut.set
         )
-        async for row in rows:
-            if isinstance(row, Ended):
-                if row.closed:
-                    await self.websocket.close(RESTARTING, reason="server restarting: reconnect")
-                else:
-                    self.cut.set()
-                return
-            if row is not None:
-                await self.send(RoomEvent(**row).model_dump(mode="json"))
+        async with aclosing(rows):  # cancelled mid-send, it still leaves the tail at once
+            async for row in rows:
+                if isinstance(row, Ended):
+                    if row.closed:
+                        await self.websocket.close(RESTARTING, reason="server restarting")
+                    else:
+                        self.cut.set()
+                    return
+                if row is not None:
+                    await self.send(RoomEvent(**row).model_dump(mode="json"))
 
     async def _receive(self) -> None:
         try:

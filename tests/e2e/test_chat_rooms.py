@@ -2,9 +2,12 @@
 after a drop, bad frames answered, membership rules."""
 
 import json
+import os
+import uuid
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 from tests.e2e.chat import frame, post, room_socket, until
 from tests.e2e.flows import sign_up
@@ -150,3 +153,43 @@ def test_a_socket_without_a_valid_token_is_refused(live_server, room):
     with pytest.raises((InvalidStatus, ConnectionClosed)):
         with room_socket(live_server.url, room["room_id"], "forged") as socket:
             frame(socket)
+
+
+def test_a_socket_that_stops_reading_is_closed_and_resumes_by_position(small_buffers_server):
+    import socket as sockets
+
+    from domain.commands.chatroom import CreateRoom, PostMessage
+    from tests.conftest import wait_until
+
+    url, built = small_buffers_server
+    owner = uuid.uuid4()
+    token = built.tokens.issue(str(owner), "user")
+    room_id = uuid.uuid4()
+    built.executor.execute(CreateRoom(room_id, owner, "Busy", False, 200))
+    raw = sockets.socket()
+    raw.setsockopt(sockets.SOL_SOCKET, sockets.SO_RCVBUF, 4096)  # before connecting: the window
+    host, port = url.removeprefix("http://").split(":")
+    raw.connect((host, int(port)))
+    ws_url = url.replace("http://", "ws://") + f"/chat/rooms/{room_id}?token={token}"
+    received = []
+    with connect(ws_url, sock=raw, open_timeout=30, max_queue=1) as slow:
+        seen = until(slow, "history")["position"]
+        wait_until(lambda: built.streams.tail.subscribers == 1, 30, "the socket's feed")
+        last = 0
+        for n in range(150):  # while the client reads nothing
+            text = f"message {n} " + os.urandom(1500).hex()  # no compression shrinks it
+            last = built.executor.execute(PostMessage(room_id, owner, f"c{n}", text)).position
+        wait_until(lambda: built.streams.tail.subscribers == 0, 60, "the slow socket's cut")
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                received.append(until(slow, "event"))
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+    after = received[-1]["position"] if received else seen
+    assert after < last
+
+    with room_socket(url, str(room_id), token, after=after) as resumed:
+        while not received or received[-1]["position"] < last:
+            received.append(until(resumed, "event"))
+
+    positions = [e["position"] for e in received]
+    assert positions == sorted(set(positions)) and len(positions) == 150

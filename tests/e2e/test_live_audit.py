@@ -5,15 +5,10 @@ import random
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import psycopg
-import pytest
-import uvicorn
 
-from api.app import create_app
-from api.bootstrap import services
 from domain.commands.usercredits import GrantCredits, OpenAccount
 from tests.conftest import wait_until
 from tests.e2e.sse import Message, events
@@ -120,27 +115,6 @@ def test_a_bad_filter_is_a_422_before_the_stream_starts(http, admin):
 
     assert response.status_code == 422
     assert "aggregate_id" in response.text
-
-
-@pytest.fixture
-def small_buffers_server(clean_dsn, settings) -> Iterator[tuple[str, object]]:
-    """The API with a queue of 5 events per stream, on a socket with small send buffers, so
-    that a client that stops reading blocks the server's writes after a few events."""
-    settings.live_queue_size = 5
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)  # inherited by each client
-    listener.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    with services(settings, clean_dsn, run_projections=True) as built:
-        config = uvicorn.Config(create_app(built), log_level="warning")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-        thread.start()
-        wait_until(lambda: server.started, timeout=30, what="uvicorn to start")
-        yield url, built
-        server.should_exit = True
-        thread.join(timeout=15)
-    listener.close()
 
 
 def test_a_client_that_stops_reading_is_disconnected_and_resumes(small_buffers_server):
