@@ -3,8 +3,8 @@ commit to each client; then what idle WebSocket connections cost.
 
 One scratch database, ``chronicle serve`` in a child process. ``--clients`` WebSocket clients
 join one room; ``--posters`` of them post for ``--seconds``, each waiting for its ack and at
-most 19 a second (a member may post at most 200 messages in 10 s in a room). Figures: posts acknowledged per second and messages delivered per second (posts ×
-clients that received them), and the lag from each message's timestamp (taken just before its
+most 19 a second (a member may post at most 200 messages in 10 s in a room). Figures: posts
+acknowledged per second and messages delivered per second (posts × clients that received them), and the lag from each message's timestamp (taken just before its
 commit) to its arrival at each client, p50/p99. Baseline in the same run: the same posters with
 no other client connected (what the room takes without fan-out). Then ``--idle`` connections
 held open on the room: the server's memory per connection.
@@ -157,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     p50, p99 = _p(hot["lags"], 50), _p(hot["lags"], 99)
     verdict = "PASS" if hot["delivered"] >= TARGET_RATE else "MISS"
     print(
-        f"\none room, {args.posters} posters (each at most 19 posts a second), {args.clients} clients connected"
+        f"\none room, {args.posters} posters (each at most 19 posts a second), "
+        f"{args.clients} clients connected"
     )
     print(
         f"  posts acknowledged  {hot['posted']:8.0f} /s   (alone: {alone['posted']:.0f} /s, "
