@@ -4,10 +4,11 @@ commit to each client; then what idle WebSocket connections cost.
 One scratch database, ``chronicle serve`` in a child process. ``--clients`` WebSocket clients
 join one room; ``--posters`` of them post for ``--seconds``, each waiting for its ack and at
 most 19 a second (a member may post at most 200 messages in 10 s in a room). Figures: posts
-acknowledged per second and messages delivered per second (posts × clients that received them), and the lag from each message's timestamp (taken just before its
-commit) to its arrival at each client, p50/p99. Baseline in the same run: the same posters with
-no other client connected (what the room takes without fan-out). Then ``--idle`` connections
-held open on the room: the server's memory per connection.
+acknowledged per second; messages delivered per second (posts × clients that received them);
+the lag from each message's timestamp (taken just before its commit) to its arrival at each
+client, p50/p99. Baseline in the same run: the same posters with no other client connected
+(what the room takes without fan-out). Then ``--idle`` connections held open on the room: the
+server's memory per connection.
 Targets (a Durable Object's soft limit per object): ≥ 1,000 messages/s delivered, p99 ≤ 100 ms.
 Run from the repository root: ``.venv/bin/python -m bench.bench_chat``.
 """
