@@ -12,6 +12,7 @@ from __future__ import annotations
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import construct_topic, register_topic
 
+from domain.chatroom import ChatRoom
 from domain.job import Job
 from domain.rule import Rule
 from domain.testdocument import TestDocument
@@ -53,6 +54,14 @@ TOPICS: dict[str, type] = {
     "domain.testdocument:TestDocument.Deleted": TestDocument.Deleted,
     "domain.testtake:TestTake": TestTake,
     "domain.testtake:TestTake.Created": TestTake.Created,
+    "domain.chatroom:ChatRoom": ChatRoom,
+    "domain.chatroom:ChatRoom.Created": ChatRoom.Created,
+    "domain.chatroom:ChatRoom.Joined": ChatRoom.Joined,
+    "domain.chatroom:ChatRoom.Left": ChatRoom.Left,
+    "domain.chatroom:ChatRoom.Posted": ChatRoom.Posted,
+    "domain.chatroom:ChatRoom.Edited": ChatRoom.Edited,
+    "domain.chatroom:ChatRoom.Deleted": ChatRoom.Deleted,
+    "domain.chatroom:ChatRoom.Closed": ChatRoom.Closed,
 }
 
 

@@ -26,6 +26,9 @@ EXPECTED = {
     "test_catalog",
     "test_stats",
     "audit_log",
+    "chat_rooms",
+    "chat_members",
+    "chat_messages",
 }
 
 
