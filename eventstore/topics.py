@@ -16,6 +16,7 @@ from domain.job import Job
 from domain.rule import Rule
 from domain.testdocument import TestDocument
 from domain.testtake import TestTake
+from domain.uploadsession import UploadSession
 from domain.usercredits import UserCredits
 
 TOPICS: dict[str, type] = {
@@ -53,6 +54,13 @@ TOPICS: dict[str, type] = {
     "domain.testdocument:TestDocument.Deleted": TestDocument.Deleted,
     "domain.testtake:TestTake": TestTake,
     "domain.testtake:TestTake.Created": TestTake.Created,
+    "domain.uploadsession:UploadSession": UploadSession,
+    "domain.uploadsession:UploadSession.Created": UploadSession.Created,
+    "domain.uploadsession:UploadSession.PartReceived": UploadSession.PartReceived,
+    "domain.uploadsession:UploadSession.Completed": UploadSession.Completed,
+    "domain.uploadsession:UploadSession.Rejected": UploadSession.Rejected,
+    "domain.uploadsession:UploadSession.Aborted": UploadSession.Aborted,
+    "domain.uploadsession:UploadSession.Expired": UploadSession.Expired,
 }
 
 
