@@ -1,7 +1,8 @@
 """``LocalObjectStore``: objects as files in a directory, moved through signed API URLs.
 
 An object ``key`` is the file ``root/key``; its content type is the file ``root/.meta/key``
-(no key segment starts with a dot, so that tree never collides with an object).
+(no key segment starts with a dot, so that tree never collides with an object, nor does
+``root/.multipart``, where uploads in parts wait).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from adapters.storage.localparts import LocalMultipart
 from adapters.storage.port import check_content_type, check_expiry, check_key
 from domain.errors import Forbidden, InvalidCommand, NotFound, ObjectStoreUnavailable
 
@@ -27,8 +29,9 @@ _UPLOAD_CONTEXT = b"chronicle-upload-v1"
 _DOWNLOAD_CONTEXT = b"chronicle-download-v1"
 
 
-class LocalObjectStore:
-    """The object store with nothing configured: files under ``root``, written atomically."""
+class LocalObjectStore(LocalMultipart):
+    """The object store with nothing configured: files under ``root``, written atomically
+    (large files in parts: ``adapters.storage.localparts``)."""
 
     def __init__(
         self,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Protocol
 
 from domain.errors import InvalidCommand
+from domain.uploadsession import StoredPart
 
 MAX_KEY_LENGTH = 1024
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
@@ -37,6 +39,39 @@ class ObjectStore(Protocol):
 
     def get(self, key: str) -> bytes:
         """The object's bytes; ``NotFound`` when there is none."""
+        ...
+
+    def read_chunks(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        """The object's bytes a chunk at a time (never whole in memory); ``NotFound``."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; none stored under the key is no error."""
+        ...
+
+    # A large file in parts (S3 multipart): create, upload parts on presigned URLs, list
+    # them, complete with the parts' ETags, or abort (which drops the parts).
+
+    def create_multipart_upload(self, key: str, content_type: str) -> str:
+        """Start an upload in parts of the object: its upload id."""
+        ...
+
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_number: int, expires_seconds: int
+    ) -> str:
+        """A URL that accepts one HTTP PUT of part ``part_number`` (1-based) of the upload."""
+        ...
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        """The parts stored so far, by number; ``NotFound`` when the upload is not in progress."""
+        ...
+
+    def complete_multipart_upload(self, key: str, upload_id: str, parts: list[StoredPart]) -> None:
+        """Assemble the parts named (number and ETag), in order, into the object."""
+        ...
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        """Drop the upload and its parts; an upload no longer in progress is no error."""
         ...
 
 

@@ -11,13 +11,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.storage.port import check_content_type, check_expiry, check_key
+from adapters.storage.s3parts import S3Multipart
 from domain.errors import NotFound, ObjectStoreUnavailable
 
 _LOOKUP_THREADS = 8
 
 
-class S3ObjectStore:
-    """Objects in one bucket; clients reach the store directly with presigned PUT and GET URLs."""
+class S3ObjectStore(S3Multipart):
+    """Objects in one bucket; clients reach the store directly with presigned PUT and GET URLs
+    (large files in parts: ``adapters.storage.s3parts``)."""
 
     def __init__(
         self,

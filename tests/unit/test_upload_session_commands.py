@@ -1,0 +1,180 @@
+"""Upload session use cases through the real executor, on the in-memory store and the local
+object store (files under a temporary directory: no socket)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from eventsourcing.application import Application
+
+from adapters.storage import LocalObjectStore
+from domain.commands import uploadsession as uploads
+from domain.errors import IllegalTransition, NotFound, UploadsMissing
+from domain.uploadsession import UploadSession, UploadState
+from tests.unit.uploads import PART, file_of, open_session, parts_of, sha256_of
+
+DATA = file_of(2 * PART + 1234)  # three parts, the last short
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalObjectStore:
+    return LocalObjectStore(tmp_path / "objects", "http://api.example", "secret")
+
+
+@pytest.fixture
+def owner() -> UUID:
+    return uuid4()
+
+
+def send(store: LocalObjectStore, state: Any, data: bytes, numbers: list[int]) -> None:
+    parts = parts_of(data)
+    for n in numbers:
+        store.write_part(state.object_key, state.storage_upload_id, n, [parts[n - 1]])
+
+
+def test_open_creates_the_multipart_upload_and_lists_every_part_missing(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+
+    assert (state.state, state.part_count, state.missing) == ("open", 3, [1, 2, 3])
+    assert store.multipart_uploads() == [state.storage_upload_id]
+
+
+def test_open_refuses_bad_input_before_storage_is_asked(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    with pytest.raises(Exception, match="sha256"):
+        run(open_session(store, owner, DATA, sha256="not-hex"))
+
+    assert store.multipart_uploads() == []
+
+
+def test_recording_parts_shows_progress_as_events(
+    run: Any, memory_app: Application, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    send(store, state, DATA, [1, 3])
+
+    recorded = run(uploads.RecordUploadParts(state.session_id, owner, store))
+    again = run(uploads.RecordUploadParts(state.session_id, owner, store))
+
+    assert recorded.missing == [2]
+    assert recorded.received_bytes == PART + 1234
+    assert again == recorded
+    session = memory_app.repository.get(state.session_id)
+    assert session.version == 3  # opened + two parts, the repeat recorded nothing
+
+
+def test_a_resumed_upload_completes_with_the_missing_part_only(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    send(store, state, DATA, [1, 3])
+    missing = run(uploads.RecordUploadParts(state.session_id, owner, store)).missing
+    send(store, state, DATA, missing)
+
+    done = run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+    assert (done.state, done.missing) == (UploadState.COMPLETED, [])
+    assert store.get(done.object_key) == DATA
+    assert store.multipart_uploads() == []
+
+
+def test_complete_refuses_while_a_part_is_missing_and_stays_open(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    send(store, state, DATA, [1, 2])
+
+    with pytest.raises(UploadsMissing, match="1 of 3 parts .*: 3"):
+        run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+    assert run(uploads.RecordUploadParts(state.session_id, owner, store)).state == "open"
+
+
+def test_a_part_of_the_wrong_size_is_refused_as_missing(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    send(store, state, DATA, [1, 2])
+    store.write_part(state.object_key, state.storage_upload_id, 3, [b"short"])
+
+    with pytest.raises(UploadsMissing, match="wrong size: 3"):
+        run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+
+def test_a_file_whose_sha256_differs_is_rejected_and_not_kept(
+    run: Any, memory_app: Application, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA, sha256=sha256_of(b"another file")))
+    send(store, state, DATA, [1, 2, 3])
+
+    ended = run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+    assert ended.state == UploadState.REJECTED
+    assert "SHA-256" in (ended.reason or "")
+    assert not store.exists(state.object_key)
+    with pytest.raises(IllegalTransition, match="rejected"):
+        run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+
+def test_completing_twice_answers_the_first_completion(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    send(store, state, DATA, [1, 2, 3])
+    first = run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+    again = run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+    assert again == first
+
+
+def test_abort_drops_the_parts_and_answers_the_same_twice(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    send(store, state, DATA, [1])
+
+    aborted = run(uploads.AbortUploadSession(state.session_id, owner, store))
+    again = run(uploads.AbortUploadSession(state.session_id, owner, store))
+
+    assert aborted.state == again.state == UploadState.ABORTED
+    assert store.multipart_uploads() == []
+    with pytest.raises(NotFound):
+        send(store, state, DATA, [2])
+
+
+def test_another_users_session_is_not_found(run: Any, store: LocalObjectStore, owner: UUID) -> None:
+    state = run(open_session(store, owner, DATA))
+
+    for command in (
+        uploads.RecordUploadParts(state.session_id, uuid4(), store),
+        uploads.CompleteUploadSession(state.session_id, uuid4(), store),
+        uploads.AbortUploadSession(state.session_id, uuid4(), store),
+    ):
+        with pytest.raises(NotFound):
+            run(command)
+    assert store.multipart_uploads() == [state.storage_upload_id]
+
+
+def test_expiry_drops_the_parts_only_past_the_deadline(
+    run: Any, memory_app: Application, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA, expires_in=timedelta(minutes=5)))
+    send(store, state, DATA, [1, 2])
+    now = datetime.now(UTC)
+
+    early = run(uploads.ExpireUploadSession(state.session_id, now, store))
+    late = run(uploads.ExpireUploadSession(state.session_id, now + timedelta(minutes=6), store))
+
+    assert (early.expired, late.expired) == (False, True)
+    assert late.session.state == UploadState.EXPIRED
+    assert store.multipart_uploads() == []
+    session: UploadSession = memory_app.repository.get(state.session_id)
+    assert session.state == UploadState.EXPIRED
