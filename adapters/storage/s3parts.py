@@ -106,8 +106,11 @@ class S3Multipart:
                 if _code(exc) == "NoSuchKey":
                     raise NotFound(f"no object stored under {key!r}") from exc
                 raise
-            with response["Body"] as body:
+            body = response["Body"]  # its ``with`` hands over the raw stream, not this
+            try:
                 yield from body.iter_chunks(chunk_size)
+            finally:
+                body.close()
 
     def delete(self, key: str) -> None:
         """Remove the object (S3 answers a missing one as deleted)."""
