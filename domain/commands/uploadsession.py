@@ -3,8 +3,10 @@
 Storage is asked in ``prepare`` (outside the writer): a multipart upload is created before a
 session is opened, its parts are listed before they are recorded, the file is assembled and
 its SHA-256 computed before a session is completed or rejected, and the parts are dropped
-before a session is aborted or expired (dropping them twice is harmless). Another user's
-session is reported as not found, so that existence does not leak.
+before a session is aborted (dropping them twice is harmless); a completed file is copied to a
+job's item before the session records it attached. Another user's session is reported as not
+found, so that existence does not leak. What ends a session from outside its owner (its
+deadline) is ``domain.commands.uploadendings``.
 """
 
 from __future__ import annotations
@@ -251,34 +253,6 @@ class AbortUploadSession:
         if session.state != UploadState.ABORTED:
             session.abort(self.reason)
         return UploadSessionState.of(session)
-
-
-@dataclass(frozen=True)
-class UploadExpiry:
-    """A session after its deadline, and whether the deadline changed it."""
-
-    session: UploadSessionState
-    expired: bool
-
-
-@dataclass(frozen=True)
-class ExpireUploadSession:
-    """End a session still open past its deadline, its parts dropped so no storage leaks."""
-
-    session_id: UUID
-    now: datetime
-    storage: Multipart
-
-    def prepare(self, saved: Aggregates) -> ExpireUploadSession:
-        session = saved.get(UploadSession, self.session_id)
-        if session.state == UploadState.OPEN and self.now >= session.expires_at:
-            self.storage.abort_multipart_upload(session.object_key, session.storage_upload_id)
-        return self
-
-    def __call__(self, aggregates: Aggregates) -> UploadExpiry:
-        session = aggregates.get(UploadSession, self.session_id)
-        expired = session.expire(self.now)
-        return UploadExpiry(UploadSessionState.of(session), expired)
 
 
 def own_session(aggregates: Aggregates, session_id: UUID, user_id: UUID) -> UploadSession:

@@ -24,7 +24,8 @@ from psycopg_pool import ConnectionPool
 
 from domain.commands import jobendings
 from domain.commands.job import FailItem
-from domain.commands.uploadsession import ExpireUploadSession, Multipart
+from domain.commands.uploadendings import ExpireUploadSession
+from domain.commands.uploadsession import Multipart
 from domain.errors import ChronicleError
 from eventstore.executor import CommandExecutor
 from projections.engine.outages import is_outage

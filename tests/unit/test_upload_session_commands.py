@@ -12,6 +12,7 @@ import pytest
 from eventsourcing.application import Application
 
 from adapters.storage import LocalObjectStore
+from domain.commands import uploadendings as endings
 from domain.commands import uploadsession as uploads
 from domain.errors import IllegalTransition, NotFound, UploadsMissing
 from domain.uploadsession import UploadSession, UploadState
@@ -170,8 +171,8 @@ def test_expiry_drops_the_parts_only_past_the_deadline(
     send(store, state, DATA, [1, 2])
     now = datetime.now(UTC)
 
-    early = run(uploads.ExpireUploadSession(state.session_id, now, store))
-    late = run(uploads.ExpireUploadSession(state.session_id, now + timedelta(minutes=6), store))
+    early = run(endings.ExpireUploadSession(state.session_id, now, store))
+    late = run(endings.ExpireUploadSession(state.session_id, now + timedelta(minutes=6), store))
 
     assert (early.expired, late.expired) == (False, True)
     assert late.session.state == UploadState.EXPIRED
