@@ -117,6 +117,13 @@ class UploadSession(Aggregate):
         def apply(self, session: UploadSession) -> None:
             session.parts[str(self.part_number)] = [self.size, self.etag]
 
+    class Attached(Aggregate.Event):
+        job_id: UUID
+        item_index: int
+
+        def apply(self, session: UploadSession) -> None:
+            session.attachments.append([str(self.job_id), self.item_index])
+
     class Completed(Aggregate.Event):
         def apply(self, session: UploadSession) -> None:
             session.state = UploadState.COMPLETED
@@ -166,6 +173,7 @@ class UploadSession(Aggregate):
         self.ended_at: datetime | None = None
         # part number (str, a JSON key) -> [size, etag], as storage last reported it
         self.parts: dict[str, list[Any]] = {}
+        self.attachments: list[list[Any]] = []  # [job id, item index] the file was copied to
 
     @classmethod
     def open(
@@ -241,6 +249,19 @@ class UploadSession(Aggregate):
         if missing:
             raise IllegalTransition(f"parts {_shown(missing)} are missing or of the wrong size")
         self.trigger_event(self.Completed)
+
+    def attach(self, job_id: UUID, item_index: int) -> bool:
+        """Record the completed file copied to a job's item; whether it was not recorded yet."""
+        if self.state != UploadState.COMPLETED:
+            raise IllegalTransition(
+                f"cannot attach: upload session {self.id} is {self.state!r}; attaching needs "
+                "'completed'",
+                current_state=self.state,
+            )
+        if [str(job_id), item_index] in self.attachments:
+            return False
+        self.trigger_event(self.Attached, job_id=job_id, item_index=item_index)
+        return True
 
     def reject(self, reason: str) -> None:
         """End the session: the assembled object was not the declared file."""

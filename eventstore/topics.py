@@ -58,6 +58,7 @@ TOPICS: dict[str, type] = {
     "domain.uploadsession:UploadSession.Created": UploadSession.Created,
     "domain.uploadsession:UploadSession.PartReceived": UploadSession.PartReceived,
     "domain.uploadsession:UploadSession.Completed": UploadSession.Completed,
+    "domain.uploadsession:UploadSession.Attached": UploadSession.Attached,
     "domain.uploadsession:UploadSession.Rejected": UploadSession.Rejected,
     "domain.uploadsession:UploadSession.Aborted": UploadSession.Aborted,
     "domain.uploadsession:UploadSession.Expired": UploadSession.Expired,

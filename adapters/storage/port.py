@@ -49,6 +49,10 @@ class ObjectStore(Protocol):
         """Remove the object; none stored under the key is no error."""
         ...
 
+    def copy(self, source_key: str, key: str) -> None:
+        """Store a copy of the object (its content type too) under ``key``; ``NotFound``."""
+        ...
+
     # A large file in parts (S3 multipart): create, upload parts on presigned URLs, list
     # them, complete with the parts' ETags, or abort (which drops the parts).
 

@@ -3,6 +3,7 @@
 Open a session (its part upload URLs), send the parts (to S3 directly, or to this API's local
 store), ask which are missing after a drop and send only those, complete (size and SHA-256
 checked), or abort. An open session expires after ``upload_session_seconds``, its parts dropped.
+A completed file can become an item of one of the user's jobs awaiting its uploads.
 """
 
 import dataclasses
@@ -13,11 +14,20 @@ from typing import Any
 from fastapi import APIRouter
 
 from adapters.storage import LocalObjectStore, ObjectStore
-from api.deps import Command, ObjectStoreDep, SettingsDep, UserPrincipal, in_thread, user_id_of
-from api.schemas.uploads import PartUpload, UploadSessionOpen, UploadSessionView
+from api.deps import (
+    Command,
+    ObjectStoreDep,
+    PresetsDep,
+    SettingsDep,
+    UserPrincipal,
+    in_thread,
+    user_id_of,
+)
+from api.schemas.uploads import PartUpload, UploadAttach, UploadSessionOpen, UploadSessionView
 from api.settings import Settings
 from domain.commands.uploadsession import (
     AbortUploadSession,
+    AttachUploadToJob,
     CompleteUploadSession,
     OpenUploadSession,
     RecordUploadParts,
@@ -89,6 +99,26 @@ def complete_upload(
     if outcome.record["state"] == UploadState.REJECTED:
         raise ChecksumMismatch(outcome.record["reason"], state=UploadState.REJECTED)
     return _view(outcome, store, settings)
+
+
+@router.post("/{session_id}/attach", response_model=UploadSessionView)
+@in_thread
+def attach_upload(
+    session_id: uuid.UUID,
+    body: UploadAttach,
+    principal: UserPrincipal,
+    command: Command,
+    store: ObjectStoreDep,
+    presets: PresetsDep,
+    settings: SettingsDep,
+) -> UploadSessionView:
+    """Make the completed file item `item_index` of one of the caller's jobs still awaiting its
+    uploads (`created`; the preset's content type): `POST /jobs/{id}/confirm-upload` then
+    finds it as if it had been PUT to the item's upload URL."""
+    attach = AttachUploadToJob(
+        session_id, user_id_of(principal), body.job_id, body.item_index, store, presets
+    )
+    return _view(command.run(attach), store, settings)
 
 
 @router.delete("/{session_id}", response_model=UploadSessionView)

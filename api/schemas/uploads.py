@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.base import RequestBody
+from domain.job import MAX_ITEMS
 from domain.uploadsession import MAX_PART_SIZE, MIN_PART_SIZE
 
 
@@ -28,6 +29,11 @@ class UploadSessionOpen(RequestBody):
         le=MAX_PART_SIZE,
         description="Bytes per part but the last; none: the server's (grown to fit 10,000 parts).",
     )
+
+
+class UploadAttach(RequestBody):
+    job_id: UUID = Field(description="One of the caller's jobs, still awaiting its uploads.")
+    item_index: int = Field(ge=0, le=MAX_ITEMS, description="The item the file becomes.")
 
 
 class PartUpload(BaseModel):

@@ -86,6 +86,18 @@ def complete_upload(http, admin, worker) -> Request:
     return Request(path, auth, volatile=_without_part_signatures)
 
 
+def attach_upload(http, admin, worker) -> Request:
+    _, auth = sign_up(http)
+    typed = {**SMALL_FILE, "content_type": "image/jpeg"}  # the portrait preset's type
+    session = http.post("/uploads", headers=auth, json=typed).raise_for_status().json()
+    httpx.put(session["part_uploads"][0]["url"], content=b"hello").raise_for_status()
+    path = f"/uploads/{session['session_id']}"
+    http.post(f"{path}/complete", headers=auth).raise_for_status()
+    job = create_job(http, auth, items=1).raise_for_status().json()
+    body = {"job_id": job["job_id"], "item_index": 0}
+    return Request(f"{path}/attach", auth, body, volatile=_without_part_signatures)
+
+
 def anon(http, admin, worker) -> Request:
     return Request("/auth/anon", {}, volatile=_without_token)
 
@@ -179,6 +191,7 @@ RECIPES: dict[str, Callable[..., Request]] = {
     "/api/admin/tests/{test_id}/unpublish": unpublish_test,
     "/uploads": upload,
     "/uploads/{session_id}/complete": complete_upload,
+    "/uploads/{session_id}/attach": attach_upload,
 }
 
 

@@ -70,6 +70,24 @@ def test_a_dropped_upload_resumes_with_the_missing_parts_and_completes(http, aut
     assert httpx.get(body["download_url"], timeout=30).content == DATA
 
 
+def test_a_completed_file_becomes_a_jobs_item_and_the_job_confirms_its_upload(http, auth):
+    session = open_upload(http, auth, content_type="image/jpeg").json()  # the preset's type
+    put_parts(session, [1, 2, 3])
+    http.post(f"/uploads/{session['session_id']}/complete", headers=auth).raise_for_status()
+    job = http.post("/jobs", headers=auth, json={"preset": "portrait", "item_count": 1}).json()
+
+    attach = {"job_id": job["job_id"], "item_index": 0}
+    attached = http.post(f"/uploads/{session['session_id']}/attach", headers=auth, json=attach)
+    beyond = http.post(
+        f"/uploads/{session['session_id']}/attach", headers=auth, json={**attach, "item_index": 1}
+    )
+    confirmed = http.post(f"/jobs/{job['job_id']}/confirm-upload", headers=auth)
+
+    assert attached.status_code == 200, attached.text
+    assert beyond.status_code == 422
+    assert (confirmed.status_code, confirmed.json()["status"]) == (200, "uploaded")
+
+
 def test_completing_with_a_part_missing_names_it_and_a_wrong_file_is_refused(http, auth):
     session = open_upload(http, auth, sha256=sha256_of(b"another file")).json()
     put_parts(session, [1, 2])

@@ -40,6 +40,7 @@ def scenario() -> list:
     completed.record_part(1, 5 * MIB, '"etag-1"')
     completed.record_part(2, MIB, '"etag-2"')
     completed.complete()
+    completed.attach(UUID("00000000-0000-4000-8000-0000000000a1"), 0)
     rejected = opened(REJECTED)
     rejected.record_part(1, 5 * MIB, '"etag-1"')
     rejected.record_part(2, MIB, '"etag-2"')

@@ -58,3 +58,4 @@ def test_sessions_rebuild_with_their_parts_and_endings():
         UploadState.EXPIRED,
     )
     assert completed.expires_at.tzinfo is not None
+    assert completed.attachments == [["00000000-0000-4000-8000-0000000000a1", 0]]

@@ -160,3 +160,19 @@ def test_a_session_replays_from_its_events() -> None:
         "not the declared file",
         {"1": [PART, '"e1"']},
     )
+
+
+def test_only_a_completed_file_is_attached_and_each_item_once() -> None:
+    session = opened()
+    job_id = uuid4()
+    with pytest.raises(IllegalTransition, match="needs 'completed'"):
+        session.attach(job_id, 0)
+    for n in (1, 2, 3):
+        session.record_part(n, session.expected_size(n), f'"e{n}"')
+    session.complete()
+
+    first = session.attach(job_id, 0)
+    again = session.attach(job_id, 0)
+
+    assert (first, again) == (True, False)
+    assert session.attachments == [[str(job_id), 0]]

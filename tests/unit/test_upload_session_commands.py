@@ -3,6 +3,7 @@ object store (files under a temporary directory: no socket)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,14 @@ import pytest
 from eventsourcing.application import Application
 
 from adapters.storage import LocalObjectStore
+from domain.commands import job as jobs
 from domain.commands import uploadendings as endings
 from domain.commands import uploadsession as uploads
-from domain.errors import IllegalTransition, NotFound, UploadsMissing
+from domain.commands.usercredits import OpenAccount
+from domain.errors import IllegalTransition, InvalidCommand, NotFound, UploadsMissing
+from domain.jobstatus import upload_key
 from domain.uploadsession import UploadSession, UploadState
+from tests.fakes import presets
 from tests.unit.uploads import PART, file_of, open_session, parts_of, sha256_of
 
 DATA = file_of(2 * PART + 1234)  # three parts, the last short
@@ -179,3 +184,58 @@ def test_expiry_drops_the_parts_only_past_the_deadline(
     assert store.multipart_uploads() == []
     session: UploadSession = memory_app.repository.get(state.session_id)
     assert session.state == UploadState.EXPIRED
+
+
+def completed(run: Any, store: LocalObjectStore, owner: UUID, content_type: str) -> Any:
+    command = open_session(store, owner, DATA)
+    state = run(dataclasses.replace(command, content_type=content_type))
+    send(store, state, DATA, [1, 2, 3])
+    return run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+
+def test_a_completed_file_becomes_a_jobs_item_and_the_job_confirms_its_upload(
+    run: Any, store: LocalObjectStore, user: UUID
+) -> None:
+    state = completed(run, store, user, "image/png")
+    job_id = run(jobs.CreateJob(uuid4(), user, "upscale", 1, presets(1))).job_id
+
+    run(uploads.AttachUploadToJob(state.session_id, user, job_id, 0, store, presets(1)))
+    confirmed = run(jobs.ConfirmUpload(job_id, user, store))
+
+    assert confirmed.status == "uploaded"
+    assert store.get(upload_key(user, job_id, 0)) == DATA
+    assert store.content_type(upload_key(user, job_id, 0)) == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "item_index", "error"),
+    [("video/mp4", 0, InvalidCommand), ("image/png", 1, InvalidCommand)],
+)
+def test_a_file_of_another_type_or_a_missing_item_is_not_attached(
+    run: Any, store: LocalObjectStore, user: UUID, content_type: str, item_index: int, error: Any
+) -> None:
+    state = completed(run, store, user, content_type)
+    job_id = run(jobs.CreateJob(uuid4(), user, "upscale", 1, presets(1))).job_id
+
+    with pytest.raises(error):
+        run(
+            uploads.AttachUploadToJob(state.session_id, user, job_id, item_index, store, presets(1))
+        )
+
+    assert not store.exists(upload_key(user, job_id, 0))
+
+
+def test_a_file_is_not_attached_to_another_users_job_nor_an_open_session(
+    run: Any, store: LocalObjectStore, user: UUID
+) -> None:
+    state = completed(run, store, user, "image/png")
+    stranger = uuid4()
+    run(OpenAccount(stranger, "free", 100))
+    foreign_job = run(jobs.CreateJob(uuid4(), stranger, "upscale", 1, presets(1))).job_id
+    own_job = run(jobs.CreateJob(uuid4(), user, "upscale", 1, presets(1))).job_id
+    still_open = run(open_session(store, user, DATA))
+
+    with pytest.raises(NotFound):
+        run(uploads.AttachUploadToJob(state.session_id, user, foreign_job, 0, store, presets(1)))
+    with pytest.raises(IllegalTransition, match="'open'"):
+        run(uploads.AttachUploadToJob(still_open.session_id, user, own_job, 0, store, presets(1)))
