@@ -26,6 +26,7 @@ EXPECTED = {
     "test_catalog",
     "test_stats",
     "audit_log",
+    "upload_sessions",
 }
 
 
