@@ -73,16 +73,22 @@ class S3Multipart:
         return sorted(parts, key=lambda part: part.part_number)
 
     def complete_multipart_upload(self, key: str, upload_id: str, parts: list[StoredPart]) -> None:
-        """Assemble the parts named, by number and ETag, into the object."""
+        """Assemble the parts named, by number and ETag, into the object; ``NotFound`` if the
+        upload ended."""
         check_key(key)
         named = [{"PartNumber": p.part_number, "ETag": p.etag} for p in parts]
         with self._translated("assemble", key):
-            self._client.complete_multipart_upload(
-                Bucket=self._bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": named},
-            )
+            try:
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": named},
+                )
+            except ClientError as exc:
+                if _code(exc) in _NO_UPLOAD:
+                    raise NotFound(f"no upload {upload_id} of {key!r} is in progress") from exc
+                raise
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
         """Drop the upload and its parts; one that ended already is no error."""

@@ -189,7 +189,10 @@ class CompleteUploadSession:
         if session.state != UploadState.OPEN:
             return _EndChecked(self.session_id, self.user_id, (), None)  # answers or refuses
         key = session.object_key
-        parts = self.storage.list_parts(key, session.storage_upload_id)
+        try:
+            parts = self.storage.list_parts(key, session.storage_upload_id)
+        except NotFound:
+            return self._ended_meanwhile(saved)
         missing = _missing(session, parts)
         if missing:
             shown = ", ".join(str(n) for n in missing[:20]) + (", …" if len(missing) > 20 else "")
@@ -201,7 +204,10 @@ class CompleteUploadSession:
         wanted = sorted(
             (p for p in parts if p.part_number <= session.part_count), key=lambda p: p.part_number
         )
-        self.storage.complete_multipart_upload(key, session.storage_upload_id, wanted)
+        try:
+            self.storage.complete_multipart_upload(key, session.storage_upload_id, wanted)
+        except NotFound:
+            return self._ended_meanwhile(saved)
         size, digest = _digest(self.storage, key)
         reason = None
         if size != session.size:
@@ -211,6 +217,14 @@ class CompleteUploadSession:
         if reason is not None:
             self.storage.delete(key)  # not the declared file: nothing is kept
         return _EndChecked(self.session_id, self.user_id, tuple(wanted), reason)
+
+    def _ended_meanwhile(self, saved: Aggregates) -> _EndChecked:
+        """The upload is gone from storage: a concurrent completion, abort or expiry ended the
+        session; answer as it now stands (or, still open, say storage lost its parts)."""
+        session = own_session(saved, self.session_id, self.user_id)
+        if session.state == UploadState.OPEN:
+            raise NotFound(f"storage holds no upload of session {self.session_id}: abort it")
+        return _EndChecked(self.session_id, self.user_id, (), None)
 
 
 @dataclass(frozen=True)

@@ -239,3 +239,24 @@ def test_a_file_is_not_attached_to_another_users_job_nor_an_open_session(
         run(uploads.AttachUploadToJob(state.session_id, user, foreign_job, 0, store, presets(1)))
     with pytest.raises(IllegalTransition, match="'open'"):
         run(uploads.AttachUploadToJob(still_open.session_id, user, own_job, 0, store, presets(1)))
+
+
+def test_completing_after_an_abort_is_refused_naming_the_state(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    send(store, state, DATA, [1, 2, 3])
+    run(uploads.AbortUploadSession(state.session_id, owner, store))
+
+    with pytest.raises(IllegalTransition, match="'aborted'"):
+        run(uploads.CompleteUploadSession(state.session_id, owner, store))
+
+
+def test_an_open_session_whose_upload_storage_lost_is_not_found_on_completion(
+    run: Any, store: LocalObjectStore, owner: UUID
+) -> None:
+    state = run(open_session(store, owner, DATA))
+    store.abort_multipart_upload(state.object_key, state.storage_upload_id)
+
+    with pytest.raises(NotFound, match="abort it"):
+        run(uploads.CompleteUploadSession(state.session_id, owner, store))
