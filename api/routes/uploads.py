@@ -25,9 +25,9 @@ from api.deps import (
 )
 from api.schemas.uploads import PartUpload, UploadAttach, UploadSessionOpen, UploadSessionView
 from api.settings import Settings
+from domain.commands.uploadattach import AttachUploadToJob
 from domain.commands.uploadsession import (
     AbortUploadSession,
-    AttachUploadToJob,
     CompleteUploadSession,
     OpenUploadSession,
     RecordUploadParts,

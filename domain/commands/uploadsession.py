@@ -1,12 +1,12 @@
-"""Use cases on UploadSession: open, record the parts storage holds, complete, abort, expire.
+"""Use cases on UploadSession: open, record the parts storage holds, complete, abort.
 
 Storage is asked in ``prepare`` (outside the writer): a multipart upload is created before a
 session is opened, its parts are listed before they are recorded, the file is assembled and
 its SHA-256 computed before a session is completed or rejected, and the parts are dropped
-before a session is aborted (dropping them twice is harmless); a completed file is copied to a
-job's item before the session records it attached. Another user's session is reported as not
-found, so that existence does not leak. What ends a session from outside its owner (its
-deadline) is ``domain.commands.uploadendings``.
+before a session is aborted (dropping them twice is harmless). Another user's session is
+reported as not found, so that existence does not leak. What ends a session from outside its
+owner (its deadline) is ``domain.commands.uploadendings``; making a completed file a job's item is
+``domain.commands.uploadattach``.
 """
 
 from __future__ import annotations
@@ -20,11 +20,7 @@ from typing import Protocol
 from uuid import UUID
 
 from domain.base import Aggregates
-from domain.checks import require_count
-from domain.errors import IllegalTransition, InvalidCommand, NotFound, UploadsMissing
-from domain.job import Job
-from domain.jobstatus import JobStatus, upload_key
-from domain.presets import Presets
+from domain.errors import IllegalTransition, NotFound, UploadsMissing
 from domain.uploadsession import (
     MAX_PART_SIZE,
     StoredPart,
@@ -36,7 +32,6 @@ from domain.uploadsession import (
 )
 
 HASH_CHUNK = 1024 * 1024
-MAX_COPY_SIZE = 5 * 1024**3  # S3 copies at most 5 GiB in one request
 
 
 class Multipart(Protocol):
@@ -273,45 +268,6 @@ class AbortUploadSession:
         session = own_session(aggregates, self.session_id, self.user_id)
         if session.state != UploadState.ABORTED:
             session.abort(self.reason)
-        return UploadSessionState.of(session)
-
-
-@dataclass(frozen=True)
-class AttachUploadToJob:
-    """Make the user's completed file the input of one item of the user's job awaiting its
-    uploads: storage copies it to the item's upload key, then the session records it."""
-
-    session_id: UUID
-    user_id: UUID
-    job_id: UUID
-    item_index: int
-    storage: Multipart
-    presets: Presets
-
-    def prepare(self, saved: Aggregates) -> AttachUploadToJob:
-        session = own_session(saved, self.session_id, self.user_id)
-        job = saved.find(Job, self.job_id)
-        if job is None or job.user_id != self.user_id:
-            raise NotFound(f"job {self.job_id} not found")
-        if session.state != UploadState.COMPLETED:
-            session.attach(self.job_id, self.item_index)  # refuses, naming the state
-        if job.status != JobStatus.CREATED:
-            raise IllegalTransition(f"job {job.id} is {str(job.status)!r}; uploads need 'created'")
-        require_count("item_index", self.item_index, minimum=0, maximum=job.item_count - 1)
-        wanted = self.presets.get(job.preset).content_type
-        if session.content_type != wanted:
-            raise InvalidCommand(
-                f"the file is {session.content_type!r}; "
-                f"items of preset {job.preset!r} are {wanted!r}"
-            )
-        if session.size > MAX_COPY_SIZE:
-            raise InvalidCommand(f"a file over {MAX_COPY_SIZE:,} bytes cannot be a job's item")
-        self.storage.copy(session.object_key, upload_key(self.user_id, job.id, self.item_index))
-        return self
-
-    def __call__(self, aggregates: Aggregates) -> UploadSessionState:
-        session = own_session(aggregates, self.session_id, self.user_id)
-        session.attach(self.job_id, self.item_index)
         return UploadSessionState.of(session)
 
 

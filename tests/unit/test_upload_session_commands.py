@@ -14,6 +14,7 @@ from eventsourcing.application import Application
 
 from adapters.storage import LocalObjectStore
 from domain.commands import job as jobs
+from domain.commands import uploadattach as attach
 from domain.commands import uploadendings as endings
 from domain.commands import uploadsession as uploads
 from domain.commands.usercredits import OpenAccount
@@ -199,7 +200,7 @@ def test_a_completed_file_becomes_a_jobs_item_and_the_job_confirms_its_upload(
     state = completed(run, store, user, "image/png")
     job_id = run(jobs.CreateJob(uuid4(), user, "upscale", 1, presets(1))).job_id
 
-    run(uploads.AttachUploadToJob(state.session_id, user, job_id, 0, store, presets(1)))
+    run(attach.AttachUploadToJob(state.session_id, user, job_id, 0, store, presets(1)))
     confirmed = run(jobs.ConfirmUpload(job_id, user, store))
 
     assert confirmed.status == "uploaded"
@@ -218,9 +219,7 @@ def test_a_file_of_another_type_or_a_missing_item_is_not_attached(
     job_id = run(jobs.CreateJob(uuid4(), user, "upscale", 1, presets(1))).job_id
 
     with pytest.raises(error):
-        run(
-            uploads.AttachUploadToJob(state.session_id, user, job_id, item_index, store, presets(1))
-        )
+        run(attach.AttachUploadToJob(state.session_id, user, job_id, item_index, store, presets(1)))
 
     assert not store.exists(upload_key(user, job_id, 0))
 
@@ -236,9 +235,9 @@ def test_a_file_is_not_attached_to_another_users_job_nor_an_open_session(
     still_open = run(open_session(store, user, DATA))
 
     with pytest.raises(NotFound):
-        run(uploads.AttachUploadToJob(state.session_id, user, foreign_job, 0, store, presets(1)))
+        run(attach.AttachUploadToJob(state.session_id, user, foreign_job, 0, store, presets(1)))
     with pytest.raises(IllegalTransition, match="'open'"):
-        run(uploads.AttachUploadToJob(still_open.session_id, user, own_job, 0, store, presets(1)))
+        run(attach.AttachUploadToJob(still_open.session_id, user, own_job, 0, store, presets(1)))
 
 
 def test_completing_after_an_abort_is_refused_naming_the_state(
