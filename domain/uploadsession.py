@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregate
-from domain.checks import require_aware, require_count
+from domain.checks import CONTENT_TYPE, require_aware, require_count
 from domain.errors import IllegalTransition, InvalidCommand
 
 MIB = 1024 * 1024
@@ -25,8 +25,6 @@ MAX_PART_SIZE = 5 * 1024 * MIB  # S3's ceiling for one part
 MAX_PARTS = 10_000  # S3's ceiling of parts in one multipart upload
 MAX_ETAG = 200
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-# The shape the object store accepts (adapters.storage.port), checked before storage is asked.
-_CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?")
 _ETAG = re.compile(r"[ -~]{1,200}")
 
 
@@ -91,7 +89,7 @@ def check_file(
             f"a file of {size:,} bytes needs more than {MAX_PARTS:,} parts of {part_size:,} "
             "bytes: use larger parts"
         )
-    if not isinstance(content_type, str) or not _CONTENT_TYPE.fullmatch(content_type):
+    if not isinstance(content_type, str) or not CONTENT_TYPE.fullmatch(content_type):
         raise InvalidCommand(f"content_type must be 'type/subtype[; params]', got {content_type!r}")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise InvalidCommand("sha256 must be 64 lowercase hexadecimal digits")

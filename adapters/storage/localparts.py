@@ -74,8 +74,9 @@ class LocalMultipart:
         check_key(key)
         self._upload_dir(upload_id)
         _check_part_number(part_number)
-        context = (_PART_CONTEXT, upload_id, str(part_number))
-        self._verify("part upload", key, expires, signature, context[0], *context[1:])
+        self._verify(
+            "part upload", key, expires, signature, _PART_CONTEXT, upload_id, str(part_number)
+        )
 
     def write_part(
         self, key: str, upload_id: str, part_number: int, chunks: Iterable[bytes]

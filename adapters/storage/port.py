@@ -6,12 +6,12 @@ import re
 from collections.abc import Iterator
 from typing import Protocol
 
+from domain.checks import CONTENT_TYPE
 from domain.errors import InvalidCommand
 from domain.uploadsession import StoredPart
 
 MAX_KEY_LENGTH = 1024
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-_CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?")
 
 
 class ObjectStore(Protocol):
@@ -100,7 +100,7 @@ def check_key(key: str) -> str:
 
 def check_content_type(content_type: str) -> str:
     """Return the content type when it is a plain ``type/subtype[; params]``, else raise."""
-    if not isinstance(content_type, str) or not _CONTENT_TYPE.fullmatch(content_type):
+    if not isinstance(content_type, str) or not CONTENT_TYPE.fullmatch(content_type):
         raise InvalidCommand(f"invalid content type {content_type!r}")
     return content_type
 
