@@ -33,6 +33,7 @@ from api.routes import (
     testimages,
     tests,
     teststatus,
+    uploads,
     worker,
 )
 from api.services import Services
@@ -90,6 +91,7 @@ def create_app(
         jobs: (400, 401, 402, 403, 404, 409, 413, 422, 429, 503),
         worker: (400, 401, 403, 404, 409, 413, 422, 429, 503),
         storage: (400, 403, 404, 413, 422, 503),
+        uploads: (400, 401, 403, 404, 409, 413, 422, 429, 503),
         testadmin: (400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
         testimages: (400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
         teststatus: (401, 403, 404, 422, 429, 503),

@@ -222,7 +222,7 @@ def cdn_purger(settings: Settings) -> CdnPurger | None:
 
 
 def deadline_scheduler(built: Services) -> DeadlineScheduler:
-    """The loop that fires job deadlines and exhausted leases."""
+    """The loop that fires job deadlines, exhausted leases and upload sessions' deadlines."""
     settings = built.settings
     return DeadlineScheduler(
         built.primary,
@@ -231,6 +231,7 @@ def deadline_scheduler(built: Services) -> DeadlineScheduler:
         stall_timeout=settings.job_stall_timeout_seconds,
         queue_timeout=settings.job_queue_timeout_seconds,
         lease_max_attempts=settings.lease_max_attempts,
+        storage=built.object_store,
         poll_seconds=settings.deadline_poll_seconds,
     )
 

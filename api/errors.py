@@ -32,6 +32,7 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.InvalidCommand: 422,
     e.IdempotencyKeyReused: 422,
     e.TooLarge: 413,
+    e.ChecksumMismatch: 422,
     e.UnsupportedImage: 415,
     e.PreconditionRequired: 428,
     e.InsufficientCredits: 402,

@@ -147,7 +147,27 @@ class Settings(BaseSettings):
     )
     upload_url_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
     upload_max_bytes: int = Field(
-        default=25 * 1024 * 1024, ge=1, description="Largest upload the local store accepts."
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="Largest upload (or part of an upload session) the local store accepts.",
+    )
+    upload_session_max_bytes: int = Field(
+        default=5 * 1024**3,
+        ge=1,
+        le=5 * 1024**4,
+        description="Largest file one upload session carries (S3 allows 5 TiB).",
+    )
+    upload_part_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+        le=5 * 1024**3,
+        description="An upload session's part size unless its client asks another (S3: 5 MiB "
+        "to 5 GiB); larger when the file would need more than 10,000 parts.",
+    )
+    upload_session_seconds: float = Field(
+        default=24 * 3600,
+        gt=0,
+        description="An upload session not completed within this expires; its parts are dropped.",
     )
 
     test_max_title: int = Field(default=200, ge=1, le=1000, description="A test's title length.")

@@ -5,6 +5,7 @@
      ├── InvalidCommand                 the command's arguments break a rule of the domain
      │    ├── IdempotencyKeyReused      the key was used before with another request
      │    ├── TooLarge                  a document or an image is larger than its limit
+     │    ├── ChecksumMismatch          an uploaded file is not the one declared (size, SHA-256)
      │    └── UnsupportedImage          the bytes are not a PNG, JPEG, WebP or GIF image
      ├── PreconditionRequired           a save must name the version it was made against
      ├── InsufficientCredits            the balance does not cover a reservation
@@ -16,7 +17,7 @@
      │    ├── RuleSlotLimitReached      the plan's rule-slot limit is reached
      │    ├── ReservationSettled        the reservation was already committed or rolled back
      │    ├── IllegalTransition         a state machine refuses the transition
-     │    ├── UploadsMissing            a job's uploads are not all in storage
+     │    ├── UploadsMissing            a job's uploads (a session's parts) are not all stored
      │    ├── LeaseNotHeld              a worker reports an item it does not hold the lease of
      │    ├── NotAMember                a chat room's change by someone who has not joined it
      │    ├── RoomFull                  a chat room has its most members
@@ -67,6 +68,12 @@ class TooLarge(InvalidCommand):
     """A document or an image is larger than its limit."""
 
     code = "payload_too_large"
+
+
+class ChecksumMismatch(InvalidCommand):
+    """An uploaded file's size or SHA-256 is not the one its upload session declared."""
+
+    code = "checksum_mismatch"
 
 
 class UnsupportedImage(InvalidCommand):
@@ -136,7 +143,7 @@ class IllegalTransition(Conflict):
 
 
 class UploadsMissing(Conflict):
-    """Some of a job's objects are not in storage yet."""
+    """Some of a job's objects (or of an upload session's parts) are not in storage yet."""
 
     code = "uploads_missing"
 

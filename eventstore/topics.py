@@ -17,6 +17,7 @@ from domain.job import Job
 from domain.rule import Rule
 from domain.testdocument import TestDocument
 from domain.testtake import TestTake
+from domain.uploadsession import UploadSession
 from domain.usercredits import UserCredits
 
 TOPICS: dict[str, type] = {
@@ -62,6 +63,14 @@ TOPICS: dict[str, type] = {
     "domain.chatroom:ChatRoom.Edited": ChatRoom.Edited,
     "domain.chatroom:ChatRoom.Deleted": ChatRoom.Deleted,
     "domain.chatroom:ChatRoom.Closed": ChatRoom.Closed,
+    "domain.uploadsession:UploadSession": UploadSession,
+    "domain.uploadsession:UploadSession.Created": UploadSession.Created,
+    "domain.uploadsession:UploadSession.PartReceived": UploadSession.PartReceived,
+    "domain.uploadsession:UploadSession.Completed": UploadSession.Completed,
+    "domain.uploadsession:UploadSession.Attached": UploadSession.Attached,
+    "domain.uploadsession:UploadSession.Rejected": UploadSession.Rejected,
+    "domain.uploadsession:UploadSession.Aborted": UploadSession.Aborted,
+    "domain.uploadsession:UploadSession.Expired": UploadSession.Expired,
 }
 
 

@@ -25,6 +25,7 @@ from projections.testcatalog.projection import TestCatalogProjection
 from projections.testcatalog.purge import TestCachePurge
 from projections.testsearch.reactor import TestSearchIndexer
 from projections.teststats.projection import TestStatsProjection
+from projections.uploads.projection import UploadSessionsProjection
 from projections.usercredits.ledger import CreditLedgerProjection
 from projections.usercredits.summary import UserSummaryProjection
 
@@ -37,6 +38,7 @@ PROJECTIONS = (
     TestStatsProjection,
     AuditLogProjection,
     ChatProjection,
+    UploadSessionsProjection,
 )
 REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge)
 

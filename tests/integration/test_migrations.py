@@ -29,6 +29,7 @@ EXPECTED = {
     "chat_rooms",
     "chat_members",
     "chat_messages",
+    "upload_sessions",
 }
 
 

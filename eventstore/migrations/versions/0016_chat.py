@@ -1,13 +1,13 @@
 """``chat_rooms``, ``chat_members``, ``chat_messages``: the chat rooms' read model.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
