@@ -12,6 +12,7 @@ from __future__ import annotations
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import construct_topic, register_topic
 
+from domain.conversation import Conversation
 from domain.job import Job
 from domain.rule import Rule
 from domain.testdocument import TestDocument
@@ -53,6 +54,12 @@ TOPICS: dict[str, type] = {
     "domain.testdocument:TestDocument.Deleted": TestDocument.Deleted,
     "domain.testtake:TestTake": TestTake,
     "domain.testtake:TestTake.Created": TestTake.Created,
+    "domain.conversation:Conversation": Conversation,
+    "domain.conversation:Conversation.Created": Conversation.Created,
+    "domain.conversation:Conversation.SettingsChanged": Conversation.SettingsChanged,
+    "domain.conversation:Conversation.UserAsked": Conversation.UserAsked,
+    "domain.conversation:Conversation.AssistantReplied": Conversation.AssistantReplied,
+    "domain.conversation:Conversation.Summarised": Conversation.Summarised,
 }
 
 
