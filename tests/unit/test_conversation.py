@@ -221,3 +221,14 @@ def test_a_stored_conversation_rebuilds_with_its_settings_summary_and_turns() ->
         [USER, "제주도, 3일.", True],
         [ASSISTANT, "첫째 날은", False],
     ]
+
+
+def test_a_conversation_loads_from_its_snapshot_alone() -> None:
+    app = Chronicle()
+    rows = json.loads(GOLDEN.read_text(encoding="utf-8"))["snapshots"]
+    app.snapshots.recorder.insert_events([stored(row) for row in rows])
+
+    conversation = app.repository.get(UUID(rows[0]["originator_id"]))
+
+    assert (conversation.summarised_through, conversation.next_turn) == (2, 4)
+    assert conversation.context()[-1] == Turn(ASSISTANT, "첫째 날은")
