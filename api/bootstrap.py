@@ -10,6 +10,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from adapters.assistant import Assistant, OpenAIAssistant
 from adapters.cache import Cache, InMemoryCache, NoCache, RedisCache
 from adapters.cdn import CdnPurger, HttpCdnPurger
 from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
@@ -219,6 +220,19 @@ def cdn_purger(settings: Settings) -> CdnPurger | None:
     if not settings.cdn_purge_url:
         return None
     return HttpCdnPurger(settings.cdn_purge_url, _reveal(settings.cdn_purge_token))
+
+
+def build_assistant(settings: Settings) -> Assistant | None:
+    """The assistant when its API is configured, else none (the rooms say there is none)."""
+    if not settings.assistant_base_url or not settings.assistant_model:
+        return None
+    return OpenAIAssistant(
+        settings.assistant_base_url,
+        model=settings.assistant_model,
+        api_key=_reveal(settings.assistant_api_key),
+        timeout_seconds=settings.assistant_timeout_seconds,
+        max_attempts=settings.assistant_max_attempts,
+    )
 
 
 def deadline_scheduler(built: Services) -> DeadlineScheduler:

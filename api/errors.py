@@ -55,6 +55,8 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.ProjectionBehind: 503,
     e.EventStoreUnavailable: 503,
     e.ObjectStoreUnavailable: 503,
+    e.AssistantUnavailable: 503,
+    e.AssistantInterrupted: 503,
 }
 
 

@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.assistant import AssistantModels
 from domain.quotas import ASSISTANT_TURNS, JOBS, Quotas
 
 
@@ -206,6 +207,37 @@ class Settings(BaseSettings):
     cdn_purge_token: SecretStr | None = Field(
         default=None, description="Sent as 'Authorization: Bearer <token>' to cdn_purge_url."
     )
+    assistant_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible chat-completions API (OpenAI, Gemini, Ollama, vLLM, "
+        "llama.cpp), e.g. https://api.openai.com/v1; without one there is no assistant.",
+    )
+    assistant_model: str | None = Field(
+        default=None, description="The model the assistant answers with unless a user chose one."
+    )
+    assistant_api_key: SecretStr | None = Field(
+        default=None, description="Sent as 'Authorization: Bearer <key>' to assistant_base_url."
+    )
+    assistant_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait to connect, for the first words, and between two chunks.",
+    )
+    assistant_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Attempts of one reply before its first words (never after: a reply cut "
+        "off midway is recorded interrupted).",
+    )
+    assistant_models_free: list[str] = Field(
+        default_factory=list,
+        description="Models a free user may choose besides the default (JSON list).",
+    )
+    assistant_models_pro: list[str] = Field(
+        default_factory=list,
+        description="Models a pro user may choose besides the default (JSON list).",
+    )
 
     rate_limit_signup: str = Field(
         default="30/hour",
@@ -285,6 +317,13 @@ class Settings(BaseSettings):
         )
 
     @property
+    def assistant_models(self) -> AssistantModels:
+        """The models each plan's users may choose, as the commands take them."""
+        return AssistantModels(
+            {"free": tuple(self.assistant_models_free), "pro": tuple(self.assistant_models_pro)}
+        )
+
+    @property
     def rate_limits(self) -> dict[str, str]:
         """Each route group's limit ('' for none), as ``api.ratelimit`` takes them."""
         return {
@@ -299,6 +338,17 @@ class Settings(BaseSettings):
     @classmethod
     def _without_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("assistant_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value and value.strip() else None
+
+    @model_validator(mode="after")
+    def _assistant_has_a_model(self) -> Self:
+        if self.assistant_base_url and not self.assistant_model:
+            raise ValueError("CHRONICLE_ASSISTANT_BASE_URL needs CHRONICLE_ASSISTANT_MODEL")
+        return self
 
     @model_validator(mode="after")
     def _default_storage_dir(self) -> Self:

@@ -27,7 +27,9 @@
      └── Unavailable
           ├── ProjectionBehind          a read model did not reach the asked log position in time
           ├── EventStoreUnavailable     the database cannot be reached
-          └── ObjectStoreUnavailable    the object store cannot be reached or refuses access
+          ├── ObjectStoreUnavailable    the object store cannot be reached or refuses access
+          └── AssistantUnavailable      the assistant's model API failed (``reason`` says how)
+               └── AssistantInterrupted the reply broke off after its first words (``text``)
 
 Each class names its own stable ``code`` (stored with idempotency outcomes and sent to
 clients: never rename one); the API maps each class to one HTTP status. ``details`` carries
@@ -206,6 +208,28 @@ class ObjectStoreUnavailable(Unavailable):
     """The object store cannot be reached, or refuses these credentials or this bucket."""
 
     code = "storage_unavailable"
+
+
+class AssistantUnavailable(Unavailable):
+    """The assistant's model API cannot be reached, timed out, or refused the request.
+
+    ``reason`` (a detail) says how: ``unreachable``, ``timeout``, ``dropped``, ``unauthorized``,
+    ``model_not_found``, ``rate_limited`` (with ``retry_after`` seconds when the API said),
+    ``server_error``, ``rejected`` or ``bad_response``.
+    """
+
+    code = "assistant_unavailable"
+
+
+class AssistantInterrupted(AssistantUnavailable):
+    """The reply stopped after its first words; ``text`` (a detail) is what came before."""
+
+    code = "assistant_interrupted"
+
+    @property
+    def text(self) -> str:
+        """The reply as far as it came."""
+        return str(self.details.get("text", ""))
 
 
 def all_error_types() -> list[type[ChronicleError]]:

@@ -13,6 +13,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.utils import construct_topic, register_topic
 
 from domain.chatroom import ChatRoom
+from domain.conversation import Conversation
 from domain.job import Job
 from domain.rule import Rule
 from domain.testdocument import TestDocument
@@ -71,6 +72,12 @@ TOPICS: dict[str, type] = {
     "domain.uploadsession:UploadSession.Rejected": UploadSession.Rejected,
     "domain.uploadsession:UploadSession.Aborted": UploadSession.Aborted,
     "domain.uploadsession:UploadSession.Expired": UploadSession.Expired,
+    "domain.conversation:Conversation": Conversation,
+    "domain.conversation:Conversation.Created": Conversation.Created,
+    "domain.conversation:Conversation.SettingsChanged": Conversation.SettingsChanged,
+    "domain.conversation:Conversation.UserAsked": Conversation.UserAsked,
+    "domain.conversation:Conversation.AssistantReplied": Conversation.AssistantReplied,
+    "domain.conversation:Conversation.Summarised": Conversation.Summarised,
 }
 
 
