@@ -176,7 +176,54 @@ def unpublish_test(http, admin, worker) -> Request:
     return Request(f"{test}/unpublish", admin)
 
 
+def _room(http) -> tuple[str, dict[str, str]]:
+    """A new public room and its owner's headers."""
+    _, auth = sign_up(http)
+    room = http.post("/chat/rooms", headers=auth, json={"name": "r"}).raise_for_status().json()
+    return f"/chat/rooms/{room['room_id']}", auth
+
+
+def create_room(http, admin, worker) -> Request:
+    _, auth = sign_up(http)
+    return Request("/chat/rooms", auth, {"name": "General"})
+
+
+def join_room(http, admin, worker) -> Request:
+    room, _ = _room(http)
+    _, guest = sign_up(http)
+    return Request(f"{room}/join", guest)
+
+
+def invite_to_room(http, admin, worker) -> Request:
+    room, auth = _room(http)
+    guest_id, _ = sign_up(http)
+    return Request(f"{room}/invite", auth, {"user_id": guest_id})
+
+
+def leave_room(http, admin, worker) -> Request:
+    room, _ = _room(http)
+    _, guest = sign_up(http)
+    http.post(f"{room}/join", headers=guest).raise_for_status()
+    return Request(f"{room}/leave", guest)
+
+
+def close_room(http, admin, worker) -> Request:
+    room, auth = _room(http)
+    return Request(f"{room}/close", auth)
+
+
+def post_message(http, admin, worker) -> Request:
+    room, auth = _room(http)
+    return Request(f"{room}/messages", auth, {"client_id": "c-1", "text": "hello"})
+
+
 RECIPES: dict[str, Callable[..., Request]] = {
+    "/chat/rooms": create_room,
+    "/chat/rooms/{room_id}/join": join_room,
+    "/chat/rooms/{room_id}/invite": invite_to_room,
+    "/chat/rooms/{room_id}/leave": leave_room,
+    "/chat/rooms/{room_id}/close": close_room,
+    "/chat/rooms/{room_id}/messages": post_message,
     "/auth/anon": anon,
     "/admin/users/{user_id}/credits": grant,
     "/rules": rule,
