@@ -44,6 +44,7 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.IllegalTransition: 409,
     e.UploadsMissing: 409,
     e.LeaseNotHeld: 409,
+    e.MeaningSearchUnavailable: 409,
     e.VersionConflict: 409,
     e.Unauthenticated: 401,
     e.Forbidden: 403,

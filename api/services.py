@@ -24,6 +24,7 @@ from eventstore.executor import CommandExecutor
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
 from projections.engine.watcher import LogWatcher
+from projections.testembeddings.search import TestMeaning
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Services:
     presets: Presets
     quotas: Quotas
     search: SearchIndex
+    meaning: TestMeaning  # meaning search and similar tests (test_embeddings)
     cache: Cache
     # The primary itself: for writes outside the executor (leases, retries of dead letters),
     # reads of what they just wrote, and the log's head. Both are ``reads`` and ``watcher``

@@ -17,6 +17,7 @@
      │    ├── IllegalTransition         a state machine refuses the transition
      │    ├── UploadsMissing            a job's uploads are not all in storage
      │    ├── LeaseNotHeld              a worker reports an item it does not hold the lease of
+     │    ├── MeaningSearchUnavailable  no embedding model loads here, or no model is complete
      │    └── VersionConflict           a stale expected version, or retries exhausted
      ├── Unauthenticated                no, expired or tampered credentials
      ├── Forbidden                      credentials valid, role not allowed
@@ -136,6 +137,12 @@ class LeaseNotHeld(Conflict):
     """A worker reported an item whose lease it does not hold."""
 
     code = "lease_not_held"
+
+
+class MeaningSearchUnavailable(Conflict):
+    """Meaning search was asked for where it cannot run: no model installed, or none embedded."""
+
+    code = "meaning_search_unavailable"
 
 
 class VersionConflict(Conflict):

@@ -1,7 +1,7 @@
 """Save status: whether what a change feeds (catalog, cache purge, search) has carried it.
 
 It replaces "202 and poll" and "a WebSocket says saved": the editor asks with the `position`
-its change answered with, and can show "saved · live on the site · searchable".
+its change answered with, and can show "saved · live on the site · searchable · similar".
 """
 
 import uuid
@@ -10,14 +10,19 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Query
 
-from api.deps import AdminPrincipal, SavedDep, existing_test
+from api.deps import AdminPrincipal, MeaningDep, SavedDep, existing_test
 from api.reads import BIGINT_MAX, ReadsDep, beyond_head
 from api.schemas.testadmin import ConsumerProgress, SaveStatus
 from projections.engine.progress import get_progress
 
 router = APIRouter(prefix="/api/admin/tests", tags=["test admin"])
-FEEDS = ["test_catalog", "test_search", "test_cache_purge"]  # what a change of a test feeds
-LIVE, SEARCHABLE = ("test_catalog", "test_cache_purge"), ("test_search",)
+# What a change of a test feeds.
+FEEDS = ["test_catalog", "test_search", "test_cache_purge", "test_embeddings"]
+LIVE, SEARCHABLE, SIMILAR = (
+    ("test_catalog", "test_cache_purge"),
+    ("test_search",),
+    ("test_embeddings",),
+)
 
 
 @router.get("/{test_id}/status", response_model=SaveStatus)
@@ -26,6 +31,7 @@ async def get_save_status(
     _: AdminPrincipal,
     saved: SavedDep,
     reads: ReadsDep,
+    meaning: MeaningDep,
     position: Annotated[
         int, Query(ge=1, le=BIGINT_MAX, description="The `position` a change answered with.")
     ],
@@ -33,10 +39,12 @@ async def get_save_status(
         bool, Query(description="Wait (bounded by the read wait) until everything reached it.")
     ] = False,
 ) -> SaveStatus:
-    """Whether the catalog, the cache purge and the search index have carried the change.
+    """Whether the catalog, the cache purge, the search index and the embeddings carried it.
 
-    A deleted test is gone from the site: never `live` nor `searchable`, whatever the position
-    (each consumer's `reached` still says whether the delete got there). Unknown: 404.
+    A deleted test is gone from the site: never `live`, `searchable` nor `similar_ready`,
+    whatever the position (each consumer's `reached` still says whether the delete got there).
+    `similar_ready`: a published test's vector is in place (never where meaning search is off).
+    Unknown: 404.
     """
     test = await anyio.to_thread.run_sync(lambda: existing_test(saved, test_id, deleted_too=True))
     head = await anyio.to_thread.run_sync(reads.head)
@@ -51,6 +59,10 @@ async def get_save_status(
         saved=True,
         live=not test.deleted and all(found[name].done for name in LIVE),
         searchable=not test.deleted and all(found[name].done for name in SEARCHABLE),
+        similar_ready=meaning.embedder.configured
+        and test.published
+        and not test.deleted
+        and all(found[name].done for name in SIMILAR),
         consumers={
             name: ConsumerProgress(
                 position=p.position,

@@ -181,6 +181,11 @@ class SaveStatus(BaseModel):
     searchable: bool = Field(
         description="The search index reached it, nothing parked; never for a deleted test."
     )
+    similar_ready: bool = Field(
+        default=False,
+        description="The embeddings reached it, nothing parked, and the test is published: "
+        "its similar tests (and meaning search) reflect the change.",
+    )
     consumers: dict[str, ConsumerProgress]
 
 
