@@ -42,6 +42,11 @@ class EmbedderSlot:
         """Whether a known model is configured (it may still fail to load)."""
         return self._factory is not None and self.model != OFF
 
+    @property
+    def available(self) -> bool:
+        """Whether the model loads (loading it on first use)."""
+        return self.reason() is None
+
     def get(self) -> Embedder:
         """The loaded model; ``EmbedderUnavailable`` (the same reason each time) if it cannot."""
         with self._lock:

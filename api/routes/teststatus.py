@@ -43,7 +43,7 @@ async def get_save_status(
 
     A deleted test is gone from the site: never `live`, `searchable` nor `similar_ready`,
     whatever the position (each consumer's `reached` still says whether the delete got there).
-    `similar_ready`: a published test's vector is in place (never where meaning search is off).
+    `similar_ready`: the embeddings reached it and the test has a vector (so it is published).
     Unknown: 404.
     """
     test = await anyio.to_thread.run_sync(lambda: existing_test(saved, test_id, deleted_too=True))
@@ -59,10 +59,9 @@ async def get_save_status(
         saved=True,
         live=not test.deleted and all(found[name].done for name in LIVE),
         searchable=not test.deleted and all(found[name].done for name in SEARCHABLE),
-        similar_ready=meaning.embedder.configured
-        and test.published
-        and not test.deleted
-        and all(found[name].done for name in SIMILAR),
+        similar_ready=not test.deleted
+        and all(found[name].done for name in SIMILAR)
+        and await anyio.to_thread.run_sync(meaning.has_vector, test_id),
         consumers={
             name: ConsumerProgress(
                 position=p.position,

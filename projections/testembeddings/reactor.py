@@ -61,7 +61,9 @@ class TestEmbeddingIndexer:
         self._prepared: dict[str, list[float]] = {}
 
     def handles(self, event: Any) -> bool:
-        return self._slot.configured and isinstance(event, TestDocument.Event)
+        # A model that cannot load (the extra missing) handles nothing: no event is parked for
+        # it, and the position follows the log. Loaded once, on the reactor's thread.
+        return isinstance(event, TestDocument.Event) and self._slot.available
 
     def prepare(self, events: list[tuple[Any, int]]) -> None:
         """Embed, in one call, the texts of the published tests among ``events`` (a batch)."""

@@ -88,6 +88,11 @@ class TestMeaning:
         with self._pool.connection() as conn:
             return serving_model(conn)
 
+    def has_vector(self, test_id: UUID) -> bool:
+        """Whether the test has a vector of the serving model (it can be similar to others)."""
+        model = self.serving()
+        return model is not None and queries.vector_of(self._pool, model, test_id) is not None
+
     def why_not(self) -> str | None:
         """Why a query cannot be ranked by meaning now; none when it can."""
         reason = self._slot.reason()

@@ -185,11 +185,15 @@ class EmbeddingStore:
             _tuples(conn).execute(
                 "UPDATE projection_position SET position = 0 WHERE name = %s", (NAME,)
             )
-        log.warning(
-            "meaning search: embedding every test with %s from the start; queries use the "
-            "previous model's vectors until it is done",
-            model,
-        )
+        if newest is None:
+            log.info("meaning search: embedding every test with %s", model)
+        else:
+            log.warning(
+                "meaning search: embedding every test with %s from the start; queries use the "
+                "vectors of %s until it is done",
+                model,
+                newest[0],
+            )
         return True
 
 

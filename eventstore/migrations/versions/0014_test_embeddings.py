@@ -73,5 +73,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The extension stays: dropping it could break anything else that came to use it.
-    op.execute("DROP TABLE test_embeddings; DROP TABLE test_embedding_models;")
+    # The extension goes too: nothing before this revision uses it.
+    op.execute(
+        "DROP TABLE test_embeddings; DROP TABLE test_embedding_models;"
+        " DROP EXTENSION IF EXISTS vector;"
+    )
