@@ -267,6 +267,9 @@ def search_index(settings: Settings, reads: ConnectionPool[Any]) -> SearchIndex:
             settings.meilisearch_url,
             _reveal(settings.meilisearch_api_key),
             index_uid=settings.meilisearch_index,
+            embedding_dimension=(
+                settings.embedding_dimension if settings.embedding_model != "none" else None
+            ),
         )
     return PostgresSearchIndex(reads)
 

@@ -26,12 +26,13 @@ ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THRE
 os.environ.update(ONE_THREAD)  # before numpy loads
 
 from adapters.embeddings import EmbedderSlot  # noqa: E402
+from adapters.embeddings.passage import embedded_text  # noqa: E402
 from adapters.search import PostgresSearchIndex, SearchDocument  # noqa: E402
 from adapters.search.text import tag_key  # noqa: E402
 from bench.server import scratch_database  # noqa: E402
 from eventstore.database import read_pool  # noqa: E402
 from projections.testembeddings import queries  # noqa: E402
-from projections.testembeddings.reactor import embedded_text, sha256  # noqa: E402
+from projections.testembeddings.reactor import sha256  # noqa: E402
 from projections.testembeddings.search import TestMeaning  # noqa: E402
 from projections.testembeddings.store import EmbeddedTest, EmbeddingStore  # noqa: E402
 

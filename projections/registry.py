@@ -66,7 +66,7 @@ def all_reactors(
     """
     return [
         JobSettlement(executor),
-        TestSearchIndexer(event_store, search),
+        TestSearchIndexer(event_store, search, embedder),
         TestCachePurge(cache, watcher, cdn=cdn, base_url=base_url),
         TestEmbeddingIndexer(event_store, embeddings, embedder),
     ]

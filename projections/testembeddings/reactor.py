@@ -2,10 +2,10 @@
 
 For each TestDocument event it loads the test as of that event's version (a repeated or late
 delivery writes what that event made) and, when the test is published and not deleted, embeds
-its text (``embedded_text``: title, description, tags and result titles) — unless the row of
-the same text is there, then only its version moves: a change of a question or an image embeds
-nothing. Otherwise it leaves a tombstone at that version. The store refuses an older version
-than the one it holds, so repeated and out-of-order deliveries change nothing.
+its passage (``adapters.embeddings.passage``: title, description, tags, result titles) unless
+the row of the same text is there, then only its version moves: a change of a question or an
+image embeds nothing. Otherwise it leaves a tombstone at that version. The store refuses an
+older version than the one it holds, so repeated and out-of-order deliveries change nothing.
 
 The runner hands it each batch of events first (``prepare``): the texts to embed are embedded
 together, one call of the model, and ``react`` takes their vectors. Without a model (the extra
@@ -19,29 +19,12 @@ import hashlib
 from typing import Any
 
 from adapters.embeddings import EmbedderSlot
+from adapters.embeddings.passage import embedded_text
 from adapters.search.text import tag_key
 from domain.testdocument import TestDocument
 from projections.testembeddings.store import NAME, EmbeddedTest, EmbeddingStore
 
 PREPARED_MAX = 1000  # vectors kept from one batch; a batch is at most the reactor batch size
-
-
-def embedded_text(document: dict[str, Any]) -> str:
-    """What is embedded of a test: title, description, tags, result titles, one per line.
-
-    Result descriptions are left out: measured on ``tests/data/semantic_eval.json`` they lower
-    top-1 (bench/semantic_eval.md).
-    """
-    results = document.get("results") or {}
-    titles = [r.get("title", "") for _, r in sorted(results.items())]
-    return "\n".join(
-        [
-            document.get("title", ""),
-            document.get("description", ""),
-            ", ".join(document.get("tags", ())),
-            ", ".join(t for t in titles if t),
-        ]
-    )
 
 
 def sha256(text: str) -> str:

@@ -11,7 +11,8 @@ id, so the ranking of an unchanged index is always the same and pages by offset 
 Hybrid is the default where meaning search can run: the model loads here, and its vectors are
 complete (``serving_model``). Where it cannot, hybrid answers by keywords and says why
 (``Ranking.note``); ``mode=semantic`` is refused (``MeaningSearchUnavailable``, 409) naming
-the reason, such as the missing extra ``chronicle[semantic]``.
+the reason, such as the missing extra ``chronicle[semantic]``. With Meilisearch as the keyword
+index, which holds the vectors too, its own hybrid search answers (method ``meilisearch``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from projections.testembeddings.store import IN_PROCESS, Model, method_of, servi
 log = logging.getLogger(__name__)
 
 KEYWORD, SEMANTIC, HYBRID = "keyword", "semantic", "hybrid"
+MEILISEARCH = "meilisearch"  # the method where the keyword index ranks vectors itself
 RRF_K = 60
 WINDOW = 100  # the furthest a hybrid or semantic search pages
 SEMANTIC_HITS = 20  # meaning hits fused into a hybrid answer (meaning ranks, it never excludes)
@@ -119,6 +121,12 @@ class TestMeaning:
         if reason:
             hits = keyword.search(q, tag=tag, limit=WINDOW)
             return Ranking(hits, (KEYWORD,), note=f"keyword only: {reason}")
+        hybrid_index = getattr(keyword, "hybrid_search", None)
+        if mode != SEMANTIC and hybrid_index is not None:
+            # Meilisearch holds the vectors too: its own hybrid search answers.
+            vector = self._slot.get().embed_query(q)
+            hits = hybrid_index(q, vector, tag=tag, limit=WINDOW)
+            return Ranking(fuse(q, hits), (KEYWORD, SEMANTIC), MEILISEARCH, self._slot.model)
         model = self.serving()
         assert model is not None
         vector = self._slot.get().embed_query(q)

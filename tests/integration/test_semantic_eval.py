@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from psycopg_pool import ConnectionPool
 
+from adapters.embeddings.passage import embedded_text
 from adapters.search import PostgresSearchIndex, SearchDocument
 from adapters.search.text import tag_key
 from eventstore.database import read_pool
-from projections.testembeddings.reactor import embedded_text, sha256
+from projections.testembeddings.reactor import sha256
 from projections.testembeddings.search import SEMANTIC, TestMeaning
 from projections.testembeddings.store import EmbeddedTest, EmbeddingStore
 from tests.integration.embeddings import MODEL, CountingEmbedder, slot
