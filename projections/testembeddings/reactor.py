@@ -57,6 +57,10 @@ class TestEmbeddingIndexer:
             if test.published and not test.deleted:
                 text = embedded_text(test.document)
                 texts.setdefault(sha256(text), text)
+        # A text already embedded (an edit of a question, a repeated delivery) is not again.
+        ids = list({event.originator_id for event, _ in events})
+        for digest in self._store.stored_texts(self._slot.model, ids):
+            texts.pop(digest, None)
         if len(texts) < 2 or len(texts) > PREPARED_MAX:
             return  # one text is embedded by ``react`` as well
         vectors = self._slot.get().embed_passages(list(texts.values()))

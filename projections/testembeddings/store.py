@@ -116,6 +116,16 @@ class EmbeddingStore:
             )
         return int(row[0]) if row else 0
 
+    def stored_texts(self, model: str, test_ids: list[UUID]) -> set[str]:
+        """The digests of the texts embedded for ``test_ids`` under ``model``."""
+        with self._pool.connection() as conn:
+            found = _tuples(conn).execute(
+                "SELECT text_sha256 FROM test_embeddings WHERE model = %s AND listed"
+                " AND test_id = ANY(%s)",
+                (model, test_ids),
+            )
+            return {row[0] for row in found.fetchall()}
+
     def write(self, model: str, test: EmbeddedTest, vector: list[float]) -> None:
         """Store the vector of ``test`` unless the same or a newer version is there."""
         method = self.method
