@@ -144,6 +144,15 @@ def main(argv: list[str] | None = None) -> None:
             ),
             args.rounds,
         )
+        serving = meaning.serving()
+        assert serving is not None
+        qvecs = [model.embed_query(q) for q in queries_]
+        nearest = timed(
+            lambda i: queries.nearest(
+                pool, meaning.method, serving, qvecs[i % len(qvecs)], limit=20
+            ),
+            args.rounds,
+        )
         embed_q = timed(lambda i: model.embed_query(queries_[i % len(queries_)]), args.rounds)
         method = meaning.method
         pool.close()
@@ -163,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         ("keyword search (limit 20)", kw),
         ("hybrid search (incl. query embedding)", hybrid),
         ("  of which query embedding", embed_q),
+        ("  meaning ranking alone (limit 20)", nearest),
     ):
         p50, p99 = percentiles(samples)
         target = next(
