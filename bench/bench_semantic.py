@@ -179,6 +179,9 @@ def main(argv: list[str] | None = None) -> None:
             (f"  target p99 ≤ {t:.0f} ms" for k, t in TARGETS_MS.items() if name.startswith(k)), ""
         )
         print(f"  {name:40} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms{target}")
+    slowest = sorted(range(len(kw)), key=lambda i: -kw[i])[:3]
+    named = ", ".join(f"{queries_[i % len(queries_)]!r} {kw[i]:.0f} ms" for i in slowest)
+    print(f"  slowest keyword searches: {named}")
     if method != "pgvector" and args.tests > queries.IN_PROCESS_MAX:
         print(f"  (in process ranking refuses past {queries.IN_PROCESS_MAX} tests)")
 

@@ -61,6 +61,7 @@ class TestMeaning:
         self._pool = pool
         self._slot = embedder
         self._method: str | None = None
+        self._vectors = queries.VectorCache()  # in process only (no pgvector)
 
     @property
     def embedder(self) -> EmbedderSlot:
@@ -131,7 +132,9 @@ class TestMeaning:
         assert model is not None
         vector = self._slot.get().embed_query(q)
         limit = WINDOW if mode == SEMANTIC else SEMANTIC_HITS
-        meaning = queries.nearest(self._pool, self.method, model, vector, limit=limit, tag=tag)
+        meaning = queries.nearest(
+            self._pool, self.method, model, vector, limit=limit, tag=tag, cache=self._vectors
+        )
         if mode == SEMANTIC:
             return Ranking(meaning, (SEMANTIC,), self.method, model.name)
         words = keyword.search(q, tag=tag, limit=WINDOW)
@@ -144,7 +147,9 @@ class TestMeaning:
         if model is None:
             reason = self._slot.reason() or f"the tests are being embedded with {self._slot.model}"
             raise MeaningSearchUnavailable(f"similar tests are not available: {reason}")
-        hits = queries.similar(self._pool, self.method, model, test_id, limit=limit)
+        hits = queries.similar(
+            self._pool, self.method, model, test_id, limit=limit, cache=self._vectors
+        )
         note = None if hits is not None else "this test has no vector yet"
         return Ranking(hits or [], (SEMANTIC,), self.method, model.name, note)
 

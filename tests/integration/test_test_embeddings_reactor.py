@@ -222,3 +222,14 @@ def test_the_services_run_the_embeddings_reactor(running: Any):
     assert running.watcher.wait_for_position([NAME], position, timeout=30)
 
     assert [hit.id for hit in running.meaning.similar(test_id, limit=5).hits] == [other]
+
+
+def test_a_test_unpublished_after_a_ranking_is_left_out_of_the_next(executor, site, meaning):
+    travel, _ = published(executor, **TRAVEL)
+    holiday, position = published(executor, **HOLIDAY)
+    site.wait([NAME], position)
+    assert similar(meaning, travel) == [holiday]  # in process: the vectors are now kept
+
+    site.wait([NAME], unpublish(executor, holiday))
+
+    assert similar(meaning, travel) == []
