@@ -147,9 +147,13 @@ def main(argv: list[str] | None = None) -> None:
         serving = meaning.serving()
         assert serving is not None
         qvecs = [model.embed_query(q) for q in queries_]
+        kept = queries.VectorCache()  # as the API keeps them (in process only)
+        t0 = time.perf_counter()
+        queries.nearest(pool, meaning.method, serving, qvecs[0], limit=20, cache=kept)
+        first_ms = (time.perf_counter() - t0) * 1000
         nearest = timed(
             lambda i: queries.nearest(
-                pool, meaning.method, serving, qvecs[i % len(qvecs)], limit=20
+                pool, meaning.method, serving, qvecs[i % len(qvecs)], limit=20, cache=kept
             ),
             args.rounds,
         )
@@ -179,6 +183,11 @@ def main(argv: list[str] | None = None) -> None:
             (f"  target p99 ≤ {t:.0f} ms" for k, t in TARGETS_MS.items() if name.startswith(k)), ""
         )
         print(f"  {name:40} p50 {p50:7.2f} ms  p99 {p99:7.2f} ms{target}")
+    if method != "pgvector":
+        print(
+            f"  first ranking after a change of test_embeddings (reads every vector): "
+            f"{first_ms:.0f} ms"
+        )
     slowest = sorted(range(len(kw)), key=lambda i: -kw[i])[:3]
     named = ", ".join(f"{queries_[i % len(queries_)]!r} {kw[i]:.0f} ms" for i in slowest)
     print(f"  slowest keyword searches: {named}")
