@@ -18,9 +18,12 @@ from api.routes import (
     assets,
     audit,
     auth,
+    chat,
+    chatsocket,
     deadletters,
     health,
     jobs,
+    live,
     me,
     metrics,
     presets,
@@ -30,6 +33,7 @@ from api.routes import (
     testimages,
     tests,
     teststatus,
+    uploads,
     worker,
 )
 from api.services import Services
@@ -54,6 +58,8 @@ def create_app(
                 given = stack.enter_context(services(conf, dsn, run_projections=run_projections))
             anyio.to_thread.current_default_thread_limiter().total_tokens = given.settings.threads
             app.state.services = given
+            if given.streams:
+                given.streams.close_on_signals()
             yield
 
     app = FastAPI(
@@ -85,9 +91,13 @@ def create_app(
         jobs: (400, 401, 402, 403, 404, 409, 413, 422, 429, 503),
         worker: (400, 401, 403, 404, 409, 413, 422, 429, 503),
         storage: (400, 403, 404, 413, 422, 503),
+        uploads: (400, 401, 403, 404, 409, 413, 422, 429, 503),
         testadmin: (400, 401, 403, 404, 409, 413, 422, 428, 429, 503),
         testimages: (400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
         teststatus: (401, 403, 404, 422, 429, 503),
+        live: (401, 403, 404, 422, 429, 503),
+        chat: (401, 403, 404, 409, 413, 422, 429, 503),
+        chatsocket: (),
         tests: (400, 404, 413, 422, 429, 503),
         assets: (404, 429, 503),
     }

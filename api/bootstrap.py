@@ -10,6 +10,7 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 from pydantic import SecretStr
 
+from adapters.assistant import Assistant, OpenAIAssistant
 from adapters.cache import Cache, InMemoryCache, NoCache, RedisCache
 from adapters.cdn import CdnPurger, HttpCdnPurger
 from adapters.embeddings import EmbedderSlot
@@ -20,6 +21,7 @@ from api.metrics import Metrics
 from api.ratelimit import RateLimiter
 from api.services import Services
 from api.settings import Settings
+from api.streams import Streams
 from domain.errors import Unavailable
 from domain.presets import Presets
 from eventstore.application import open_application
@@ -33,6 +35,7 @@ from eventstore.connections import (
 from eventstore.database import Database, read_pool
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
+from projections.audit.live import LiveTail
 from projections.deadlines.scheduler import DeadlineScheduler
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
@@ -138,6 +141,9 @@ def services(
                 trusted_proxies=settings.trusted_proxies,
             ),
         )
+        if serve_requests:
+            built.streams = live_streams(settings, primary, watcher)
+            stack.callback(built.streams.tail.stop)
         metrics.watch_log(primary)  # the consumers' lag where they run
         metrics.watch_refusals(REFUSALS)
         if isinstance(built.cache, RedisCache):
@@ -152,6 +158,15 @@ def services(
             stack.callback(built.reactors.stop)
             stack.callback(deadline_scheduler(built).start().stop)
         yield built
+
+
+def live_streams(settings: Settings, primary: ConnectionPool[Any], watcher: LogWatcher) -> Streams:
+    """The live streams of one API process: one tail of the log on the primary, for all."""
+    return Streams(
+        LiveTail(primary, watcher, keep=settings.live_tail_size),
+        heartbeat_seconds=settings.live_heartbeat_seconds,
+        queue_size=settings.live_queue_size,
+    )
 
 
 @contextmanager
@@ -228,8 +243,21 @@ def cdn_purger(settings: Settings) -> CdnPurger | None:
     return HttpCdnPurger(settings.cdn_purge_url, _reveal(settings.cdn_purge_token))
 
 
+def build_assistant(settings: Settings) -> Assistant | None:
+    """The assistant when its API is configured, else none (the rooms say there is none)."""
+    if not settings.assistant_base_url or not settings.assistant_model:
+        return None
+    return OpenAIAssistant(
+        settings.assistant_base_url,
+        model=settings.assistant_model,
+        api_key=_reveal(settings.assistant_api_key),
+        timeout_seconds=settings.assistant_timeout_seconds,
+        max_attempts=settings.assistant_max_attempts,
+    )
+
+
 def deadline_scheduler(built: Services) -> DeadlineScheduler:
-    """The loop that fires job deadlines and exhausted leases."""
+    """The loop that fires job deadlines, exhausted leases and upload sessions' deadlines."""
     settings = built.settings
     return DeadlineScheduler(
         built.primary,
@@ -238,6 +266,7 @@ def deadline_scheduler(built: Services) -> DeadlineScheduler:
         stall_timeout=settings.job_stall_timeout_seconds,
         queue_timeout=settings.job_queue_timeout_seconds,
         lease_max_attempts=settings.lease_max_attempts,
+        storage=built.object_store,
         poll_seconds=settings.deadline_poll_seconds,
     )
 

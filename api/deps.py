@@ -27,6 +27,7 @@ from api.auth import Principal, TokenIssuer
 from api.metrics import Metrics
 from api.services import Services
 from api.settings import Settings
+from api.streams import Streams
 from domain.base import Aggregates
 from domain.errors import ChronicleError, InvalidCommand, NotFound, Unauthenticated
 from domain.presets import Presets
@@ -85,6 +86,7 @@ PresetsDep = Annotated[Presets, _part("presets")]
 QuotasDep = Annotated[Quotas, _part("quotas")]
 TokensDep = Annotated[TokenIssuer, _part("tokens")]
 MetricsDep = Annotated[Metrics, _part("metrics")]
+StreamsDep = Annotated[Streams, _part("streams")]
 # The primary itself, for writes outside the executor (leases, dead letters' retries) and reads
 # of what they just wrote: never a replica.
 PrimaryDep = Annotated[Any, _part("primary")]

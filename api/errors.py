@@ -32,10 +32,12 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.InvalidCommand: 422,
     e.IdempotencyKeyReused: 422,
     e.TooLarge: 413,
+    e.ChecksumMismatch: 422,
     e.UnsupportedImage: 415,
     e.PreconditionRequired: 428,
     e.InsufficientCredits: 402,
     e.QuotaExceeded: 429,
+    e.RateLimited: 429,
     e.Conflict: 409,
     e.AlreadyExists: 409,
     e.ConcurrentJobLimitReached: 409,
@@ -45,6 +47,8 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.UploadsMissing: 409,
     e.LeaseNotHeld: 409,
     e.MeaningSearchUnavailable: 409,
+    e.NotAMember: 409,
+    e.RoomFull: 409,
     e.VersionConflict: 409,
     e.Unauthenticated: 401,
     e.Forbidden: 403,
@@ -52,6 +56,8 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.ProjectionBehind: 503,
     e.EventStoreUnavailable: 503,
     e.ObjectStoreUnavailable: 503,
+    e.AssistantUnavailable: 503,
+    e.AssistantInterrupted: 503,
 }
 
 

@@ -29,7 +29,7 @@ REQUEST_ID = b"x-request-id"
 # RFC 3986's unreserved characters: a path segment that needs no encoding anywhere.
 URL_SAFE_ID = re.compile(r"[A-Za-z0-9._~-]{1,128}")
 REQUEST_MAX_BYTES = 1024 * 1024  # until the services (and their settings) are up
-UPLOADS = "/storage/upload/"  # limited by upload_max_bytes, in the route
+UPLOADS = ("/storage/upload/", "/storage/parts/")  # limited by upload_max_bytes, in the route
 # The test image uploads (api.routes.testimages): an image, plus its multipart framing.
 IMAGE_ROUTES = re.compile(r"/api/admin/tests/[^/]+/(images|results/[^/]+/image)")
 MULTIPART_ROOM = 64 * 1024  # boundaries, part headers, a question index

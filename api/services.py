@@ -7,7 +7,7 @@ takes the one collaborator it uses through an ``api.deps`` alias, never the whol
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg_pool import ConnectionPool
 
@@ -25,6 +25,9 @@ from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
 from projections.engine.watcher import LogWatcher
 from projections.testembeddings.search import TestMeaning
+
+if TYPE_CHECKING:  # streams name the reads, which name these services
+    from api.streams import Streams
 
 
 @dataclass
@@ -53,3 +56,4 @@ class Services:
     reactors: ReactorRunner | None = None
     metrics: Metrics = field(default_factory=Metrics)
     limiter: RateLimiter | None = None  # none: no request is rate limited
+    streams: Streams | None = None  # live streams: none in a process that serves no requests

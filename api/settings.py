@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.assistant import AssistantModels
 from domain.quotas import ASSISTANT_TURNS, JOBS, Quotas
 
 
@@ -56,6 +57,23 @@ class Settings(BaseSettings):
     command_max_attempts: int = Field(default=20, ge=1)
     command_timeout_seconds: float = Field(default=30.0, gt=0)
     read_wait_seconds: float = Field(default=5.0, ge=0, description="Read-your-writes bound.")
+    live_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="A live stream's comment when idle this long."
+    )
+    live_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Events a live stream may have waiting; a client slower than that is "
+        "disconnected (it resumes from its last id).",
+    )
+    live_tail_size: int = Field(
+        default=10_000, ge=0, description="Newest events each process keeps for resumes."
+    )
+    shutdown_grace_seconds: int = Field(
+        default=10,
+        gt=0,
+        description="How long a stop waits for requests in flight (streams end at once).",
+    )
     database_wait_seconds: float = Field(
         default=3.0,
         gt=0,
@@ -130,7 +148,27 @@ class Settings(BaseSettings):
     )
     upload_url_seconds: int = Field(default=900, ge=1, le=7 * 24 * 3600)
     upload_max_bytes: int = Field(
-        default=25 * 1024 * 1024, ge=1, description="Largest upload the local store accepts."
+        default=25 * 1024 * 1024,
+        ge=1,
+        description="Largest upload (or part of an upload session) the local store accepts.",
+    )
+    upload_session_max_bytes: int = Field(
+        default=5 * 1024**3,
+        ge=1,
+        le=5 * 1024**4,
+        description="Largest file one upload session carries (S3 allows 5 TiB).",
+    )
+    upload_part_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=5 * 1024 * 1024,
+        le=5 * 1024**3,
+        description="An upload session's part size unless its client asks another (S3: 5 MiB "
+        "to 5 GiB); larger when the file would need more than 10,000 parts.",
+    )
+    upload_session_seconds: float = Field(
+        default=24 * 3600,
+        gt=0,
+        description="An upload session not completed within this expires; its parts are dropped.",
     )
 
     test_max_title: int = Field(default=200, ge=1, le=1000, description="A test's title length.")
@@ -177,6 +215,37 @@ class Settings(BaseSettings):
     )
     cdn_purge_token: SecretStr | None = Field(
         default=None, description="Sent as 'Authorization: Bearer <token>' to cdn_purge_url."
+    )
+    assistant_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible chat-completions API (OpenAI, Gemini, Ollama, vLLM, "
+        "llama.cpp), e.g. https://api.openai.com/v1; without one there is no assistant.",
+    )
+    assistant_model: str | None = Field(
+        default=None, description="The model the assistant answers with unless a user chose one."
+    )
+    assistant_api_key: SecretStr | None = Field(
+        default=None, description="Sent as 'Authorization: Bearer <key>' to assistant_base_url."
+    )
+    assistant_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait to connect, for the first words, and between two chunks.",
+    )
+    assistant_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Attempts of one reply before its first words (never after: a reply cut "
+        "off midway is recorded interrupted).",
+    )
+    assistant_models_free: list[str] = Field(
+        default_factory=list,
+        description="Models a free user may choose besides the default (JSON list).",
+    )
+    assistant_models_pro: list[str] = Field(
+        default_factory=list,
+        description="Models a pro user may choose besides the default (JSON list).",
     )
 
     rate_limit_signup: str = Field(
@@ -257,6 +326,13 @@ class Settings(BaseSettings):
         )
 
     @property
+    def assistant_models(self) -> AssistantModels:
+        """The models each plan's users may choose, as the commands take them."""
+        return AssistantModels(
+            {"free": tuple(self.assistant_models_free), "pro": tuple(self.assistant_models_pro)}
+        )
+
+    @property
     def rate_limits(self) -> dict[str, str]:
         """Each route group's limit ('' for none), as ``api.ratelimit`` takes them."""
         return {
@@ -271,6 +347,17 @@ class Settings(BaseSettings):
     @classmethod
     def _without_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("assistant_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value and value.strip() else None
+
+    @model_validator(mode="after")
+    def _assistant_has_a_model(self) -> Self:
+        if self.assistant_base_url and not self.assistant_model:
+            raise ValueError("CHRONICLE_ASSISTANT_BASE_URL needs CHRONICLE_ASSISTANT_MODEL")
+        return self
 
     @model_validator(mode="after")
     def _default_storage_dir(self) -> Self:

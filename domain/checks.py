@@ -3,12 +3,15 @@
 Each bound is stated here or beside its aggregate, once; the request schemas import it.
 """
 
+import re
 from datetime import datetime
 
 from domain.errors import InvalidCommand
 
 MAX_TEXT = 500  # a reason, a label: one line of text
 MAX_PRESET_ID = 100  # a preset's id, as a job or a rule names it
+# A MIME type as storage keeps it: ``type/subtype`` and printable parameters, no line break.
+CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?")
 
 
 def require_count(name: str, value: object, *, minimum: int, maximum: int | None = None) -> None:

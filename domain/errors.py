@@ -5,26 +5,32 @@
      ├── InvalidCommand                 the command's arguments break a rule of the domain
      │    ├── IdempotencyKeyReused      the key was used before with another request
      │    ├── TooLarge                  a document or an image is larger than its limit
+     │    ├── ChecksumMismatch          an uploaded file is not the one declared (size, SHA-256)
      │    └── UnsupportedImage          the bytes are not a PNG, JPEG, WebP or GIF image
      ├── PreconditionRequired           a save must name the version it was made against
      ├── InsufficientCredits            the balance does not cover a reservation
      ├── QuotaExceeded                  the plan's daily quota of a kind of use is spent
+     │    └── RateLimited               too many messages in a room's time window
      ├── Conflict
      │    ├── AlreadyExists             an aggregate with this id was created before
      │    ├── ConcurrentJobLimitReached the plan's concurrent-job limit is reached
      │    ├── RuleSlotLimitReached      the plan's rule-slot limit is reached
      │    ├── ReservationSettled        the reservation was already committed or rolled back
      │    ├── IllegalTransition         a state machine refuses the transition
-     │    ├── UploadsMissing            a job's uploads are not all in storage
+     │    ├── UploadsMissing            a job's uploads (a session's parts) are not all stored
      │    ├── LeaseNotHeld              a worker reports an item it does not hold the lease of
      │    ├── MeaningSearchUnavailable  no embedding model loads here, or no model is complete
+     │    ├── NotAMember                a chat room's change by someone who has not joined it
+     │    ├── RoomFull                  a chat room has its most members
      │    └── VersionConflict           a stale expected version, or retries exhausted
      ├── Unauthenticated                no, expired or tampered credentials
      ├── Forbidden                      credentials valid, role not allowed
      └── Unavailable
           ├── ProjectionBehind          a read model did not reach the asked log position in time
           ├── EventStoreUnavailable     the database cannot be reached
-          └── ObjectStoreUnavailable    the object store cannot be reached or refuses access
+          ├── ObjectStoreUnavailable    the object store cannot be reached or refuses access
+          └── AssistantUnavailable      the assistant's model API failed (``reason`` says how)
+               └── AssistantInterrupted the reply broke off after its first words (``text``)
 
 Each class names its own stable ``code`` (stored with idempotency outcomes and sent to
 clients: never rename one); the API maps each class to one HTTP status. ``details`` carries
@@ -67,6 +73,12 @@ class TooLarge(InvalidCommand):
     code = "payload_too_large"
 
 
+class ChecksumMismatch(InvalidCommand):
+    """An uploaded file's size or SHA-256 is not the one its upload session declared."""
+
+    code = "checksum_mismatch"
+
+
 class UnsupportedImage(InvalidCommand):
     """The uploaded bytes are not an image of a supported type (checked from the bytes)."""
 
@@ -89,6 +101,12 @@ class QuotaExceeded(ChronicleError):
     """The plan's daily quota of this kind of use is spent until it resets."""
 
     code = "quota_exceeded"
+
+
+class RateLimited(QuotaExceeded):
+    """Too many of one kind of request in a time window (a chat room's messages per member)."""
+
+    code = "rate_limited"
 
 
 class Conflict(ChronicleError):
@@ -128,7 +146,7 @@ class IllegalTransition(Conflict):
 
 
 class UploadsMissing(Conflict):
-    """Some of a job's objects are not in storage yet."""
+    """Some of a job's objects (or of an upload session's parts) are not in storage yet."""
 
     code = "uploads_missing"
 
@@ -143,6 +161,18 @@ class MeaningSearchUnavailable(Conflict):
     """Meaning search was asked for where it cannot run: no model installed, or none embedded."""
 
     code = "meaning_search_unavailable"
+
+
+class NotAMember(Conflict):
+    """A change of a chat room by a user who has not joined it."""
+
+    code = "not_a_member"
+
+
+class RoomFull(Conflict):
+    """A chat room has as many members as it may."""
+
+    code = "room_full"
 
 
 class VersionConflict(Conflict):
@@ -185,6 +215,28 @@ class ObjectStoreUnavailable(Unavailable):
     """The object store cannot be reached, or refuses these credentials or this bucket."""
 
     code = "storage_unavailable"
+
+
+class AssistantUnavailable(Unavailable):
+    """The assistant's model API cannot be reached, timed out, or refused the request.
+
+    ``reason`` (a detail) says how: ``unreachable``, ``timeout``, ``dropped``, ``unauthorized``,
+    ``model_not_found``, ``rate_limited`` (with ``retry_after`` seconds when the API said),
+    ``server_error``, ``rejected`` or ``bad_response``.
+    """
+
+    code = "assistant_unavailable"
+
+
+class AssistantInterrupted(AssistantUnavailable):
+    """The reply stopped after its first words; ``text`` (a detail) is what came before."""
+
+    code = "assistant_interrupted"
+
+    @property
+    def text(self) -> str:
+        """The reply as far as it came."""
+        return str(self.details.get("text", ""))
 
 
 def all_error_types() -> list[type[ChronicleError]]:

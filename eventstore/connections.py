@@ -44,7 +44,8 @@ class ConnectionPlan:
         return 2 + requests + consumers
 
     def read_pool(self, *, serves_requests: bool, runs_consumers: bool) -> int:
-        """The query pool on the primary: requests, the reactors and the deadline loop."""
+        """The query pool on the primary: requests (and the live tail between them), the
+        reactors and the deadline loop."""
         requests = self.threads if serves_requests else 0
         consumers = self.reactors + 1 if runs_consumers else 0
         return max(1, requests + consumers)

@@ -12,10 +12,13 @@ from __future__ import annotations
 from eventsourcing.domain import Snapshot
 from eventsourcing.utils import construct_topic, register_topic
 
+from domain.chatroom import ChatRoom
+from domain.conversation import Conversation
 from domain.job import Job
 from domain.rule import Rule
 from domain.testdocument import TestDocument
 from domain.testtake import TestTake
+from domain.uploadsession import UploadSession
 from domain.usercredits import UserCredits
 
 TOPICS: dict[str, type] = {
@@ -53,6 +56,28 @@ TOPICS: dict[str, type] = {
     "domain.testdocument:TestDocument.Deleted": TestDocument.Deleted,
     "domain.testtake:TestTake": TestTake,
     "domain.testtake:TestTake.Created": TestTake.Created,
+    "domain.chatroom:ChatRoom": ChatRoom,
+    "domain.chatroom:ChatRoom.Created": ChatRoom.Created,
+    "domain.chatroom:ChatRoom.Joined": ChatRoom.Joined,
+    "domain.chatroom:ChatRoom.Left": ChatRoom.Left,
+    "domain.chatroom:ChatRoom.Posted": ChatRoom.Posted,
+    "domain.chatroom:ChatRoom.Edited": ChatRoom.Edited,
+    "domain.chatroom:ChatRoom.Deleted": ChatRoom.Deleted,
+    "domain.chatroom:ChatRoom.Closed": ChatRoom.Closed,
+    "domain.uploadsession:UploadSession": UploadSession,
+    "domain.uploadsession:UploadSession.Created": UploadSession.Created,
+    "domain.uploadsession:UploadSession.PartReceived": UploadSession.PartReceived,
+    "domain.uploadsession:UploadSession.Completed": UploadSession.Completed,
+    "domain.uploadsession:UploadSession.Attached": UploadSession.Attached,
+    "domain.uploadsession:UploadSession.Rejected": UploadSession.Rejected,
+    "domain.uploadsession:UploadSession.Aborted": UploadSession.Aborted,
+    "domain.uploadsession:UploadSession.Expired": UploadSession.Expired,
+    "domain.conversation:Conversation": Conversation,
+    "domain.conversation:Conversation.Created": Conversation.Created,
+    "domain.conversation:Conversation.SettingsChanged": Conversation.SettingsChanged,
+    "domain.conversation:Conversation.UserAsked": Conversation.UserAsked,
+    "domain.conversation:Conversation.AssistantReplied": Conversation.AssistantReplied,
+    "domain.conversation:Conversation.Summarised": Conversation.Summarised,
 }
 
 

@@ -13,6 +13,7 @@ from adapters.embeddings import EmbedderSlot
 from adapters.search import SearchIndex
 from eventstore.executor import CommandExecutor
 from projections.audit.projection import AuditLogProjection
+from projections.chat.projection import ChatProjection
 from projections.engine.reactors import Reactor
 from projections.engine.rebuild import RebuildRefused
 from projections.engine.runner import Projection
@@ -27,6 +28,7 @@ from projections.testembeddings.reactor import TestEmbeddingIndexer
 from projections.testembeddings.store import EmbeddingStore
 from projections.testsearch.reactor import TestSearchIndexer
 from projections.teststats.projection import TestStatsProjection
+from projections.uploads.projection import UploadSessionsProjection
 from projections.usercredits.ledger import CreditLedgerProjection
 from projections.usercredits.summary import UserSummaryProjection
 
@@ -38,6 +40,8 @@ PROJECTIONS = (
     TestCatalogProjection,
     TestStatsProjection,
     AuditLogProjection,
+    ChatProjection,
+    UploadSessionsProjection,
 )
 REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge, TestEmbeddingIndexer)
 

@@ -1,7 +1,12 @@
-"""Fakes of the use cases' ports: presets of a chosen cost, a storage holding what it is told."""
+"""Fakes of the use cases' ports: presets of a chosen cost, a storage holding what it is told,
+an assistant that streams what it is told."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from domain.assistant import Turn
+from domain.errors import AssistantInterrupted, AssistantUnavailable
 from domain.presets import Preset, Presets
 
 
@@ -22,3 +27,33 @@ class Stored:
 
 SHIPPED = Presets.load()  # the presets the service ships with
 STORED = Stored()  # every upload is there
+
+
+class ScriptedAssistant:
+    """An ``Assistant`` streaming ``deltas``: cut off after ``interrupt_after`` of them
+    (``AssistantInterrupted`` with the text so far), or unavailable from the start."""
+
+    def __init__(
+        self,
+        *deltas: str,
+        interrupt_after: int | None = None,
+        unavailable: bool = False,
+        model: str = "scripted",
+    ) -> None:
+        self.model = model
+        self._deltas = deltas or ("Hello", ", ", "world.")
+        self._interrupt_after = interrupt_after
+        self._unavailable = unavailable
+        self.calls: list[tuple[list[Turn], str | None, int | None]] = []
+
+    def stream_reply(
+        self, messages: list[Turn], *, model: str | None = None, max_tokens: int | None = None
+    ) -> Iterator[str]:
+        self.calls.append((list(messages), model, max_tokens))
+        if self._unavailable:
+            raise AssistantUnavailable("the scripted assistant is down", reason="unreachable")
+        for sent, delta in enumerate(self._deltas):
+            if sent == self._interrupt_after:
+                text = "".join(self._deltas[:sent])
+                raise AssistantInterrupted("the scripted reply broke off", text=text)
+            yield delta

@@ -1,7 +1,8 @@
 """``LocalObjectStore``: objects as files in a directory, moved through signed API URLs.
 
 An object ``key`` is the file ``root/key``; its content type is the file ``root/.meta/key``
-(no key segment starts with a dot, so that tree never collides with an object).
+(no key segment starts with a dot, so that tree never collides with an object, nor does
+``root/.multipart``, where uploads in parts wait).
 """
 
 from __future__ import annotations
@@ -9,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from adapters.storage.localparts import LocalMultipart
 from adapters.storage.port import check_content_type, check_expiry, check_key
 from domain.errors import Forbidden, InvalidCommand, NotFound, ObjectStoreUnavailable
 
@@ -27,8 +30,9 @@ _UPLOAD_CONTEXT = b"chronicle-upload-v1"
 _DOWNLOAD_CONTEXT = b"chronicle-download-v1"
 
 
-class LocalObjectStore:
-    """The object store with nothing configured: files under ``root``, written atomically."""
+class LocalObjectStore(LocalMultipart):
+    """The object store with nothing configured: files under ``root``, written atomically
+    (large files in parts: ``adapters.storage.localparts``)."""
 
     def __init__(
         self,
@@ -117,6 +121,27 @@ class LocalObjectStore:
             raise NotFound(f"no object stored under {key!r}") from exc
         except OSError as exc:
             raise ObjectStoreUnavailable(f"could not read object {key!r}: {exc}") from exc
+
+    def copy(self, source_key: str, key: str) -> None:
+        """Copy the file and its content type under ``key`` (written atomically, as ``put``)."""
+        source, path, meta = self._path(source_key), self._path(key), self._meta_path(key)
+        content_type = self.content_type(source_key)  # NotFound when there is no such file
+        try:
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._write_atomically(meta, content_type.encode())
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+            os.close(fd)
+            try:
+                shutil.copyfile(source, temporary)
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
+            raise InvalidCommand(f"object key {key!r} collides with another key's path") from exc
+        except OSError as exc:
+            raise ObjectStoreUnavailable(f"could not copy {source_key!r}: {exc}") from exc
 
     def content_type(self, key: str) -> str:
         """The type the object was stored with (octet-stream if none was kept); ``NotFound``."""

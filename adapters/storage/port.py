@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Protocol
 
+from domain.checks import CONTENT_TYPE
 from domain.errors import InvalidCommand
+from domain.uploadsession import StoredPart
 
 MAX_KEY_LENGTH = 1024
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
-_CONTENT_TYPE = re.compile(r"[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+( *;[ -~]*)?")
 
 
 class ObjectStore(Protocol):
@@ -39,6 +41,43 @@ class ObjectStore(Protocol):
         """The object's bytes; ``NotFound`` when there is none."""
         ...
 
+    def read_chunks(self, key: str, chunk_size: int) -> Iterator[bytes]:
+        """The object's bytes a chunk at a time (never whole in memory); ``NotFound``."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; none stored under the key is no error."""
+        ...
+
+    def copy(self, source_key: str, key: str) -> None:
+        """Store a copy of the object (its content type too) under ``key``; ``NotFound``."""
+        ...
+
+    # A large file in parts (S3 multipart): create, upload parts on presigned URLs, list
+    # them, complete with the parts' ETags, or abort (which drops the parts).
+
+    def create_multipart_upload(self, key: str, content_type: str) -> str:
+        """Start an upload in parts of the object: its upload id."""
+        ...
+
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_number: int, expires_seconds: int
+    ) -> str:
+        """A URL that accepts one HTTP PUT of part ``part_number`` (1-based) of the upload."""
+        ...
+
+    def list_parts(self, key: str, upload_id: str) -> list[StoredPart]:
+        """The parts stored so far, by number; ``NotFound`` when the upload is not in progress."""
+        ...
+
+    def complete_multipart_upload(self, key: str, upload_id: str, parts: list[StoredPart]) -> None:
+        """Assemble the parts named (number and ETag), in order, into the object."""
+        ...
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        """Drop the upload and its parts; an upload no longer in progress is no error."""
+        ...
+
 
 def check_key(key: str) -> str:
     """Return the key if it is a safe relative path of plain segments, else ``InvalidCommand``.
@@ -61,7 +100,7 @@ def check_key(key: str) -> str:
 
 def check_content_type(content_type: str) -> str:
     """Return the content type when it is a plain ``type/subtype[; params]``, else raise."""
-    if not isinstance(content_type, str) or not _CONTENT_TYPE.fullmatch(content_type):
+    if not isinstance(content_type, str) or not CONTENT_TYPE.fullmatch(content_type):
         raise InvalidCommand(f"invalid content type {content_type!r}")
     return content_type
 

@@ -11,13 +11,15 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.storage.port import check_content_type, check_expiry, check_key
+from adapters.storage.s3parts import S3Multipart
 from domain.errors import NotFound, ObjectStoreUnavailable
 
 _LOOKUP_THREADS = 8
 
 
-class S3ObjectStore:
-    """Objects in one bucket; clients reach the store directly with presigned PUT and GET URLs."""
+class S3ObjectStore(S3Multipart):
+    """Objects in one bucket; clients reach the store directly with presigned PUT and GET URLs
+    (large files in parts: ``adapters.storage.s3parts``)."""
 
     def __init__(
         self,
@@ -119,6 +121,20 @@ class S3ObjectStore:
             with response["Body"] as body:
                 data: bytes = body.read()
         return data
+
+    def copy(self, source_key: str, key: str) -> None:
+        """Copy the object (its content type too) inside the bucket (S3 copies up to 5 GiB)."""
+        source = {"Bucket": self._bucket, "Key": check_key(source_key)}
+        check_key(key)
+        with self._translated("copy", source_key):
+            try:
+                self._client.copy_object(
+                    Bucket=self._bucket, Key=key, CopySource=source, MetadataDirective="COPY"
+                )
+            except ClientError as exc:
+                if _code(exc) == "NoSuchKey":
+                    raise NotFound(f"no object stored under {source_key!r}") from exc
+                raise
 
     def check(self) -> None:
         """Raise ``ObjectStoreUnavailable`` unless the bucket exists and these credentials work."""

@@ -124,7 +124,12 @@ def worker(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the random choices.")] = None,
 ) -> None:
-    """A reference GPU worker: lease items, derive a JSON result, report it; Ctrl-C stops."""
+    """A reference GPU worker: lease items, derive a JSON result, report it; Ctrl-C stops.
+
+    Follow a job it works on live, as its owner:
+
+        curl -N http://127.0.0.1:8000/jobs/$JOB/events -H "Authorization: Bearer $TOKEN"
+    """
     import random
 
     from worker.reference import ReferenceWorker, WorkerError

@@ -29,7 +29,7 @@ def projections_run() -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    plan = connection_plan(settings, run_projections=True)
+    plan = connection_plan(settings, workers=0, run_projections=True)  # it serves no requests
     try:
         with (
             database(settings, plan=plan) as dsn,

@@ -75,7 +75,12 @@ def serve_until_stopped(
                     services(settings, dsn, run_projections=True, serve_requests=False)
                 )
             stopped_by = serve_workers(
-                dsn, host=host, port=port, workers=workers, factory=factory or APP_FACTORY
+                dsn,
+                host=host,
+                port=port,
+                workers=workers,
+                factory=factory or APP_FACTORY,
+                grace_seconds=settings.shutdown_grace_seconds,
             )
         if stopped_by is None:
             return STARTUP_FAILURE
@@ -101,6 +106,6 @@ def _serve_here(built: Services, host: str, port: int) -> None:
         host=host,
         port=port,
         log_level="info",
-        timeout_graceful_shutdown=10,  # open streams must not hold the stop forever
+        timeout_graceful_shutdown=built.settings.shutdown_grace_seconds,
     )
     uvicorn.Server(config).run()

@@ -40,7 +40,13 @@ class _Supervisor(Multiprocess):
 
 
 def serve_workers(
-    dsn: str, *, host: str, port: int, workers: int, factory: str = APP_FACTORY
+    dsn: str,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    factory: str = APP_FACTORY,
+    grace_seconds: int = 10,
 ) -> int | None:
     """Serve from ``workers`` child processes until SIGTERM or SIGINT; return that signal.
 
@@ -56,7 +62,7 @@ def serve_workers(
         port=port,
         workers=workers,
         log_level="info",
-        timeout_graceful_shutdown=10,  # open streams must not hold the stop forever
+        timeout_graceful_shutdown=grace_seconds,  # a client that reads nothing cannot hold it
     )
     sock = config.bind_socket()
     try:

@@ -8,18 +8,19 @@ import uuid
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from adapters.storage import LocalObjectStore
 from api.deps import ObjectStoreDep, SavedDep, SettingsDep
 from api.errors import error_body
 from api.reads import BIGINT_MAX
-from api.schemas.storage import StoredObject
+from api.schemas.storage import StoredObject, StoredPartView
 from domain.base import Aggregates
 from domain.errors import Forbidden, IllegalTransition, NotFound
 from domain.job import Job
 from domain.jobstatus import JobStatus
+from domain.uploadsession import MAX_PARTS
 
 router = APIRouter(prefix="/storage", tags=["storage"])
 
@@ -77,6 +78,42 @@ async def upload(
             return _too_large(limit)
     await anyio.to_thread.run_sync(store.put, key, bytes(body), content_type)
     return StoredObject(key=key, size=len(body))
+
+
+@router.put(
+    "/parts/{upload_id}/{part_number}",
+    response_model=StoredPartView,
+    responses={413: {"description": "The part is larger than the upload limit."}},
+)
+async def upload_part(
+    upload_id: str,
+    part_number: Annotated[int, Path(ge=1, le=MAX_PARTS)],
+    request: Request,
+    settings: SettingsDep,
+    store: LocalStore,
+    key: Annotated[str, Query(description="The object the part belongs to, as signed.")],
+    expires: Expires,
+    signature: Signature,
+    response: Response,
+) -> StoredPartView | JSONResponse:
+    """Store one part of an upload session's file, through a URL the API signed (S3's
+    presigned `upload_part`); the answer's `ETag` header names the part, as S3's does. Once
+    the session is completed, aborted or expired the URL answers 404."""
+    store.verify_part_upload(key, upload_id, part_number, expires, signature)
+    limit = settings.upload_max_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return _too_large(limit)
+    part = await anyio.to_thread.run_sync(
+        store.write_part, key, upload_id, part_number, [bytes(body)]
+    )
+    response.headers["ETag"] = part.etag
+    return StoredPartView(key=key, part_number=part_number, size=part.size, etag=part.etag)
 
 
 @router.get(

@@ -12,17 +12,10 @@ from fastapi import APIRouter, Query
 
 from api.deps import AdminPrincipal, MeaningDep, SavedDep, existing_test
 from api.reads import BIGINT_MAX, ReadsDep, beyond_head
-from api.schemas.testadmin import ConsumerProgress, SaveStatus
+from api.schemas.savestatus import FEEDS, SaveStatus
 from projections.engine.progress import get_progress
 
 router = APIRouter(prefix="/api/admin/tests", tags=["test admin"])
-# What a change of a test feeds.
-FEEDS = ["test_catalog", "test_search", "test_cache_purge", "test_embeddings"]
-LIVE, SEARCHABLE, SIMILAR = (
-    ("test_catalog", "test_cache_purge"),
-    ("test_search",),
-    ("test_embeddings",),
-)
 
 
 @router.get("/{test_id}/status", response_model=SaveStatus)
@@ -53,23 +46,5 @@ async def get_save_status(
     if wait:
         await reads.watcher.reached(FEEDS, position, reads.wait_seconds)
     found = await anyio.to_thread.run_sync(get_progress, reads.pool, FEEDS, test_id, position)
-    return SaveStatus(
-        test_id=test_id,
-        position=position,
-        saved=True,
-        live=not test.deleted and all(found[name].done for name in LIVE),
-        searchable=not test.deleted and all(found[name].done for name in SEARCHABLE),
-        similar_ready=not test.deleted
-        and all(found[name].done for name in SIMILAR)
-        and await anyio.to_thread.run_sync(meaning.has_vector, test_id),
-        consumers={
-            name: ConsumerProgress(
-                position=p.position,
-                reached=p.reached,
-                parked=p.parked,
-                failed=p.failed,
-                error=p.error,
-            )
-            for name, p in found.items()
-        },
-    )
+    has_vector = await anyio.to_thread.run_sync(meaning.has_vector, test_id)
+    return SaveStatus.of(test_id, position, test.deleted, found, has_vector=has_vector)

@@ -65,7 +65,8 @@ def _error(path: tuple[str | int, ...]) -> InitErrorDetails:
 def _relax(schema: Any) -> None:
     """Let JSON strings through where strict mode would want a Python object."""
     if isinstance(schema, dict):
-        if schema.get("type") in _FROM_STRINGS and "strict" not in schema:
+        kind = schema.get("type")  # a model's field called "type" is a dict, not a kind
+        if isinstance(kind, str) and kind in _FROM_STRINGS and "strict" not in schema:
             schema["strict"] = False
         for item in schema.values():
             _relax(item)

@@ -243,3 +243,16 @@ class CallbackItemAnswer(BaseModel):
 
 class CallbackBatchAnswer(BaseModel):
     answers: list[CallbackItemAnswer] = Field(description="One per item, in request order.")
+
+
+class JobEvent(BaseModel):
+    """One event of a job (or its settlement on the user's credits), as a live stream sends it."""
+
+    position: int = Field(description="The event's log position (the message's `id`).")
+    recorded_at: datetime
+    event_type: str = Field(
+        description="`Job.ItemSucceeded`, … then `UserCredits.Committed` "
+        "or `UserCredits.RolledBack`, the job's settlement."
+    )
+    version: int = Field(description="The version of its aggregate (the job, or the credits).")
+    data: dict[str, Any] = Field(description="The event's own fields.")

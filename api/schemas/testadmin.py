@@ -158,37 +158,6 @@ class ImageAttached(BaseModel):
         return cls(**image, url=f"{base_url}/assets/{image['key']}", position=outcome.position)
 
 
-class ConsumerProgress(BaseModel):
-    """Where one projection or reactor stands with respect to a change."""
-
-    position: int = Field(description="The log position it has reached.")
-    reached: bool = Field(description="Whether it reached the asked position.")
-    parked: bool = Field(description="A reactor parked an event of this test at or before it.")
-    failed: bool = Field(description="The projection stopped on a poison event.")
-    error: str | None
-
-
-class SaveStatus(BaseModel):
-    """Whether a change of a test is saved, live on the site, and searchable."""
-
-    test_id: UUID
-    position: int
-    saved: bool = Field(description="Always true: the change is in the log.")
-    live: bool = Field(
-        description="The catalog and the cache purge reached it, nothing parked; "
-        "never for a deleted test."
-    )
-    searchable: bool = Field(
-        description="The search index reached it, nothing parked; never for a deleted test."
-    )
-    similar_ready: bool = Field(
-        default=False,
-        description="The embeddings reached it, nothing parked, and the test is published: "
-        "its similar tests (and meaning search) reflect the change.",
-    )
-    consumers: dict[str, ConsumerProgress]
-
-
 class TestStats(BaseModel):
     """The computes a test had, in all and per MBTI type."""
 

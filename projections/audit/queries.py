@@ -29,6 +29,33 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
 
+    def where(self) -> tuple[list[str], list[Any]]:
+        """The SQL conditions and parameters (each filter has an index ending in position)."""
+        where, params = ["TRUE"], []
+        for column in EQUAL:
+            value = getattr(self, column)
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        if self.since is not None:
+            where.append("recorded_at >= %s")
+            params.append(self.since)
+        if self.until is not None:
+            where.append("recorded_at < %s")
+            params.append(self.until)
+        return where, params
+
+    def matches(self, row: dict[str, Any]) -> bool:
+        """Whether ``row`` (an ``audit_log`` row) passes, as ``where`` would decide."""
+        return (
+            all(getattr(self, c) is None or row[c] == getattr(self, c) for c in EQUAL)
+            and (self.since is None or row["recorded_at"] >= self.since)
+            and (self.until is None or row["recorded_at"] < self.until)
+        )
+
+
+EQUAL = ("aggregate_type", "aggregate_id", "event_type", "actor", "correlation_id")
+
 
 def list_events(
     pool: ConnectionPool, filters: EventFilter, *, before: int | None, limit: int
@@ -40,19 +67,8 @@ def list_events(
 
 
 def events_query(filters: EventFilter, *, before: int | None, limit: int) -> tuple[str, list[Any]]:
-    """The SQL and parameters of ``list_events`` (each filter has an index ending in position)."""
-    where, params = ["TRUE"], []
-    for column in ("aggregate_type", "aggregate_id", "event_type", "actor", "correlation_id"):
-        value = getattr(filters, column)
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if filters.since is not None:
-        where.append("recorded_at >= %s")
-        params.append(filters.since)
-    if filters.until is not None:
-        where.append("recorded_at < %s")
-        params.append(filters.until)
+    """The SQL and parameters of ``list_events``."""
+    where, params = filters.where()
     if before is not None:
         where.append("position < %s")
         params.append(before)

@@ -4,7 +4,8 @@ Read from ``jobs_log``: a job still waiting for its upload past the upload timeo
 canceled and refunded; so is a job uploaded but never executed, or queued but none of whose
 items was ever leased, past the queue timeout (it holds a reservation and a concurrent-job
 slot); a running job without progress past the stall timeout is failed; an item whose last
-allowed lease expired is failed. Each goes through an idempotent
+allowed lease expired is failed. Read from ``upload_sessions``: an upload session still open
+past its deadline is expired, its parts dropped from storage. Each goes through an idempotent
 command, so firing twice, or after the job moved on, changes nothing.
 
 While firing fails the loop says so once, not once a poll: an outage (the database down, see
@@ -23,11 +24,14 @@ from psycopg_pool import ConnectionPool
 
 from domain.commands import jobendings
 from domain.commands.job import FailItem
+from domain.commands.uploadendings import ExpireUploadSession
+from domain.commands.uploadsession import Multipart
 from domain.errors import ChronicleError
 from eventstore.executor import CommandExecutor
 from projections.engine.outages import is_outage
 from projections.jobs.dispatch import exhausted_leases
 from projections.jobs.due import due_jobs
+from projections.uploads.due import expired_sessions
 
 log = logging.getLogger(__name__)
 ACTOR = {"actor": "system:deadlines", "correlation_id": "", "causation_id": "deadline"}
@@ -45,6 +49,7 @@ class DeadlineScheduler:
         stall_timeout: float,
         queue_timeout: float,
         lease_max_attempts: int,
+        storage: Multipart | None = None,
         poll_seconds: float = 1.0,
     ) -> None:
         self._pool = pool
@@ -53,6 +58,7 @@ class DeadlineScheduler:
         self._stall_timeout = timedelta(seconds=stall_timeout)
         self._queue_timeout = timedelta(seconds=queue_timeout)
         self._lease_max_attempts = lease_max_attempts
+        self._storage = storage  # none: upload sessions are not expired here
         self._poll_seconds = poll_seconds
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="deadlines", daemon=True)
@@ -89,12 +95,15 @@ class DeadlineScheduler:
             key = f"lease-exhausted:{row['item_index']}"
             command = FailItem(row["job_id"], row["item_index"], reason, key)
             fired += self._fire(command)
+        if self._storage is not None:
+            for session_id in expired_sessions(self._pool, now, limit):
+                fired += self._fire(ExpireUploadSession(session_id, now, self._storage))
         return fired
 
     def _fire(self, command: Any) -> int:
         try:
             self._executor.execute(command, metadata=ACTOR)
-        except ChronicleError as exc:  # the job moved on in a way the deadline cannot apply to
+        except ChronicleError as exc:  # it moved on in a way the deadline cannot apply to
             log.info("deadline not applied: %s", exc.message)
             return 0
         return 1

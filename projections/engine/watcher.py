@@ -123,6 +123,17 @@ class LogWatcher:
                     min(remaining, self._refresh_seconds),
                 )
 
+    def wait_for_change(self, names: list[str], position: int, timeout: float) -> bool:
+        """Whether ``names`` passed ``position`` within ``timeout``, as notifications tell.
+
+        It reads nothing itself: a caller that must not miss a lost notification polls what
+        it follows after a timeout (the live tail reads its rows).
+        """
+        with self._changed:
+            return self._changed.wait_for(
+                lambda: self._reached(names, position + 1) or self._stopping.is_set(), timeout
+            )
+
     def has_reached(self, names: list[str], position: int) -> bool:
         """Whether every projection in ``names`` is known to have reached ``position``."""
         return self._reached(names, position)

@@ -57,6 +57,47 @@ def _without_url_signatures(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, "uploads": uploads}
 
 
+def _without_part_signatures(body: dict[str, Any]) -> dict[str, Any]:
+    # Part and download URLs of the same session are signed anew on each answer.
+    parts = [
+        {**u, "url": urlsplit(u["url"])._replace(query="").geturl()} for u in body["part_uploads"]
+    ]
+    download = body["download_url"] and urlsplit(body["download_url"])._replace(query="").geturl()
+    return {**body, "part_uploads": parts, "download_url": download}
+
+
+SMALL_FILE = {
+    "size": 5,
+    "content_type": "text/plain",
+    "sha256": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",  # b"hello"
+}
+
+
+def upload(http, admin, worker) -> Request:
+    _, auth = sign_up(http)
+    return Request("/uploads", auth, SMALL_FILE, volatile=_without_part_signatures)
+
+
+def complete_upload(http, admin, worker) -> Request:
+    _, auth = sign_up(http)
+    session = http.post("/uploads", headers=auth, json=SMALL_FILE).raise_for_status().json()
+    httpx.put(session["part_uploads"][0]["url"], content=b"hello").raise_for_status()
+    path = f"/uploads/{session['session_id']}/complete"
+    return Request(path, auth, volatile=_without_part_signatures)
+
+
+def attach_upload(http, admin, worker) -> Request:
+    _, auth = sign_up(http)
+    typed = {**SMALL_FILE, "content_type": "image/jpeg"}  # the portrait preset's type
+    session = http.post("/uploads", headers=auth, json=typed).raise_for_status().json()
+    httpx.put(session["part_uploads"][0]["url"], content=b"hello").raise_for_status()
+    path = f"/uploads/{session['session_id']}"
+    http.post(f"{path}/complete", headers=auth).raise_for_status()
+    job = create_job(http, auth, items=1).raise_for_status().json()
+    body = {"job_id": job["job_id"], "item_index": 0}
+    return Request(f"{path}/attach", auth, body, volatile=_without_part_signatures)
+
+
 def anon(http, admin, worker) -> Request:
     return Request("/auth/anon", {}, volatile=_without_token)
 
@@ -148,6 +189,9 @@ RECIPES: dict[str, Callable[..., Request]] = {
     "/api/admin/tests": create_test,
     "/api/admin/tests/{test_id}/publish": publish_test,
     "/api/admin/tests/{test_id}/unpublish": unpublish_test,
+    "/uploads": upload,
+    "/uploads/{session_id}/complete": complete_upload,
+    "/uploads/{session_id}/attach": attach_upload,
 }
 
 

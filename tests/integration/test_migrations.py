@@ -28,6 +28,10 @@ EXPECTED = {
     "audit_log",
     "test_embeddings",
     "test_embedding_models",
+    "chat_rooms",
+    "chat_members",
+    "chat_messages",
+    "upload_sessions",
 }
 
 

@@ -30,6 +30,12 @@ def test_serve_with_workers_counts_the_consumers_once_in_a_parent_without_reques
     assert plan.total == 3 * 67 + 28
 
 
+def test_the_projectors_alone_hold_no_request_threads():
+    plan = ConnectionPlan(threads=32, workers=0, **SERVE)  # `chronicle projections run`
+
+    assert plan.total == plan.process(serves_requests=False, runs_consumers=True) == 28
+
+
 def test_a_plan_that_fits_the_server_passes():
     plan = ConnectionPlan(threads=32, workers=1, **SERVE)
 

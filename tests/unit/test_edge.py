@@ -25,7 +25,7 @@ class Note(RequestBody):
 def edge_app(failure: BaseException | None = None) -> TestClient:
     """The API with no database, plus routes that echo a body, a query, or raise ``failure``."""
     settings = Settings(jwt_secret=TEST_SECRET, request_max_bytes=LIMIT)
-    app = create_app(SimpleNamespace(settings=settings, presets=Presets.load()))
+    app = create_app(SimpleNamespace(settings=settings, presets=Presets.load(), streams=None))
 
     def echo(body: Note) -> dict[str, int]:
         return {"length": len(body.text)}

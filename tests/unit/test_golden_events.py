@@ -204,3 +204,25 @@ def test_a_take_rebuilds_with_its_test_version_and_type(golden):
 
     assert isinstance(take, TestTake)
     assert (take.test_id, take.test_version, take.mbti) == (TEST, 8, "INFP")
+
+
+CHAT = json.loads((GOLDEN / "events_v5_chat.json").read_text(encoding="utf-8"))
+ROOM = UUID("00000000-0000-4000-8000-0000000000e1")
+
+
+@pytest.mark.parametrize("kind", ["events", "snapshots"])
+def test_a_chat_room_rebuilds_with_its_members_messages_and_closing(kind):
+    app = Chronicle()
+    recorder = app.recorder if kind == "events" else app.snapshots.recorder
+    recorder.insert_events([stored(row) for row in CHAT[kind]])
+
+    room = app.repository.get(ROOM)
+
+    assert (room.name, room.private, room.posts_per_window, room.closed) == (
+        "여행 이야기",
+        False,
+        50,
+        True,
+    )
+    assert room.members == ["00000000-0000-4000-8000-0000000000e2"]
+    assert len(room.senders) == 2 and len(room.deleted) == 1

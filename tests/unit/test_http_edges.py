@@ -18,7 +18,9 @@ TEST = "/api/admin/tests/00000000-0000-4000-8000-000000000001"
 
 @pytest.fixture(scope="module")
 def http():
-    services = SimpleNamespace(settings=Settings(jwt_secret=TEST_SECRET), presets=Presets.load())
+    services = SimpleNamespace(
+        settings=Settings(jwt_secret=TEST_SECRET), presets=Presets.load(), streams=None
+    )
     with TestClient(create_app(services)) as client:
         yield client
 

@@ -13,7 +13,9 @@ from tests.conftest import TEST_SECRET
 
 @pytest.fixture(scope="module")
 def document() -> dict:
-    services = SimpleNamespace(settings=Settings(jwt_secret=TEST_SECRET), presets=Presets.load())
+    services = SimpleNamespace(
+        settings=Settings(jwt_secret=TEST_SECRET), presets=Presets.load(), streams=None
+    )
     with TestClient(create_app(services)) as http:
         return http.get("/openapi.json").json()
 

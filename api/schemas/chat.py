@@ -1,0 +1,111 @@
+"""Schemas of chat rooms and messages (REST and WebSocket frames), and their presenters."""
+
+from datetime import datetime
+from typing import Any, Literal, Self
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from api.schemas.base import RequestBody
+from domain.chatroom import (
+    MAX_CLIENT_ID,
+    MAX_NAME,
+    MAX_POSTS_PER_WINDOW,
+    MAX_TEXT,
+    POSTS_PER_WINDOW,
+)
+from eventstore.records import Outcome
+
+
+class RoomCreate(RequestBody):
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+    private: bool = False
+    posts_per_window: int = Field(
+        default=POSTS_PER_WINDOW,
+        ge=1,
+        le=MAX_POSTS_PER_WINDOW,
+        description="Messages a member may post in 10 s (429 rate_limited past it).",
+    )
+
+
+class Invite(RequestBody):
+    user_id: UUID
+
+
+class MessagePost(RequestBody):
+    client_id: str = Field(
+        min_length=1,
+        max_length=MAX_CLIENT_ID,
+        description="The client's own id for this message: sent again, it posts nothing twice.",
+    )
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class MessageEdit(RequestBody):
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class RoomChanged(BaseModel):
+    room_id: UUID
+    name: str
+    private: bool
+    owner_id: UUID
+    members: int
+    closed: bool
+    version: int
+    position: int | None
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        return cls.model_validate({**outcome.record, "position": outcome.position})
+
+
+class RoomView(BaseModel):
+    room_id: UUID
+    name: str
+    private: bool
+    owner_id: UUID
+    members: int
+    member: bool = Field(description="Whether the caller is a member.")
+    closed: bool
+    created_at: datetime
+
+
+class MessageChanged(BaseModel):
+    room_id: UUID
+    message_id: UUID
+    client_id: str | None
+    new: bool = Field(description="False when the client's id had posted it before.")
+    position: int | None = Field(description="The change's log position (none if it was not new).")
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any]) -> Self:
+        position = outcome.position if outcome.record["new"] else None
+        return cls.model_validate({**outcome.record, "position": position})
+
+
+class MessageView(BaseModel):
+    message_id: UUID
+    room_id: UUID
+    position: int = Field(description="Where it was posted in the log: the order of messages.")
+    user_id: UUID
+    client_id: str
+    text: str | None = Field(description="None once deleted.")
+    posted_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+
+
+class MessagePage(BaseModel):
+    messages: list[MessageView] = Field(description="Newest first.")
+    next_before: int | None = Field(description="Pass as `before` for the next (older) page.")
+
+
+class RoomEvent(BaseModel):
+    """A change of a room as a WebSocket sends it (`type` "event"), in log order."""
+
+    type: Literal["event"] = "event"
+    position: int
+    event_type: str = Field(description="`ChatRoom.Posted`, `.Edited`, `.Deleted`, `.Joined`…")
+    recorded_at: datetime
+    data: dict[str, Any]

@@ -1,0 +1,146 @@
+"""Use cases on ChatRoom: create, join, invite, leave, post, edit, delete, close.
+
+A private room is not found by anyone but its members; every change of a room is saved by
+the one executor, so one room's messages are ordered by the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.base import Aggregates
+from domain.chatroom import POSTS_PER_WINDOW, ChatRoom, utcnow
+
+
+@dataclass(frozen=True)
+class RoomState:
+    """A room as a command left it."""
+
+    room_id: UUID
+    name: str
+    private: bool
+    owner_id: UUID
+    members: int
+    closed: bool
+    version: int
+
+    @classmethod
+    def of(cls, room: ChatRoom) -> RoomState:
+        return cls(
+            room.id, room.name, room.private, room.owner_id, len(room.members), room.closed,
+            room.version,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """A message a command posted, changed or found already posted (``new`` False)."""
+
+    room_id: UUID
+    message_id: UUID
+    client_id: str | None
+    new: bool
+
+
+@dataclass(frozen=True)
+class CreateRoom:
+    room_id: UUID
+    user_id: UUID
+    name: str
+    private: bool
+    posts_per_window: int = POSTS_PER_WINDOW
+
+    def __call__(self, aggregates: Aggregates) -> RoomState:
+        room = ChatRoom.create(
+            self.room_id, self.name, self.private, self.user_id, self.posts_per_window
+        )
+        aggregates.add(room)
+        return RoomState.of(room)
+
+
+@dataclass(frozen=True)
+class JoinRoom:
+    room_id: UUID
+    user_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> RoomState:
+        room = aggregates.get(ChatRoom, self.room_id)
+        room.join(self.user_id)
+        return RoomState.of(room)
+
+
+@dataclass(frozen=True)
+class InviteToRoom:
+    room_id: UUID
+    member_id: UUID
+    user_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> RoomState:
+        room = aggregates.get(ChatRoom, self.room_id)
+        room.invite(self.member_id, self.user_id)
+        return RoomState.of(room)
+
+
+@dataclass(frozen=True)
+class LeaveRoom:
+    room_id: UUID
+    user_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> RoomState:
+        room = aggregates.get(ChatRoom, self.room_id)
+        room.leave(self.user_id)
+        return RoomState.of(room)
+
+
+@dataclass(frozen=True)
+class CloseRoom:
+    room_id: UUID
+    user_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> RoomState:
+        room = aggregates.get(ChatRoom, self.room_id)
+        room.close(self.user_id)
+        return RoomState.of(room)
+
+
+@dataclass(frozen=True)
+class PostMessage:
+    """Post a message; the same ``client_id`` from the same user again posts nothing."""
+
+    room_id: UUID
+    user_id: UUID
+    client_id: str
+    text: str
+
+    def __call__(self, aggregates: Aggregates) -> MessageState:
+        room = aggregates.get(ChatRoom, self.room_id)
+        version = room.version
+        message_id = room.post(self.user_id, self.client_id, self.text, utcnow())
+        return MessageState(self.room_id, message_id, self.client_id, room.version != version)
+
+
+@dataclass(frozen=True)
+class EditMessage:
+    room_id: UUID
+    user_id: UUID
+    message_id: UUID
+    text: str
+
+    def __call__(self, aggregates: Aggregates) -> MessageState:
+        room = aggregates.get(ChatRoom, self.room_id)
+        room.edit(self.user_id, self.message_id, self.text)
+        return MessageState(self.room_id, self.message_id, None, True)
+
+
+@dataclass(frozen=True)
+class DeleteMessage:
+    room_id: UUID
+    user_id: UUID
+    message_id: UUID
+
+    def __call__(self, aggregates: Aggregates) -> MessageState:
+        room = aggregates.get(ChatRoom, self.room_id)
+        version = room.version
+        room.delete(self.user_id, self.message_id)
+        return MessageState(self.room_id, self.message_id, None, room.version != version)

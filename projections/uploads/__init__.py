@@ -1,0 +1,2 @@
+"""Upload sessions: ``upload_sessions`` (where each session stands) and what its deadline
+finds due."""

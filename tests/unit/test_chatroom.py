@@ -1,0 +1,127 @@
+"""ChatRoom: membership, posting once per client id, own messages only, limits, closing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from domain.chatroom import MAX_NAME, MAX_TEXT, POSTS_PER_WINDOW, ChatRoom, message_id_for
+from domain.errors import (
+    Forbidden,
+    IllegalTransition,
+    InvalidCommand,
+    NotAMember,
+    NotFound,
+    RateLimited,
+)
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+
+
+def room(private: bool = False) -> tuple[ChatRoom, object]:
+    owner = uuid4()
+    return ChatRoom.create(uuid4(), "General", private, owner), owner
+
+
+def events(chat: ChatRoom) -> list[str]:
+    return [type(e).__name__ for e in chat.collect_events()]
+
+
+def test_the_creator_owns_the_room_and_is_its_first_member():
+    chat, owner = room()
+
+    assert chat.is_member(owner) and chat.owner_id == owner
+    assert events(chat) == ["Created"]
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * (MAX_NAME + 1)])
+def test_a_room_name_must_have_1_to_64_characters(name):
+    with pytest.raises(InvalidCommand, match="name"):
+        ChatRoom.create(uuid4(), name, False, uuid4())
+
+
+def test_a_post_sent_again_with_the_same_client_id_posts_nothing():
+    chat, owner = room()
+    first = chat.post(owner, "c-1", "hello", NOW)
+    events(chat)
+
+    again = chat.post(owner, "c-1", "hello", NOW)
+
+    assert again == first == message_id_for(chat.id, owner, "c-1")
+    assert events(chat) == []
+
+
+def test_only_members_post():
+    chat, _ = room()
+
+    with pytest.raises(NotAMember):
+        chat.post(uuid4(), "c-1", "hi", NOW)
+
+
+def test_a_private_room_is_not_found_by_strangers_and_invited_members_get_in():
+    chat, owner = room(private=True)
+    guest = uuid4()
+    with pytest.raises(NotFound):
+        chat.join(guest)
+
+    chat.invite(owner, guest)
+
+    assert chat.is_member(guest)
+    chat.post(guest, "c-1", "thanks", NOW)
+
+
+def test_only_its_sender_edits_or_deletes_a_message():
+    chat, owner = room()
+    other = uuid4()
+    chat.join(other)
+    message_id = chat.post(owner, "c-1", "mine", NOW)
+
+    with pytest.raises(Forbidden):
+        chat.edit(other, message_id, "theirs now")
+    with pytest.raises(Forbidden):
+        chat.delete(other, message_id)
+    chat.edit(owner, message_id, "still mine")
+    chat.delete(owner, message_id)
+    with pytest.raises(NotFound):
+        chat.edit(owner, message_id, "gone")
+
+
+@pytest.mark.parametrize("text", ["", "  ", "x" * (MAX_TEXT + 1)])
+def test_a_message_has_1_to_4000_characters(text):
+    chat, owner = room()
+
+    with pytest.raises(InvalidCommand, match="text"):
+        chat.post(owner, "c-1", text, NOW)
+
+
+def test_a_member_posts_at_most_30_messages_in_10_seconds():
+    chat, owner = room()
+    for n in range(POSTS_PER_WINDOW):
+        chat.post(owner, f"c-{n}", "spam", datetime.now(UTC))
+
+    with pytest.raises(RateLimited):
+        chat.post(owner, "c-one-more", "spam", datetime.now(UTC))
+    later = datetime.now(UTC) + timedelta(seconds=11)
+    chat.post(owner, "c-later", "calm", later)
+
+
+def test_a_closed_room_takes_no_posts_and_only_its_owner_closes_it():
+    chat, owner = room()
+    member = uuid4()
+    chat.join(member)
+    with pytest.raises(Forbidden):
+        chat.close(member)
+
+    chat.close(owner)
+
+    with pytest.raises(IllegalTransition):
+        chat.post(owner, "c-1", "anyone?", NOW)
+
+
+def test_the_owner_closes_rather_than_leaves():
+    chat, owner = room()
+
+    with pytest.raises(IllegalTransition):
+        chat.leave(owner)
