@@ -132,9 +132,15 @@ class TestMeaning:
         assert model is not None
         vector = self._slot.get().embed_query(q)
         limit = WINDOW if mode == SEMANTIC else SEMANTIC_HITS
-        meaning = queries.nearest(
-            self._pool, self.method, model, vector, limit=limit, tag=tag, cache=self._vectors
-        )
+        try:
+            meaning = queries.nearest(
+                self._pool, self.method, model, vector, limit=limit, tag=tag, cache=self._vectors
+            )
+        except MeaningSearchUnavailable as exc:
+            if mode == SEMANTIC:
+                raise
+            hits = keyword.search(q, tag=tag, limit=WINDOW)
+            return Ranking(hits, (KEYWORD,), note=f"keyword only: {exc.message}")
         if mode == SEMANTIC:
             return Ranking(meaning, (SEMANTIC,), self.method, model.name)
         words = keyword.search(q, tag=tag, limit=WINDOW)

@@ -233,3 +233,25 @@ def test_a_test_unpublished_after_a_ranking_is_left_out_of_the_next(executor, si
     site.wait([NAME], unpublish(executor, holiday))
 
     assert similar(meaning, travel) == []
+
+
+def test_past_the_in_process_limit_hybrid_falls_back_to_keywords_and_semantic_is_refused(
+    executor, site, meaning, pool, clean_dsn, monkeypatch
+):
+    if has_pgvector(clean_dsn):
+        pytest.skip("pgvector ranks in the database: the in-process limit does not apply")
+    from adapters.search import PostgresSearchIndex
+    from domain.errors import MeaningSearchUnavailable
+    from projections.testembeddings import queries
+
+    published(executor, **TRAVEL)
+    site.wait([NAME], published(executor, **HOLIDAY)[1])
+    monkeypatch.setattr(queries, "IN_PROCESS_MAX", 1)
+    keyword = PostgresSearchIndex(pool)
+
+    fallback = meaning.search("여행", mode=None, keyword=keyword, tag=None)
+
+    assert (fallback.modes, fallback.method) == (("keyword",), None)
+    assert "more than 1 tests" in (fallback.note or "")
+    with pytest.raises(MeaningSearchUnavailable, match="more than 1 tests"):
+        meaning.search("여행", mode="semantic", keyword=keyword, tag=None)
