@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from adapters.assistant import Assistant, OpenAIAssistant
 from adapters.cache import Cache, InMemoryCache, NoCache, RedisCache
 from adapters.cdn import CdnPurger, HttpCdnPurger
+from adapters.embeddings import EmbedderSlot
 from adapters.search import MeiliSearchIndex, PostgresSearchIndex, SearchIndex
 from adapters.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from api.auth import TokenIssuer, load_secret
@@ -40,6 +41,8 @@ from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
 from projections.engine.watcher import LogWatcher, ReplicaWatcher
 from projections.registry import PROJECTIONS, REACTORS, all_projections, all_reactors
+from projections.testembeddings.search import TestMeaning
+from projections.testembeddings.store import EmbeddingStore
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,7 @@ def services(
     object_store: ObjectStore | None = None,
     search: SearchIndex | None = None,
     cache: Cache | None = None,
+    embedder: EmbedderSlot | None = None,
     serve_requests: bool = True,
 ) -> Iterator[Services]:
     """Everything built on the database of ``dsn``; projectors run here if asked.
@@ -125,6 +129,7 @@ def services(
             presets=Presets.load(settings.presets_file),
             quotas=settings.quotas,
             search=search or search_index(settings, primary),  # its reactor writes through it
+            meaning=TestMeaning(reads, embedder or embedder_slot(settings)),
             cache=cache or build_cache(settings, purged_here=run_projections),
             primary=primary,
             primary_watcher=watcher,
@@ -144,7 +149,9 @@ def services(
         if isinstance(built.cache, RedisCache):
             stack.callback(built.cache.close)
         ensure_search(built.search)
+        log.info("%s", built.meaning.describe())
         if run_projections:
+            begin_embeddings(built)
             built.runner = projection_runner(built).start()
             stack.callback(built.runner.stop)
             built.reactors = reactor_runner(built).start()
@@ -189,6 +196,18 @@ def projection_runner(built: Services) -> ProjectionRunner:
     return runner
 
 
+def embedder_slot(settings: Settings) -> EmbedderSlot:
+    """The configured embedding model, loaded on first use."""
+    return EmbedderSlot(settings.embedding_model, settings.embedding_dimension)
+
+
+def begin_embeddings(built: Services) -> None:
+    """Record the configured model; a new one re-embeds every test (``EmbeddingStore.begin``)."""
+    slot = built.meaning.embedder
+    if slot.configured:
+        EmbeddingStore(built.primary).begin(slot.model, slot.dimension)
+
+
 def reactor_runner(built: Services) -> ReactorRunner:
     """The runner of every reactor (at least once, retries, dead letters)."""
     settings = built.settings
@@ -201,6 +220,8 @@ def reactor_runner(built: Services) -> ReactorRunner:
             search=built.search,
             cache=built.cache,
             watcher=built.primary_watcher,
+            embeddings=EmbeddingStore(built.primary),
+            embedder=built.meaning.embedder,
             cdn=cdn_purger(settings),
             base_url=settings.public_base_url,
         ),
@@ -275,6 +296,9 @@ def search_index(settings: Settings, reads: ConnectionPool[Any]) -> SearchIndex:
             settings.meilisearch_url,
             _reveal(settings.meilisearch_api_key),
             index_uid=settings.meilisearch_index,
+            embedding_dimension=(
+                settings.embedding_dimension if settings.embedding_model != "none" else None
+            ),
         )
     return PostgresSearchIndex(reads)
 

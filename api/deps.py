@@ -35,6 +35,7 @@ from domain.quotas import Quotas
 from domain.testdocument import TestDocument
 from eventstore.executor import CommandExecutor, Outcome
 from eventstore.idempotency import Idempotency
+from projections.testembeddings.search import TestMeaning
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -79,6 +80,7 @@ SavedDep = Annotated[Aggregates, _part("executor.saved")]
 EventStoreDep = Annotated[Any, _part("event_store")]
 ObjectStoreDep = Annotated[ObjectStore, _part("object_store")]
 SearchDep = Annotated[SearchIndex, _part("search")]
+MeaningDep = Annotated[TestMeaning, _part("meaning")]
 CacheDep = Annotated[Cache, _part("cache")]
 PresetsDep = Annotated[Presets, _part("presets")]
 QuotasDep = Annotated[Quotas, _part("quotas")]

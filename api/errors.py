@@ -46,6 +46,7 @@ STATUS: dict[type[e.ChronicleError], int] = {
     e.IllegalTransition: 409,
     e.UploadsMissing: 409,
     e.LeaseNotHeld: 409,
+    e.MeaningSearchUnavailable: 409,
     e.NotAMember: 409,
     e.RoomFull: 409,
     e.VersionConflict: 409,

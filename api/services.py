@@ -24,6 +24,7 @@ from eventstore.executor import CommandExecutor
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
 from projections.engine.watcher import LogWatcher
+from projections.testembeddings.search import TestMeaning
 
 if TYPE_CHECKING:  # streams name the reads, which name these services
     from api.streams import Streams
@@ -44,6 +45,7 @@ class Services:
     presets: Presets
     quotas: Quotas
     search: SearchIndex
+    meaning: TestMeaning  # meaning search and similar tests (test_embeddings)
     cache: Cache
     # The primary itself: for writes outside the executor (leases, retries of dead letters),
     # reads of what they just wrote, and the log's head. Both are ``reads`` and ``watcher``

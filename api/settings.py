@@ -193,6 +193,15 @@ class Settings(BaseSettings):
     )
     meilisearch_api_key: SecretStr | None = None
     meilisearch_index: str = Field(default="tests", description="The Meilisearch index uid.")
+    embedding_model: str = Field(
+        default="use-multilingual-v3",
+        description="The embedding model of meaning search and similar tests (adapters/embeddings"
+        "/models.py), from the extra chronicle[semantic]; 'none' turns meaning search off. "
+        "Changing it embeds every test again; the old vectors answer until that is done.",
+    )
+    embedding_dimension: int = Field(
+        default=512, ge=1, le=16000, description="The dimension of the model's vectors."
+    )
     redis_url: str | None = Field(
         default=None,
         description="Redis for the test cache; without one the cache is in-process (then "

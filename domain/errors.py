@@ -19,6 +19,7 @@
      │    ├── IllegalTransition         a state machine refuses the transition
      │    ├── UploadsMissing            a job's uploads (a session's parts) are not all stored
      │    ├── LeaseNotHeld              a worker reports an item it does not hold the lease of
+     │    ├── MeaningSearchUnavailable  no embedding model loads here, or no model is complete
      │    ├── NotAMember                a chat room's change by someone who has not joined it
      │    ├── RoomFull                  a chat room has its most members
      │    └── VersionConflict           a stale expected version, or retries exhausted
@@ -154,6 +155,12 @@ class LeaseNotHeld(Conflict):
     """A worker reported an item whose lease it does not hold."""
 
     code = "lease_not_held"
+
+
+class MeaningSearchUnavailable(Conflict):
+    """Meaning search was asked for where it cannot run: no model installed, or none embedded."""
+
+    code = "meaning_search_unavailable"
 
 
 class NotAMember(Conflict):

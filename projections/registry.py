@@ -9,6 +9,7 @@ from typing import Any
 
 from adapters.cache import Cache
 from adapters.cdn import CdnPurger
+from adapters.embeddings import EmbedderSlot
 from adapters.search import SearchIndex
 from eventstore.executor import CommandExecutor
 from projections.audit.projection import AuditLogProjection
@@ -23,6 +24,8 @@ from projections.jobs.settlement import JobSettlement
 from projections.rules.projection import RulesProjection
 from projections.testcatalog.projection import TestCatalogProjection
 from projections.testcatalog.purge import TestCachePurge
+from projections.testembeddings.reactor import TestEmbeddingIndexer
+from projections.testembeddings.store import EmbeddingStore
 from projections.testsearch.reactor import TestSearchIndexer
 from projections.teststats.projection import TestStatsProjection
 from projections.uploads.projection import UploadSessionsProjection
@@ -40,7 +43,7 @@ PROJECTIONS = (
     ChatProjection,
     UploadSessionsProjection,
 )
-REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge)
+REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge, TestEmbeddingIndexer)
 
 
 def all_projections() -> list[Projection]:
@@ -55,17 +58,21 @@ def all_reactors(
     search: SearchIndex,
     cache: Cache,
     watcher: LogWatcher,
+    embeddings: EmbeddingStore,
+    embedder: EmbedderSlot,
     cdn: CdnPurger | None = None,
     base_url: str = "",
 ) -> list[Reactor]:
     """One instance of each reactor; those that issue commands use ``executor``.
 
-    ``cdn`` (none: no CDN is purged) drops the public URLs under ``base_url``.
+    ``cdn`` (none: no CDN is purged) drops the public URLs under ``base_url``; the embeddings
+    reactor writes ``embeddings`` with ``embedder`` (one that cannot load: it handles nothing).
     """
     return [
         JobSettlement(executor),
-        TestSearchIndexer(event_store, search),
+        TestSearchIndexer(event_store, search, embedder),
         TestCachePurge(cache, watcher, cdn=cdn, base_url=base_url),
+        TestEmbeddingIndexer(event_store, embeddings, embedder),
     ]
 
 

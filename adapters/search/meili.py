@@ -3,8 +3,10 @@
 ``ensure`` creates the index and applies its settings (searchable title, tags, description;
 filterable ``listed``, ``tag_keys``, ``position``; sortable ``position`` and ``updated_at``;
 ``sort`` as the first ranking rule, so hits come newest first as on every adapter; typo
-tolerance from 5 characters, two typos from 9), and every write waits on its task, so a caller
-that saw ``upsert`` return can find the document. Meilisearch has no conditional write: the
+tolerance from 5 characters, two typos from 9; given the embedding dimension, a
+``userProvided`` embedder ``chronicle``, whose vectors come with the documents, so that
+``hybrid_search`` is Meilisearch's own hybrid search), and every write waits on its task, so
+a caller that saw ``upsert`` return can find the document. Meilisearch has no conditional write: the
 stored version is read first and whole documents (version and position included) replace it,
 a removal leaving a tombstone. That is only safe with one writer: the search reactor, active
 in one process at a time (advisory lock), is the only caller of ``upsert`` and ``remove``.
@@ -36,6 +38,8 @@ SETTINGS: dict[str, Any] = {
     "typoTolerance": {"enabled": True, "minWordSizeForTypos": {"oneTypo": 5, "twoTypos": 9}},
 }
 HIT_FIELDS = ["id", "title", "thumbnail", "tags", "updated_at", "position"]
+EMBEDDER = "chronicle"  # the userProvided embedder the documents' vectors are sent under
+SEMANTIC_RATIO = 0.5  # Meilisearch's hybrid search: keywords and meaning weigh the same
 
 
 class MeiliSearchIndex:
@@ -49,11 +53,14 @@ class MeiliSearchIndex:
         index_uid: str = "tests",
         timeout_seconds: int = 10,
         task_timeout_seconds: float = 30.0,
+        embedding_dimension: int | None = None,
     ) -> None:
         self._client = Client(url, api_key, timeout=timeout_seconds)
         self._uid = index_uid
         self._index = self._client.index(index_uid)
         self._task_timeout_ms = int(task_timeout_seconds * 1000)
+        self.embedder = EMBEDDER
+        self._dimension = embedding_dimension
 
     def ensure(self) -> None:
         """Create the index if missing and apply ``SETTINGS``, waiting for both."""
@@ -63,7 +70,8 @@ class MeiliSearchIndex:
         exists = (done.error or {}).get("code") == "index_already_exists"
         if done.status != "succeeded" and not exists:
             raise Unavailable(f"Meilisearch could not create index {self._uid}: {done.error}")
-        self._wait(lambda: self._index.update_settings(SETTINGS), "apply the index settings")
+        wanted = settings(self._dimension)
+        self._wait(lambda: self._index.update_settings(wanted), "apply the index settings")
 
     def upsert(self, doc: SearchDocument) -> None:
         """Replace the stored document unless it is the same or a newer version."""
@@ -88,6 +96,22 @@ class MeiliSearchIndex:
             found = self._index.search(
                 " ".join(query_terms(q)), search_params(tag=tag, limit=limit, after=after)
             )
+        return [hit(raw) for raw in found["hits"]]
+
+    def hybrid_search(
+        self, q: str, vector: list[float], *, tag: str | None = None, limit: int
+    ) -> list[SearchHit]:
+        """Meilisearch's own hybrid search: keywords and the query's ``vector``, by relevance."""
+        check_search(q, limit, None)
+        if finds_nothing(q):
+            return []
+        params = search_params(tag=tag, limit=limit, after=None)
+        del params["sort"]  # by relevance, not newest first
+        params["hybrid"] = {"embedder": EMBEDDER, "semanticRatio": SEMANTIC_RATIO}
+        params["vector"] = vector
+        params["matchingStrategy"] = "last"  # meaning finds what shares no word
+        with self._translated("search"):
+            found = self._index.search(" ".join(query_terms(q)), params)
         return [hit(raw) for raw in found["hits"]]
 
     def clear(self) -> None:
@@ -121,9 +145,18 @@ class MeiliSearchIndex:
             raise Unavailable(f"Meilisearch could not {what}: {exc}") from exc
 
 
+def settings(dimension: int | None) -> dict[str, Any]:
+    """``SETTINGS``, with the ``userProvided`` embedder of ``dimension`` vectors if any."""
+    if dimension is None:
+        return SETTINGS
+    embedder = {"source": "userProvided", "dimensions": dimension}
+    return {**SETTINGS, "embedders": {EMBEDDER: embedder}}
+
+
 def document(doc: SearchDocument) -> dict[str, Any]:
-    """The whole Meilisearch document of ``doc`` (it replaces any stored one)."""
-    return {
+    """The whole Meilisearch document of ``doc`` (it replaces any stored one), vector included."""
+    vectors = {"_vectors": {EMBEDDER: list(doc.vector) if doc.vector is not None else None}}
+    return vectors | {
         "id": str(doc.id),
         "version": doc.version,
         "position": doc.position,
@@ -139,7 +172,14 @@ def document(doc: SearchDocument) -> dict[str, Any]:
 
 def tombstone(test_id: UUID, version: int) -> dict[str, Any]:
     """The document that stands for a test removed at ``version``: unlisted, with no text."""
-    return {"id": str(test_id), "version": version, "listed": False, "tags": [], "tag_keys": []}
+    return {
+        "id": str(test_id),
+        "version": version,
+        "listed": False,
+        "tags": [],
+        "tag_keys": [],
+        "_vectors": {EMBEDDER: None},
+    }
 
 
 def search_params(*, tag: str | None, limit: int, after: int | None) -> dict[str, Any]:

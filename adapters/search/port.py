@@ -36,6 +36,9 @@ class SearchDocument:
     tags: tuple[str, ...]
     thumbnail: str | None  # the object key; the API turns it into a URL
     updated_at: datetime
+    # The passage's vector, for an index that ranks by meaning itself (Meilisearch's
+    # ``userProvided`` embedder); none where it does not, or no model is loaded.
+    vector: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,18 @@ class SearchIndex(Protocol):
 
     def clear(self) -> None:
         """Forget every document and tombstone (tests, and a rebuild from position 0)."""
+        ...
+
+
+class HybridIndex(SearchIndex, Protocol):
+    """An index that holds the documents' vectors and ranks keywords and meaning together."""
+
+    embedder: str  # the name its vectors are kept under
+
+    def hybrid_search(
+        self, q: str, vector: list[float], *, tag: str | None = None, limit: int
+    ) -> list[SearchHit]:
+        """Up to ``limit`` hits of ``q`` by keywords and by ``vector`` (the query's), fused."""
         ...
 
 

@@ -14,7 +14,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from api.deps import AdminPrincipal, SavedDep, StreamsDep, UserPrincipal, existing_test, user_id_of
+from api.deps import (
+    AdminPrincipal,
+    MeaningDep,
+    SavedDep,
+    StreamsDep,
+    UserPrincipal,
+    existing_test,
+    user_id_of,
+)
 from api.reads import BIGINT_MAX, ReadsDep, beyond_head
 from api.schemas.audit import AuditEvent
 from api.schemas.jobs import JobEvent
@@ -129,6 +137,7 @@ async def follow_save_status(
     change: Annotated[tuple[bool, int], Depends(checked_position)],
     streams: StreamsDep,
     reads: ReadsDep,
+    meaning: MeaningDep,
 ) -> AsyncIterator[ServerSentEvent]:
     """Each consumer of the change (`event: consumer`) as it reaches it, is parked or fails,
     then the whole status (`event: status`, as `GET …/status` answers), and the end."""
@@ -143,7 +152,8 @@ async def follow_save_status(
                 reached = ConsumerReached(name=name, **now.model_dump())
                 yield ServerSentEvent(id=str(position), event="consumer", data=reached)
         if all(p.reached for p in found.values()):
-            status = SaveStatus.of(test_id, position, deleted, found)
+            has_vector = await anyio.to_thread.run_sync(meaning.has_vector, test_id)
+            status = SaveStatus.of(test_id, position, deleted, found, has_vector=has_vector)
             yield ServerSentEvent(id=str(position), event="status", data=status)
             return
         waiting = [n for n, p in found.items() if not p.reached]

@@ -9,7 +9,7 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
@@ -21,6 +21,7 @@ from api.deps import (
     CacheDep,
     CommandContext,
     ExecutorDep,
+    MeaningDep,
     SearchDep,
     SettingsDep,
     command_context,
@@ -30,6 +31,8 @@ from api.schemas.tests import (
     ComputeAnswer,
     ComputeRequest,
     PublicTest,
+    SearchInfo,
+    SimilarTests,
     TestPage,
     render_page,
     render_test,
@@ -41,13 +44,14 @@ from domain.errors import InvalidCommand, NotFound
 from domain.testcontent import MAX_TAG
 from projections.testcatalog.cache import cached_detail, cached_list, detail_key
 from projections.testcatalog.queries import Place, get_public_test, list_public_tests
+from projections.testembeddings.search import KEYWORD, RRF_K, SEMANTIC, Ranking
 
 router = APIRouter(prefix="/api/tests", tags=["tests"])
 READ_MODELS = ["test_catalog"]
 MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
 JSON = "application/json"
 # A search pages by log position; the list by first publication and id (``Place``).
-_SEARCH, _LIST = "position:", "published:"
+_SEARCH, _LIST, _RANK = "position:", "published:", "rank:"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -63,6 +67,7 @@ PublicCommand = Annotated[CommandContext, Depends(_public_command)]
 def list_published_tests(
     reads: ReadsDep,
     search: SearchDep,
+    meaning: MeaningDep,
     cache: CacheDep,
     settings: SettingsDep,
     tag: Annotated[
@@ -80,18 +85,34 @@ def list_published_tests(
         str | None, Query(max_length=100, description="`next_cursor` of the previous page.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    mode: Annotated[
+        Literal["hybrid", "keyword", "semantic"] | None,
+        Query(
+            description="With `q`: `keyword` (every word must match, last changed first), "
+            "`semantic` (by meaning) or `hybrid` (both, fused; the default where meaning "
+            "search runs, else keywords, saying why in `search.note`)."
+        ),
+    ] = None,
 ) -> Response:
-    """Published tests, newest first publication first; with `q`, matches, last changed first.
+    """Published tests, newest first publication first; with `q`, matches (see `mode`).
 
     An edit never moves a test in the list, so paging through it while admins save neither
-    skips nor repeats one.
+    skips nor repeats one. A hybrid or semantic search pages through its first 100 hits.
     """
     base_url = settings.public_base_url
     if q is not None and q.strip():
+        ranking = None if mode == KEYWORD else meaning.search(q, mode=mode, keyword=search, tag=tag)
+        if ranking is not None and ranking.method is not None:
+            return _ranked_page(ranking, mode or "hybrid", cursor, limit, base_url)
         position = _search_after(cursor)
         hits = search.search(q, tag=tag, limit=limit, after=position)
         next_cursor = _encode(f"{_SEARCH}{hits[-1].position}") if len(hits) == limit else None
-        page = render_page([summary_of_hit(hit, base_url) for hit in hits], next_cursor)
+        info = SearchInfo(
+            mode=mode or "hybrid",
+            modes=[KEYWORD] if hits else [],
+            note=ranking.note if ranking is not None else None,
+        )
+        page = render_page([summary_of_hit(hit, base_url) for hit in hits], next_cursor, info)
         return Response(page, media_type=JSON)
     after = _list_after(cursor)
 
@@ -149,6 +170,30 @@ def get_published_test(
     return Response(entry.value, media_type=JSON, headers=headers)
 
 
+@router.get("/{test_id}/similar", response_model=SimilarTests)
+def list_similar_tests(
+    test_id: uuid.UUID,
+    reads: ReadsDep,
+    meaning: MeaningDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 5,
+) -> SimilarTests:
+    """The published tests nearest in meaning, nearest first; never the test itself.
+
+    404 for a test that is not published; 409 where meaning search is not available.
+    """
+    if get_public_test(reads.pool, test_id) is None:
+        raise NotFound(f"test {test_id} not found")
+    ranking = meaning.similar(test_id, limit=limit)
+    return SimilarTests(
+        test_id=test_id,
+        tests=[summary_of_hit(hit, settings.public_base_url) for hit in ranking.hits],
+        method=ranking.method or "",
+        model=ranking.model or "",
+        note=ranking.note,
+    )
+
+
 @router.post("/{test_id}/compute", response_model=ComputeAnswer)
 def compute_result(
     test_id: uuid.UUID, body: ComputeRequest, command: PublicCommand, settings: SettingsDep
@@ -159,6 +204,31 @@ def compute_result(
     """
     outcome = command.run(TakeTest(test_id, body.indexed()))
     return ComputeAnswer.from_outcome(outcome, settings.public_base_url)
+
+
+def _ranked_page(
+    ranking: Ranking, mode: str, cursor: str | None, limit: int, base_url: str
+) -> Response:
+    """One page of a ranking, by offset (``rank:<offset>`` cursors)."""
+    offset = 0
+    if cursor is not None:
+        digits = _payload(cursor, _RANK)
+        if not (digits.isascii() and digits.isdigit() and len(digits) < 6):
+            raise _not_a_cursor()
+        offset = int(digits)
+    hits = ranking.hits[offset : offset + limit]
+    more = offset + limit < len(ranking.hits)
+    info = SearchInfo(
+        mode=mode,
+        modes=list(ranking.modes),
+        method=ranking.method,
+        model=ranking.model,
+        rrf_k=None if mode == SEMANTIC else RRF_K,
+        note=ranking.note,
+    )
+    next_cursor = _encode(f"{_RANK}{offset + limit}") if more else None
+    page = render_page([summary_of_hit(hit, base_url) for hit in hits], next_cursor, info)
+    return Response(page, media_type=JSON)
 
 
 def _list_cursor(row: dict[str, Any]) -> str:

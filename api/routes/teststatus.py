@@ -1,7 +1,7 @@
 """Save status: whether what a change feeds (catalog, cache purge, search) has carried it.
 
 It replaces "202 and poll" and "a WebSocket says saved": the editor asks with the `position`
-its change answered with, and can show "saved · live on the site · searchable".
+its change answered with, and can show "saved · live on the site · searchable · similar".
 """
 
 import uuid
@@ -10,7 +10,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Query
 
-from api.deps import AdminPrincipal, SavedDep, existing_test
+from api.deps import AdminPrincipal, MeaningDep, SavedDep, existing_test
 from api.reads import BIGINT_MAX, ReadsDep, beyond_head
 from api.schemas.savestatus import FEEDS, SaveStatus
 from projections.engine.progress import get_progress
@@ -24,6 +24,7 @@ async def get_save_status(
     _: AdminPrincipal,
     saved: SavedDep,
     reads: ReadsDep,
+    meaning: MeaningDep,
     position: Annotated[
         int, Query(ge=1, le=BIGINT_MAX, description="The `position` a change answered with.")
     ],
@@ -31,10 +32,12 @@ async def get_save_status(
         bool, Query(description="Wait (bounded by the read wait) until everything reached it.")
     ] = False,
 ) -> SaveStatus:
-    """Whether the catalog, the cache purge and the search index have carried the change.
+    """Whether the catalog, the cache purge, the search index and the embeddings carried it.
 
-    A deleted test is gone from the site: never `live` nor `searchable`, whatever the position
-    (each consumer's `reached` still says whether the delete got there). Unknown: 404.
+    A deleted test is gone from the site: never `live`, `searchable` nor `similar_ready`,
+    whatever the position (each consumer's `reached` still says whether the delete got there).
+    `similar_ready`: the embeddings reached it and the test has a vector (so it is published).
+    Unknown: 404.
     """
     test = await anyio.to_thread.run_sync(lambda: existing_test(saved, test_id, deleted_too=True))
     head = await anyio.to_thread.run_sync(reads.head)
@@ -43,4 +46,5 @@ async def get_save_status(
     if wait:
         await reads.watcher.reached(FEEDS, position, reads.wait_seconds)
     found = await anyio.to_thread.run_sync(get_progress, reads.pool, FEEDS, test_id, position)
-    return SaveStatus.of(test_id, position, test.deleted, found)
+    has_vector = await anyio.to_thread.run_sync(meaning.has_vector, test_id)
+    return SaveStatus.of(test_id, position, test.deleted, found, has_vector=has_vector)

@@ -7,8 +7,13 @@ from pydantic import BaseModel, Field
 
 from projections.engine.progress import Progress
 
-FEEDS = ["test_catalog", "test_search", "test_cache_purge"]  # what a change of a test feeds
-LIVE, SEARCHABLE = ("test_catalog", "test_cache_purge"), ("test_search",)
+# What a change of a test feeds.
+FEEDS = ["test_catalog", "test_search", "test_cache_purge", "test_embeddings"]
+LIVE, SEARCHABLE, SIMILAR = (
+    ("test_catalog", "test_cache_purge"),
+    ("test_search",),
+    ("test_embeddings",),
+)
 
 
 class ConsumerProgress(BaseModel):
@@ -38,7 +43,7 @@ class ConsumerReached(ConsumerProgress):
 
 
 class SaveStatus(BaseModel):
-    """Whether a change of a test is saved, live on the site, and searchable."""
+    """Whether a change of a test is saved, live on the site, searchable, and similar-ready."""
 
     test_id: UUID
     position: int
@@ -50,13 +55,27 @@ class SaveStatus(BaseModel):
     searchable: bool = Field(
         description="The search index reached it, nothing parked; never for a deleted test."
     )
+    similar_ready: bool = Field(
+        default=False,
+        description="The embeddings reached it, nothing parked, and the test has a vector (it "
+        "is published): its similar tests and meaning search reflect the change.",
+    )
     consumers: dict[str, ConsumerProgress]
 
     @classmethod
-    def of(cls, test_id: UUID, position: int, deleted: bool, found: dict[str, Progress]) -> Self:
+    def of(
+        cls,
+        test_id: UUID,
+        position: int,
+        deleted: bool,
+        found: dict[str, Progress],
+        *,
+        has_vector: bool = False,
+    ) -> Self:
         """The status of the change at ``position`` from its consumers' progress.
 
-        A deleted test is gone from the site: never live nor searchable, whatever the position.
+        A deleted test is gone from the site: never live nor searchable, whatever the position;
+        ``has_vector``: whether the test has a vector of the serving model.
         """
         return cls(
             test_id=test_id,
@@ -64,5 +83,6 @@ class SaveStatus(BaseModel):
             saved=True,
             live=not deleted and all(found[name].done for name in LIVE),
             searchable=not deleted and all(found[name].done for name in SEARCHABLE),
+            similar_ready=not deleted and has_vector and all(found[name].done for name in SIMILAR),
             consumers={name: ConsumerProgress.of(p) for name, p in found.items()},
         )

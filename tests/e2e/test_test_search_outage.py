@@ -53,7 +53,7 @@ def test_a_refused_index_write_is_parked_then_delivered_by_an_admin_retry(
     assert (parked["live"], parked["searchable"]) == (True, False), parked
     assert parked["consumers"]["test_search"]["parked"] is True
     assert http.get(f"/api/tests/{test_id}").status_code == 200  # the catalog is unaffected
-    assert http.get("/api/tests", params={"q": "여행"}).json()["tests"] == []
+    assert http.get("/api/tests", params={"q": "여행", "mode": "keyword"}).json()["tests"] == []
     letters = http.get("/admin/dead-letters", headers=admin, params={"reactor": "test_search"})
     open_letters = letters.json()
     assert [(d["aggregate_version"], d["state"]) for d in open_letters] == [
@@ -69,6 +69,6 @@ def test_a_refused_index_write_is_parked_then_delivered_by_an_admin_retry(
         what="the retried letters to be delivered",
     )
 
-    found = http.get("/api/tests", params={"q": "여행"}).json()["tests"]
+    found = http.get("/api/tests", params={"q": "여행", "mode": "keyword"}).json()["tests"]
     assert [t["id"] for t in found] == [test_id]
     assert [v for t, v in search.written if str(t) == test_id] == [1, 2]

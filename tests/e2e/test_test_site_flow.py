@@ -48,7 +48,7 @@ def test_a_visitor_finds_opens_and_takes_a_test_an_admin_published(http, admin):
     listed = http.get("/api/tests").json()["tests"]
     assert [t["title"] for t in listed] == ["여행 성향 테스트", "Coffee quiz"]
     assert listed[0]["thumbnail_url"] == thumbnail.json()["url"]
-    found = http.get("/api/tests", params={"q": "여행"}).json()["tests"]
+    found = http.get("/api/tests", params={"q": "여행", "mode": "keyword"}).json()["tests"]
     assert [t["id"] for t in found] == [test_id]
     opened = http.get(f"/api/tests/{test_id}")
     assert opened.status_code == 200

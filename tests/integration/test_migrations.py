@@ -26,6 +26,8 @@ EXPECTED = {
     "test_catalog",
     "test_stats",
     "audit_log",
+    "test_embeddings",
+    "test_embedding_models",
     "chat_rooms",
     "chat_members",
     "chat_messages",

@@ -5,13 +5,13 @@ each session stands, so the deadlines find an open session past ``expires_at`` t
 partial index below.
 
 Revision ID: 0015
-Revises: 0013 (0014 is taken by parallel work: on merge this revises 0014)
+Revises: 0014
 """
 
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
