@@ -103,6 +103,7 @@ def test_a_meilisearch_tombstone_is_unlisted_with_its_version():
         "listed": False,
         "tags": [],
         "tag_keys": [],
+        "_vectors": {"chronicle": None},  # an unlisted test keeps no vector either
     }
 
 
