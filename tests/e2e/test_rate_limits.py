@@ -57,14 +57,14 @@ def signups(client: TestClient, count: int, **headers: str) -> list[Any]:
 
 
 def test_signups_past_the_limit_are_refused_with_429_and_record_nothing(serve: Serve) -> None:
-    with serve(rate_limit_signup="3/minute") as client:
+    with serve(rate_limit_signup="3/hour") as client:
         answers = signups(client, 5)
 
         assert [a.status_code for a in answers] == [201, 201, 201, 429, 429]
         refused = answers[3]
         assert refused.json()["error"]["code"] == "rate_limited"
         assert "signup" in refused.json()["error"]["message"]
-        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert 1 <= int(refused.headers["retry-after"]) <= 3600
         assert refused.headers["ratelimit-limit"] == "3"
         assert refused.headers["ratelimit-remaining"] == "0"
         assert answers[0].headers["ratelimit-remaining"] == "2"
@@ -75,7 +75,7 @@ def test_signups_past_the_limit_are_refused_with_429_and_record_nothing(serve: S
 
 
 def test_a_forged_forwarded_for_from_an_untrusted_peer_changes_nothing(serve: Serve) -> None:
-    with serve(rate_limit_signup="2/minute") as client:
+    with serve(rate_limit_signup="2/hour") as client:
         answers = [
             client.post("/auth/anon", headers={"X-Forwarded-For": f"203.0.113.{n}"})
             for n in range(3)
@@ -86,7 +86,7 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_changes_nothing(serve: Se
 
 def test_a_trusted_proxys_forwarded_for_names_the_client(serve: Serve) -> None:
     proxy = {"peer": "10.0.0.2", "trusted_proxies": ["10.0.0.0/8"]}
-    with serve(rate_limit_signup="1/minute", **proxy) as client:
+    with serve(rate_limit_signup="1/hour", **proxy) as client:
         first = client.post("/auth/anon", headers={"X-Forwarded-For": "198.51.100.7"})
         other = client.post("/auth/anon", headers={"X-Forwarded-For": "198.51.100.8"})
         # A client's own forged entry comes first: the proxy appends the address it saw.
@@ -97,7 +97,7 @@ def test_a_trusted_proxys_forwarded_for_names_the_client(serve: Serve) -> None:
 
 
 def test_changes_are_counted_per_user(serve: Serve) -> None:
-    with serve(rate_limit_commands="2/minute") as client:
+    with serve(rate_limit_commands="2/hour") as client:
         ann, bob = (client.post("/auth/anon").json()["token"] for _ in range(2))
         rule = {"name": "night", "preset": "portrait", "params": {}}
 
@@ -112,7 +112,10 @@ def test_changes_are_counted_per_user(serve: Serve) -> None:
 
 def test_a_limit_resets_after_its_window(serve: Serve) -> None:
     with serve(rate_limit_signup="1/second") as client:
-        assert [a.status_code for a in signups(client, 2)] == [201, 429]
+        # A sliding-window counter weighs the previous window: a second sign-up
+        # just past a window boundary may pass, a third within it cannot.
+        statuses = [a.status_code for a in signups(client, 3)]
+        assert statuses[0] == 201 and 429 in statuses, statuses
 
         # The next window, whenever the clock gets there: polled, bounded.
         wait_until(lambda: client.post("/auth/anon").status_code == 201, timeout=5)
@@ -145,7 +148,7 @@ def test_limits_hold_across_two_processes_with_redis(clean_dsn: str, tmp_path: A
     limits = {f"CHRONICLE_RATE_LIMIT_{g.upper()}": "100000/minute" for g in GROUPS}
     env = {
         **limits,
-        "CHRONICLE_RATE_LIMIT_SIGNUP": "5/minute",
+        "CHRONICLE_RATE_LIMIT_SIGNUP": "5/hour",
         "CHRONICLE_REDIS_URL": REDIS_URL,
         "CHRONICLE_REDIS_PREFIX": f"chronicle-test-{uuid.uuid4().hex}:",
     }
