@@ -28,6 +28,7 @@ TONES = ("neutral", "friendly", "concise", "formal")
 DEFAULT_LANGUAGE = "en"
 DEFAULT_TONE = "neutral"
 MAX_MODEL_NAME = 200
+MAX_REPLY = 32_000  # characters of one recorded reply
 # A BCP 47 language tag as people write them: "ko", "en-GB", "zh-Hant".
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
 

@@ -4,13 +4,20 @@ Every change is an event through the executor, so the posts to one room are seri
 ordered by the log. A message's id comes from its sender and the client's own id for it
 (``message_id_for``): a post sent again after a lost acknowledgement finds its message and
 posts nothing.
+
+A message mentioning ``@assistant`` asks the assistant (``mentions_assistant``); its answer is
+recorded once, as one ``AssistantReplied`` event whose id derives from the question's
+(``reply_id_for``): complete, interrupted (with the words that came before), or a notice
+saying plainly why there is none (no assistant, the daily quota spent).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from domain.assistant import MAX_REPLY
 from domain.base import Aggregate
 from domain.errors import (
     Forbidden,
@@ -28,11 +35,28 @@ MAX_CLIENT_ID = 100
 MAX_MEMBERS = 200
 POSTS_PER_WINDOW, MAX_POSTS_PER_WINDOW = 30, 200  # a member's messages per WINDOW: default, most
 WINDOW = timedelta(seconds=10)
+ASSISTANT = "assistant"  # the sender of the assistant's replies
+MAX_NOTICE = 500
+COMPLETE, INTERRUPTED, UNAVAILABLE, QUOTA_SPENT = (
+    "complete", "interrupted", "unavailable", "quota_exceeded",
+)  # fmt: skip
+REPLY_OUTCOMES = (COMPLETE, INTERRUPTED, UNAVAILABLE, QUOTA_SPENT)
+_MENTION = re.compile(r"(?<![\w@])@assistant\b", re.IGNORECASE)
 
 
 def message_id_for(room_id: UUID, user_id: UUID, client_id: str) -> UUID:
     """The id of the message ``user_id`` posts to ``room_id`` under its own ``client_id``."""
     return uuid5(NAMESPACE_URL, f"chronicle:chat:{room_id}:{user_id}:{client_id}")
+
+
+def reply_id_for(room_id: UUID, message_id: UUID) -> UUID:
+    """The id of the assistant's reply to ``message_id``: one per question, whoever records it."""
+    return uuid5(NAMESPACE_URL, f"chronicle:chat:{room_id}:reply:{message_id}")
+
+
+def mentions_assistant(text: str) -> bool:
+    """Whether ``text`` asks the assistant: it mentions ``@assistant`` (any case)."""
+    return bool(_MENTION.search(text))
 
 
 class ChatRoom(Aggregate):
@@ -78,6 +102,17 @@ class ChatRoom(Aggregate):
 
         def apply(self, room: ChatRoom) -> None:
             room.deleted.append(str(self.message_id))
+
+    class AssistantReplied(Aggregate.Event):
+        message_id: UUID  # the reply's own id (``reply_id_for``)
+        in_reply_to: UUID  # the message that asked
+        user_id: UUID  # whom it answers: the sender of ``in_reply_to``
+        text: str  # what the assistant said: all of it, or what came before an interruption
+        outcome: str  # one of REPLY_OUTCOMES
+        notice: str  # plain words when the reply is not complete, else ""
+
+        def apply(self, room: ChatRoom) -> None:
+            room.senders[str(self.message_id)] = ASSISTANT
 
     class Closed(Aggregate.Event):
         def apply(self, room: ChatRoom) -> None:
@@ -135,7 +170,7 @@ class ChatRoom(Aggregate):
 
     def invite(self, member_id: UUID, user_id: UUID) -> None:
         """A member lets ``user_id`` into the room (the way into a private one)."""
-        self._require_member(member_id)
+        self.require_member(member_id)
         self._require_open()
         if not self.is_member(user_id):
             self._admit(user_id)
@@ -150,7 +185,7 @@ class ChatRoom(Aggregate):
 
     def post(self, user_id: UUID, client_id: str, text: str, now: datetime) -> UUID:
         """Post ``text`` as ``user_id``; the same ``client_id`` again posts nothing. Its id."""
-        self._require_member(user_id)
+        self.require_member(user_id)
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
             raise InvalidCommand(f"client_id must have 1 to {MAX_CLIENT_ID} characters")
         message_id = message_id_for(self.id, user_id, client_id)
@@ -182,6 +217,39 @@ class ChatRoom(Aggregate):
         if str(message_id) not in self.deleted:
             self.trigger_event(self.Deleted, message_id=message_id)
 
+    def require_answerable(self, in_reply_to: UUID, text: str, outcome: str, notice: str) -> None:
+        """Check that the assistant may answer ``in_reply_to`` with this (or did already)."""
+        sender = self.senders.get(str(in_reply_to))
+        if sender is None or sender == ASSISTANT:
+            raise NotFound(f"message {in_reply_to} not found")
+        if outcome not in REPLY_OUTCOMES:
+            raise InvalidCommand(f"outcome must be one of {', '.join(REPLY_OUTCOMES)}")
+        if not isinstance(text, str) or len(text) > MAX_REPLY:
+            raise InvalidCommand(f"a reply has at most {MAX_REPLY} characters")
+        if not isinstance(notice, str) or len(notice) > MAX_NOTICE:
+            raise InvalidCommand(f"a notice has at most {MAX_NOTICE} characters")
+
+    def is_answered(self, in_reply_to: UUID) -> bool:
+        """Whether the assistant's reply to ``in_reply_to`` is recorded."""
+        return str(reply_id_for(self.id, in_reply_to)) in self.senders
+
+    def answer(self, in_reply_to: UUID, text: str, outcome: str, notice: str = "") -> UUID:
+        """Record the assistant's reply to ``in_reply_to``, once (a closed room included: the
+        question came before); its id. Recording it again changes nothing."""
+        self.require_answerable(in_reply_to, text, outcome, notice)
+        reply_id = reply_id_for(self.id, in_reply_to)
+        if not self.is_answered(in_reply_to):
+            self.trigger_event(
+                self.AssistantReplied,
+                message_id=reply_id,
+                in_reply_to=in_reply_to,
+                user_id=UUID(self.senders[str(in_reply_to)]),
+                text=text,
+                outcome=outcome,
+                notice=notice,
+            )
+        return reply_id
+
     def close(self, user_id: UUID) -> None:
         """The owner closes the room: nothing more is posted; closing again changes nothing."""
         self.require_visible(user_id)
@@ -195,13 +263,14 @@ class ChatRoom(Aggregate):
             raise RoomFull(f"the room has its {MAX_MEMBERS} members")
         self.trigger_event(self.Joined, user_id=user_id)
 
-    def _require_member(self, user_id: UUID) -> None:
+    def require_member(self, user_id: UUID) -> None:
+        """NotFound for a private room's outsider, NotAMember for another outsider."""
         self.require_visible(user_id)
         if not self.is_member(user_id):
             raise NotAMember(f"join chat room {self.id} first")
 
     def _require_own(self, user_id: UUID, message_id: UUID) -> None:
-        self._require_member(user_id)
+        self.require_member(user_id)
         sender = self.senders.get(str(message_id))
         if sender is None or str(message_id) in self.deleted:
             raise NotFound(f"message {message_id} not found")

@@ -23,6 +23,7 @@ from domain.assistant import (
     DEFAULT_LANGUAGE,
     DEFAULT_TONE,
     MAX_MODEL_NAME,
+    MAX_REPLY,
     SYSTEM,
     USER,
     Turn,
@@ -37,7 +38,6 @@ from domain.errors import IllegalTransition, InvalidCommand
 NAMESPACE = uuid5(NAMESPACE_URL, "https://chronicle.local/conversations")
 DEFAULT_CONTEXT_TOKENS = 3000  # what context() sends at most, when the caller names no budget
 MAX_QUESTION = 4000  # characters of one question
-MAX_REPLY = 32_000  # characters of one recorded reply
 MAX_SUMMARY = 8000  # characters of the running summary
 MAX_TURNS_KEPT = 200  # beyond, the oldest turns are forgotten unsummarised (state stays small)
 TONE_WORDS = {

@@ -63,6 +63,7 @@ TOPICS: dict[str, type] = {
     "domain.chatroom:ChatRoom.Posted": ChatRoom.Posted,
     "domain.chatroom:ChatRoom.Edited": ChatRoom.Edited,
     "domain.chatroom:ChatRoom.Deleted": ChatRoom.Deleted,
+    "domain.chatroom:ChatRoom.AssistantReplied": ChatRoom.AssistantReplied,
     "domain.chatroom:ChatRoom.Closed": ChatRoom.Closed,
     "domain.uploadsession:UploadSession": UploadSession,
     "domain.uploadsession:UploadSession.Created": UploadSession.Created,

@@ -4,6 +4,9 @@ A user's conversation in a room is addressed by the pair (user, room), never by 
 could pick, so nobody reaches another user's. The first question or settings start it. Asking
 counts one assistant turn against the plan's daily quota on the user's credits in the same
 save: no question recorded without its use counted, none counted without its question.
+
+The assistant's answer in a room (``AnswerInRoom``) is recorded in the same save as the room's
+event and the conversation's reply: the room shows what the conversation will remember.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from uuid import UUID
 
 from domain.assistant import DEFAULT_MODELS_ONLY, AssistantModels, Turn
 from domain.base import Aggregates
+from domain.chatroom import COMPLETE, ChatRoom
 from domain.conversation import DEFAULT_CONTEXT_TOKENS, Conversation, conversation_id
 from domain.errors import NotFound
 from domain.quotas import ASSISTANT_TURNS, NO_QUOTAS, Quotas, today
@@ -111,6 +115,43 @@ class RecordReply:
 
 
 @dataclass(frozen=True)
+class Answered:
+    """The assistant's reply in a room: its message id, and whether this command recorded it."""
+
+    room_id: UUID
+    message_id: UUID
+    in_reply_to: UUID
+    outcome: str
+    new: bool
+
+
+@dataclass(frozen=True)
+class AnswerInRoom:
+    """Record the assistant's reply to message ``in_reply_to`` of a room, once, with the reply
+    to question ``asked`` of the asker's conversation (none when nothing was asked: no
+    assistant, the quota spent). ``notice`` says in plain words why a reply is not complete;
+    the conversation keeps only what the assistant said."""
+
+    room_id: UUID
+    in_reply_to: UUID
+    asked: int | None
+    text: str
+    outcome: str
+    notice: str = ""
+
+    def __call__(self, aggregates: Aggregates) -> Answered:
+        room = aggregates.get(ChatRoom, self.room_id)
+        room.require_answerable(self.in_reply_to, self.text, self.outcome, self.notice)
+        new = not room.is_answered(self.in_reply_to)
+        if new and self.asked is not None:  # before the room's event: it may refuse
+            user_id = UUID(room.senders[str(self.in_reply_to)])
+            conversation = _conversation(aggregates, user_id, self.room_id)
+            conversation.reply(self.asked, self.text, complete=self.outcome == COMPLETE)
+        reply_id = room.answer(self.in_reply_to, self.text, self.outcome, self.notice)
+        return Answered(self.room_id, reply_id, self.in_reply_to, self.outcome, new)
+
+
+@dataclass(frozen=True)
 class Summarise:
     """Replace the turns numbered below ``through`` by ``summary`` (written by a model from
     ``Conversation.to_summarise``)."""
@@ -128,7 +169,7 @@ class Summarise:
 
 @dataclass(frozen=True)
 class ChangeAssistantSettings:
-    """Set the language, tone and model the assistant answers the user with in a room; the
+    """Set the language, tone and model the assistant answers a member of a room with; the
     model must be one the user's plan allows (None: the default)."""
 
     user_id: UUID
@@ -139,6 +180,7 @@ class ChangeAssistantSettings:
     models: AssistantModels = DEFAULT_MODELS_ONLY
 
     def __call__(self, aggregates: Aggregates) -> ConversationState:
+        aggregates.get(ChatRoom, self.room_id).require_member(self.user_id)
         credits = aggregates.get(UserCredits, self.user_id)
         model = self.models.check(credits.plan_name, self.model)
         conversation = _conversation(aggregates, self.user_id, self.room_id, start=True)

@@ -7,7 +7,15 @@ from uuid import uuid4
 
 import pytest
 
-from domain.chatroom import MAX_NAME, MAX_TEXT, POSTS_PER_WINDOW, ChatRoom, message_id_for
+from domain.chatroom import (
+    MAX_NAME,
+    MAX_TEXT,
+    POSTS_PER_WINDOW,
+    ChatRoom,
+    mentions_assistant,
+    message_id_for,
+    reply_id_for,
+)
 from domain.errors import (
     Forbidden,
     IllegalTransition,
@@ -125,3 +133,66 @@ def test_the_owner_closes_rather_than_leaves():
 
     with pytest.raises(IllegalTransition):
         chat.leave(owner)
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("@assistant hello", True),
+        ("what do you think, @Assistant?", True),
+        ("hi @assistant", True),
+        ("mail me at me@assistant.org", False),
+        ("@assistants assemble", False),
+        ("assistant, hello", False),
+    ],
+)
+def test_a_message_asks_the_assistant_when_it_mentions_it(text, asks):
+    assert mentions_assistant(text) is asks
+
+
+def test_the_assistants_reply_is_recorded_once_and_answers_its_sender():
+    chat, owner = room()
+    asked = chat.post(owner, "c-1", "@assistant hi", NOW)
+    chat.collect_events()
+
+    reply = chat.answer(asked, "Hello.", "complete")
+    again = chat.answer(asked, "Hello.", "complete")
+
+    [event] = chat.collect_events()
+    assert again == reply == reply_id_for(chat.id, asked)
+    assert isinstance(event, ChatRoom.AssistantReplied)
+    assert (event.in_reply_to, event.user_id, event.outcome) == (asked, owner, "complete")
+    assert chat.is_answered(asked)
+
+
+def test_a_reply_is_refused_for_an_unknown_message_a_reply_or_an_unknown_outcome():
+    chat, owner = room()
+    asked = chat.post(owner, "c-1", "@assistant hi", NOW)
+    reply = chat.answer(asked, "Hello.", "complete")
+
+    with pytest.raises(NotFound):
+        chat.answer(uuid4(), "Hello.", "complete")
+    with pytest.raises(NotFound):  # the assistant does not answer itself
+        chat.answer(reply, "Hello.", "complete")
+    with pytest.raises(InvalidCommand, match="outcome"):
+        chat.answer(chat.post(owner, "c-2", "@assistant again", NOW), "x", "finished")
+
+
+def test_a_closed_room_still_records_the_reply_to_a_question_asked_before():
+    chat, owner = room()
+    asked = chat.post(owner, "c-1", "@assistant hi", NOW)
+    chat.close(owner)
+
+    chat.answer(asked, "", "interrupted", "The reply was interrupted.")
+
+    assert chat.is_answered(asked)
+
+
+def test_the_assistants_reply_cannot_be_edited_or_deleted_by_a_member():
+    chat, owner = room()
+    reply = chat.answer(chat.post(owner, "c-1", "@assistant hi", NOW), "Hello.", "complete")
+
+    with pytest.raises(Forbidden):
+        chat.edit(owner, reply, "Goodbye.")
+    with pytest.raises(Forbidden):
+        chat.delete(owner, reply)

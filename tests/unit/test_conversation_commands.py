@@ -12,7 +12,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from domain.assistant import SYSTEM, USER, AssistantModels, Turn
 from domain.commands import conversation as conversations
 from domain.conversation import conversation_id
-from domain.errors import IllegalTransition, InvalidCommand, NotFound, QuotaExceeded
+from domain.errors import IllegalTransition, InvalidCommand, NotAMember, NotFound, QuotaExceeded
 from domain.quotas import ASSISTANT_TURNS, Quotas
 
 DAY = "2026-12-05"
@@ -114,8 +114,15 @@ def test_a_summary_replaces_the_older_turns(run: Any, user: UUID) -> None:
     assert (state.summary, state.turns_kept) == ("They counted to one.", 0)
 
 
+def _room(run: Any, owner: UUID) -> None:
+    from domain.commands.chatroom import CreateRoom
+
+    run(CreateRoom(ROOM, owner, "General", False))
+
+
 def test_a_model_the_plan_does_not_allow_is_refused(run: Any, user: UUID) -> None:
     models = AssistantModels({"pro": ("large",)})
+    _room(run, user)
 
     with pytest.raises(InvalidCommand, match="plan 'free' does not allow the model 'large'"):
         run(conversations.ChangeAssistantSettings(user, ROOM, "ko", "friendly", "large", models))
@@ -123,6 +130,7 @@ def test_a_model_the_plan_does_not_allow_is_refused(run: Any, user: UUID) -> Non
 
 def test_a_model_the_plan_allows_is_sent_with_the_next_question(run: Any, user: UUID) -> None:
     models = AssistantModels({"free": ("small",)})
+    _room(run, user)
     run(conversations.ChangeAssistantSettings(user, ROOM, "ko", "friendly", "small", models))
 
     asked = run(ask(user, "안녕?"))
@@ -131,9 +139,75 @@ def test_a_model_the_plan_allows_is_sent_with_the_next_question(run: Any, user: 
     assert "'ko'" in asked.context[0].content
 
 
+def test_only_a_member_of_the_room_sets_the_assistants_settings(run: Any, user: UUID) -> None:
+    _room(run, uuid4())
+
+    with pytest.raises(NotAMember):
+        run(conversations.ChangeAssistantSettings(user, ROOM, "ko", "friendly"))
+
+
 def test_conversations_of_one_user_in_two_rooms_are_apart(run: Any, user: UUID) -> None:
     run(ask(user, "Here?"))
 
     other = run(conversations.AskAssistant(user, uuid4(), "There?", TWO_A_DAY, DAY))
 
     assert other.asked == 0 and other.turns_used == 2
+
+
+def _asked_in_room(run: Any, user: UUID, text: str) -> UUID:
+    from domain.commands.chatroom import CreateRoom, PostMessage
+
+    run(CreateRoom(ROOM, user, "General", False))
+    return run(PostMessage(ROOM, user, "c-1", text)).message_id
+
+
+def test_the_answer_in_a_room_and_the_conversations_reply_are_saved_together(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    message = _asked_in_room(run, user, "@assistant plan my trip?")
+    asked = run(ask(user, "plan my trip?"))
+
+    answered = run(conversations.AnswerInRoom(ROOM, message, asked.asked, "Go north.", "complete"))
+    again = run(conversations.AnswerInRoom(ROOM, message, asked.asked, "Go north.", "complete"))
+
+    conversation = memory_app.repository.get(conversation_id(user, ROOM))
+    assert answered.new and not again.new and answered.message_id == again.message_id
+    assert conversation.pending is None
+    assert conversation.last_reply == [asked.asked, "Go north.", True]
+    assert memory_app.repository.get(ROOM).is_answered(message)
+
+
+def test_an_interrupted_answer_is_remembered_as_interrupted(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    message = _asked_in_room(run, user, "@assistant plan my trip?")
+    asked = run(ask(user, "plan my trip?"))
+
+    run(conversations.AnswerInRoom(ROOM, message, asked.asked, "Go", "interrupted", "Cut off."))
+
+    conversation = memory_app.repository.get(conversation_id(user, ROOM))
+    assert conversation.last_reply == [asked.asked, "Go", False]
+
+
+def test_a_notice_without_a_question_leaves_the_conversation_alone(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    message = _asked_in_room(run, user, "@assistant hello?")
+
+    run(conversations.AnswerInRoom(ROOM, message, None, "", "unavailable", "No assistant here."))
+
+    assert memory_app.repository.get(ROOM).is_answered(message)
+    with pytest.raises(AggregateNotFoundError):
+        memory_app.repository.get(conversation_id(user, ROOM))
+
+
+def test_an_answer_to_a_question_never_asked_is_refused_and_saves_nothing(
+    run: Any, memory_app: Application, user: UUID
+) -> None:
+    message = _asked_in_room(run, user, "@assistant hello?")
+    run(ask(user, "hello?"))
+
+    with pytest.raises(IllegalTransition):
+        run(conversations.AnswerInRoom(ROOM, message, 7, "Hi.", "complete"))
+
+    assert not memory_app.repository.get(ROOM).is_answered(message)

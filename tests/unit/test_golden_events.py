@@ -226,3 +226,21 @@ def test_a_chat_room_rebuilds_with_its_members_messages_and_closing(kind):
     )
     assert room.members == ["00000000-0000-4000-8000-0000000000e2"]
     assert len(room.senders) == 2 and len(room.deleted) == 1
+
+
+REPLIES = json.loads((GOLDEN / "events_v6_assistant_reply.json").read_text(encoding="utf-8"))
+ASSISTANT_ROOM = UUID("00000000-0000-4000-8000-0000000000f1")
+
+
+@pytest.mark.parametrize("kind", ["events", "snapshots"])
+def test_a_room_rebuilds_with_the_assistants_replies_each_once(kind):
+    app = Chronicle()
+    recorder = app.recorder if kind == "events" else app.snapshots.recorder
+    recorder.insert_events([stored(row) for row in REPLIES[kind]])
+
+    room = app.repository.get(ASSISTANT_ROOM)
+    asked = [UUID(m) for m, sender in room.senders.items() if sender != "assistant"]
+
+    assert len(asked) == 2 and all(room.is_answered(m) for m in asked)
+    assert room.answer(asked[0], "anything", "complete") is not None
+    assert not room.collect_events()  # recorded once: answering again changes nothing

@@ -1,0 +1,36 @@
+"""The scenario that wrote events_v6_assistant_reply.json: the assistant's reply in a room.
+
+It was run once, on the working tree that wired the assistant into rooms, with
+``PYTHONPATH=<checkout> python scenario_v6_assistant_reply.py <source>
+events_v6_assistant_reply.json`` on the library's in-memory store. Never run it again over the
+fixture: it is what this code stored, and later code must load it as it is.
+"""
+
+import sys
+from datetime import UTC, datetime
+from uuid import UUID
+
+from domain.chatroom import ChatRoom
+from tests.golden.fixture import write
+
+ROOM = UUID("00000000-0000-4000-8000-0000000000f1")
+OWNER = UUID("00000000-0000-4000-8000-0000000000f2")
+AT = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+METADATA = {"actor": "golden", "correlation_id": "corr-6a", "causation_id": "cause-6a"}
+
+
+def scenario() -> list:
+    room = ChatRoom.create(ROOM, "도우미와 함께", True, OWNER, 30)
+    asked = room.post(OWNER, "c-1", "@assistant 여행 성격 테스트를 추천해 줘", AT)
+    room.answer(asked, "‘해외 휴가 스타일 진단’을 해 보세요.", "complete")
+    broken = room.post(OWNER, "c-2", "@assistant and in English?", AT)
+    room.answer(broken, "Try the", "interrupted", "The reply was interrupted.")
+    return [room]
+
+
+def main(source: str, path: str) -> None:
+    write(scenario, METADATA, source, path)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
