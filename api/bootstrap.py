@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -36,6 +37,7 @@ from eventstore.database import Database, read_pool
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
 from projections.audit.live import LiveTail
+from projections.chat import partials
 from projections.deadlines.scheduler import DeadlineScheduler
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner
@@ -154,19 +156,25 @@ def services(
             begin_embeddings(built)
             built.runner = projection_runner(built).start()
             stack.callback(built.runner.stop)
-            built.reactors = reactor_runner(built).start()
+            assistant = build_assistant(built.settings)
+            if assistant is not None:
+                stack.callback(assistant.close)
+            built.reactors = reactor_runner(built, assistant).start()
             stack.callback(built.reactors.stop)
             stack.callback(deadline_scheduler(built).start().stop)
         yield built
 
 
 def live_streams(settings: Settings, primary: ConnectionPool[Any], watcher: LogWatcher) -> Streams:
-    """The live streams of one API process: one tail of the log on the primary, for all."""
-    return Streams(
+    """The live streams of one API process: one tail of the log on the primary, for all, and
+    the assistant's partial replies on the same LISTEN connection."""
+    streams = Streams(
         LiveTail(primary, watcher, keep=settings.live_tail_size),
         heartbeat_seconds=settings.live_heartbeat_seconds,
         queue_size=settings.live_queue_size,
     )
+    watcher.on_channel(partials.CHANNEL, streams.partials.deliver)
+    return streams
 
 
 @contextmanager
@@ -208,8 +216,9 @@ def begin_embeddings(built: Services) -> None:
         EmbeddingStore(built.primary).begin(slot.model, slot.dimension)
 
 
-def reactor_runner(built: Services) -> ReactorRunner:
-    """The runner of every reactor (at least once, retries, dead letters)."""
+def reactor_runner(built: Services, assistant: Assistant | None = None) -> ReactorRunner:
+    """The runner of every reactor (at least once, retries, dead letters); without an
+    ``assistant`` the rooms say there is none."""
     settings = built.settings
     runner = ReactorRunner(
         built.dsn,
@@ -224,6 +233,9 @@ def reactor_runner(built: Services) -> ReactorRunner:
             embedder=built.meaning.embedder,
             cdn=cdn_purger(settings),
             base_url=settings.public_base_url,
+            assistant=assistant,
+            publish=functools.partial(partials.publish, built.primary),
+            quotas=built.quotas,
         ),
         built.primary_watcher,
         batch_size=settings.reactor_batch_size,
@@ -243,7 +255,7 @@ def cdn_purger(settings: Settings) -> CdnPurger | None:
     return HttpCdnPurger(settings.cdn_purge_url, _reveal(settings.cdn_purge_token))
 
 
-def build_assistant(settings: Settings) -> Assistant | None:
+def build_assistant(settings: Settings) -> OpenAIAssistant | None:
     """The assistant when its API is configured, else none (the rooms say there is none)."""
     if not settings.assistant_base_url or not settings.assistant_model:
         return None

@@ -33,6 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.reads import BIGINT_MAX, Reads
 from projections.audit.feeds import Feed, read_after
 from projections.audit.live import LiveTail
+from projections.chat.partials import PartialReplies
 
 log = logging.getLogger(__name__)
 CUT = "chronicle.stream.cut"  # the scope key of a stream's disconnect switch
@@ -48,11 +49,13 @@ LastEventId = Annotated[str | None, Header(description="The last `id` the client
 
 @dataclass
 class Streams:
-    """This process's open streams: the live tail, their settings and their stop."""
+    """This process's open streams: the live tail, the assistant's partial replies, their
+    settings and their stop."""
 
     tail: LiveTail
     heartbeat_seconds: float = 15.0
     queue_size: int = 1000
+    partials: PartialReplies = field(default_factory=PartialReplies)
     _stops: dict[asyncio.Event, asyncio.AbstractEventLoop] = field(default_factory=dict)
 
     def close(self) -> None:

@@ -5,14 +5,19 @@ a reactor: it commits with ``jobs_log`` in one transaction, so a leasable item n
 with its job's status, and it holds lease state that worker requests write beside the events.
 """
 
+from collections.abc import Callable
 from typing import Any
 
+from adapters.assistant import Assistant
 from adapters.cache import Cache
 from adapters.cdn import CdnPurger
 from adapters.embeddings import EmbedderSlot
 from adapters.search import SearchIndex
+from domain.quotas import NO_QUOTAS, Quotas
 from eventstore.executor import CommandExecutor
 from projections.audit.projection import AuditLogProjection
+from projections.chat.assistant import ChatAssistant
+from projections.chat.partials import Frame
 from projections.chat.projection import ChatProjection
 from projections.engine.reactors import Reactor
 from projections.engine.rebuild import RebuildRefused
@@ -43,7 +48,7 @@ PROJECTIONS = (
     ChatProjection,
     UploadSessionsProjection,
 )
-REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge, TestEmbeddingIndexer)
+REACTORS = (JobSettlement, TestSearchIndexer, TestCachePurge, TestEmbeddingIndexer, ChatAssistant)
 
 
 def all_projections() -> list[Projection]:
@@ -62,17 +67,23 @@ def all_reactors(
     embedder: EmbedderSlot,
     cdn: CdnPurger | None = None,
     base_url: str = "",
+    assistant: Assistant | None = None,
+    publish: Callable[[Frame], None] = lambda frame: None,
+    quotas: Quotas = NO_QUOTAS,
 ) -> list[Reactor]:
     """One instance of each reactor; those that issue commands use ``executor``.
 
     ``cdn`` (none: no CDN is purged) drops the public URLs under ``base_url``; the embeddings
-    reactor writes ``embeddings`` with ``embedder`` (one that cannot load: it handles nothing).
+    reactor writes ``embeddings`` with ``embedder`` (one that cannot load: it handles nothing);
+    the chat assistant answers with ``assistant`` (none: the rooms say there is none), within
+    ``quotas``, sending its partial replies with ``publish``.
     """
     return [
         JobSettlement(executor),
         TestSearchIndexer(event_store, search, embedder),
         TestCachePurge(cache, watcher, cdn=cdn, base_url=base_url),
         TestEmbeddingIndexer(event_store, embeddings, embedder),
+        ChatAssistant(executor, event_store, assistant, publish, quotas=quotas),
     ]
 
 

@@ -35,6 +35,7 @@ class Answer:
     drop_after: int | None = None  # close the connection after this many tokens
     first_byte_delay: float = 0.0  # seconds before anything is sent
     done: bool = True  # end with data: [DONE]
+    token_delay: float = 0.0  # seconds before each token
 
 
 class AssistantServer:
@@ -180,6 +181,8 @@ def _handler(server: AssistantServer) -> type[BaseHTTPRequestHandler]:
             for sent, token in enumerate(answer.tokens):
                 if answer.drop_after is not None and sent == answer.drop_after:
                     self.close_connection = True  # no last chunk: the client sees it cut
+                    return
+                if answer.token_delay and server.stopping.wait(answer.token_delay):
                     return
                 self._event(_chunk(model, {"content": token}, None))
             if answer.drop_after is not None and answer.drop_after >= len(answer.tokens):

@@ -1,14 +1,17 @@
 """Chat rooms over REST: create, join, invite, leave, close; messages by keyset pages, post
-(once per client id), edit and delete one's own. The live room is `WS /chat/rooms/{id}`."""
+(once per client id), edit and delete one's own; the assistant's settings for the caller. The
+live room is `WS /chat/rooms/{id}`."""
 
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import Command, UserPrincipal, user_id_of
+from api.deps import Command, SettingsDep, UserPrincipal, user_id_of
 from api.reads import BIGINT_MAX, Reads, ReadsDep, caught_up
 from api.schemas.chat import (
+    AssistantSettings,
+    AssistantSettingsView,
     Invite,
     MessageChanged,
     MessageEdit,
@@ -29,6 +32,7 @@ from domain.commands.chatroom import (
     LeaveRoom,
     PostMessage,
 )
+from domain.commands.conversation import ChangeAssistantSettings
 from eventstore.records import Outcome
 from projections.chat.queries import get_message_position, get_room, list_messages
 
@@ -132,6 +136,28 @@ def delete_message(
     """Delete one of the caller's messages (its row stays, without text)."""
     run = DeleteMessage(room_id, user_id_of(principal), message_id)
     return MessageChanged.from_outcome(command.run(run))
+
+
+@router.put("/{room_id}/assistant", response_model=AssistantSettingsView)
+def set_assistant_settings(
+    room_id: uuid.UUID,
+    body: AssistantSettings,
+    principal: UserPrincipal,
+    command: Command,
+    settings: SettingsDep,
+) -> AssistantSettingsView:
+    """The language, tone and model the assistant answers the caller with in this room (a
+    member); the model must be one the caller's plan allows."""
+    run = ChangeAssistantSettings(
+        user_id_of(principal),
+        room_id,
+        body.language,
+        body.tone,
+        body.model,
+        settings.assistant_models,
+    )
+    available = settings.assistant_base_url is not None
+    return AssistantSettingsView.from_outcome(command.run(run), available)
 
 
 def visible_room(reads: Reads, room_id: uuid.UUID, user_id: uuid.UUID) -> dict[str, Any]:

@@ -4,6 +4,10 @@ Connect with the user's token (`?token=` or an `Authorization: Bearer` header). 
 first sends the room's last messages (`{"type": "history", "messages": [...], "position": P}`,
 oldest first, from the read model at position P), then every change of the room after P as it
 commits, in log order (`{"type": "event", "position", "event_type", "recorded_at", "data"}`).
+While the assistant answers a message that mentions `@assistant`, its words come as they are
+generated: `{"type": "partial", "message_id", "reply_to", "seq", "text"}` (`text` is the words
+since frame `seq - 1`; partial frames are not kept, a late or resumed client does not get
+them), then the reply itself, once, as the event `ChatRoom.AssistantReplied`.
 After a drop, connect with `?after=<the last position seen>` instead: every change after it,
 each once. Broadcast comes from the log through the process's live tail, never from one
 process's memory, so clients on different API processes see the same sequence.
@@ -136,6 +140,7 @@ class _Socket:
             asyncio.create_task(self._live(start)),
             asyncio.create_task(self._receive()),
             asyncio.create_task(self.cut.wait()),
+            asyncio.create_task(self._partials()),
         ]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -174,6 +179,18 @@ class _Socket:
                     return
                 if row is not None:
                     await self.send(RoomEvent(**row).model_dump(mode="json"))
+
+    async def _partials(self) -> None:
+        """The assistant's words in this room as they come (never ends by itself)."""
+        streams = self.services.streams
+        assert streams is not None
+        queue = streams.partials.subscribe(self.room_id)
+        try:
+            while True:
+                frame = await queue.get()
+                await self.send({k: v for k, v in frame.items() if k != "room_id"})
+        finally:
+            streams.partials.unsubscribe(self.room_id, queue)
 
     async def _receive(self) -> None:
         try:

@@ -7,6 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.base import RequestBody
+from domain.assistant import MAX_MODEL_NAME, TONES
 from domain.chatroom import (
     MAX_CLIENT_ID,
     MAX_NAME,
@@ -88,12 +89,23 @@ class MessageView(BaseModel):
     message_id: UUID
     room_id: UUID
     position: int = Field(description="Where it was posted in the log: the order of messages.")
-    user_id: UUID
-    client_id: str
+    user_id: UUID | None = Field(description="Who wrote it; None: the assistant.")
+    client_id: str | None = Field(description="The sender's own id for it; None: the assistant.")
     text: str | None = Field(description="None once deleted.")
     posted_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
+    reply_to: UUID | None = Field(
+        default=None, description="The assistant's reply: the message it answers."
+    )
+    outcome: Literal["complete", "interrupted", "unavailable", "quota_exceeded"] | None = Field(
+        default=None,
+        description="The assistant's reply: whole, cut off (`text` is what came before), "
+        "or none (no assistant, or the daily quota of assistant turns spent).",
+    )
+    notice: str | None = Field(
+        default=None, description="Why the assistant's reply is not complete, in plain words."
+    )
 
 
 class MessagePage(BaseModel):
@@ -109,3 +121,34 @@ class RoomEvent(BaseModel):
     event_type: str = Field(description="`ChatRoom.Posted`, `.Edited`, `.Deleted`, `.Joined`…")
     recorded_at: datetime
     data: dict[str, Any]
+
+
+class AssistantSettings(RequestBody):
+    language: str = Field(
+        min_length=2, max_length=35, description="A language tag: `ko`, `en-GB`, `zh-Hant`."
+    )
+    tone: str = Field(default="neutral", max_length=20, description=f"One of {', '.join(TONES)}.")
+    model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_MODEL_NAME,
+        description="One the plan allows (`CHRONICLE_ASSISTANT_MODELS_*`); none: the default.",
+    )
+
+
+class AssistantSettingsView(BaseModel):
+    """What the assistant is given for the caller in a room (the conversation's settings)."""
+
+    room_id: UUID
+    language: str
+    tone: str
+    model: str | None = Field(description="None: the server's default model.")
+    summary: str = Field(description="The running summary of the turns that no longer fit.")
+    turns_kept: int
+    available: bool = Field(description="Whether this server has an assistant at all.")
+    version: int
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome[Any], available: bool) -> Self:
+        return cls.model_validate({**outcome.record, "available": available})
+

@@ -1,7 +1,9 @@
 """``chat_rooms``, ``chat_members``, ``chat_messages``: each room, who is in it, what was said.
 
 A message keeps the log position it was posted at: pages and live streams order by it. An
-edit or a delete changes the row in place (a deleted message keeps its row, without text).
+edit or a delete changes the row in place (a deleted message keeps its row, without text). The
+assistant's reply is a message no member wrote (``user_id`` null) that names the message it
+answers (``reply_to``), its ``outcome`` and, unless complete, a ``notice``.
 """
 
 from typing import Any
@@ -40,6 +42,13 @@ class ChatProjection:
                 "text, posted_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (event.message_id, room_id, position, event.user_id, event.client_id,
                  event.text, at),
+            )  # fmt: skip
+        elif isinstance(event, ChatRoom.AssistantReplied):
+            cur.execute(
+                "INSERT INTO chat_messages (message_id, room_id, position, text, posted_at, "
+                "reply_to, outcome, notice) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                (event.message_id, room_id, position, event.text, at, event.in_reply_to,
+                 event.outcome, event.notice or None),
             )  # fmt: skip
         elif isinstance(event, ChatRoom.Edited):
             cur.execute(

@@ -8,7 +8,8 @@ from uuid import UUID
 from psycopg_pool import ConnectionPool
 
 MESSAGE_COLUMNS = (
-    "message_id, room_id, position, user_id, client_id, text, posted_at, edited_at, deleted_at"
+    "message_id, room_id, position, user_id, client_id, text, posted_at, edited_at, deleted_at, "
+    "reply_to, outcome, notice"
 )
 
 

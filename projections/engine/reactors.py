@@ -49,6 +49,15 @@ class Reactor(Protocol):
         ...
 
 
+def caused_by(event: Any, position: int, *, actor: str) -> dict[str, str]:
+    """Metadata of a command caused by ``event`` at log ``position``: same correlation id."""
+    return {
+        "actor": actor,
+        "correlation_id": event.metadata.get("correlation_id", ""),
+        "causation_id": f"event:{position}",
+    }
+
+
 class Stopping(Exception):
     """The runner stops in the middle of a delivery; the event is delivered next time."""
 

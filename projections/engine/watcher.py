@@ -6,6 +6,9 @@ positions are re-read from ``projection_position`` whenever a waiter asks (and e
 
 Requests wait asynchronously (``reached``): a waiting request holds no thread, only a
 future that this thread resolves on the request's event loop once the position is reached.
+
+Other channels ride on the same connection (``on_channel``): the assistant's partial replies
+reach every socket of a process through it, still one LISTEN connection per process.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +61,7 @@ class LogWatcher:
         self._events_seen = 0
         self._positions: dict[str, int] = {}
         self._waiters: list[_Waiter] = []
+        self._channels: dict[str, Callable[[str], None]] = {}
         self._refresh_now = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="log-watcher", daemon=True)
@@ -87,6 +92,13 @@ class LogWatcher:
             self._thread.join(timeout=5)
         if self._owns_pool:
             self._pool.close()
+
+    def on_channel(self, channel: str, deliver: Callable[[str], None]) -> None:
+        """LISTEN on ``channel`` too, handing each payload to ``deliver`` (in this thread: it
+        must not block). ``channel`` is a constant identifier, never a caller's text."""
+        if not channel.isidentifier():
+            raise ValueError(f"not a channel name: {channel!r}")
+        self._channels[channel] = deliver
 
     def wake(self) -> None:
         """Wake every ``wait_for_events`` caller now (as a new event would)."""
@@ -201,8 +213,12 @@ class LogWatcher:
                     REFUSALS.admitted()
                     conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                     conn.execute(f"LISTEN {POSITIONS_CHANNEL}")
+                    listening: set[str] = set()
                     refreshed = 0.0
                     while not self._stopping.is_set():
+                        for channel in set(self._channels) - listening:
+                            conn.execute(f"LISTEN {channel}")
+                            listening.add(channel)
                         for notify in conn.notifies(timeout=0.1):
                             self._on_notify(notify.channel, notify.payload)
                         if self._waiters and (
@@ -221,6 +237,13 @@ class LogWatcher:
                 self._stopping.wait(1.0)
 
     def _on_notify(self, channel: str, payload: str) -> None:
+        deliver = self._channels.get(channel)
+        if deliver is not None:
+            try:
+                deliver(payload)
+            except Exception:  # one bad payload never stops the watcher
+                log.exception("could not deliver a notification on %s", channel)
+            return
         with self._changed:
             if channel == EVENTS_CHANNEL:
                 self._events_seen += 1

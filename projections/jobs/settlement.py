@@ -14,6 +14,7 @@ from typing import Any
 from domain.commands.jobendings import SettleJobCredits
 from domain.job import Job
 from eventstore.executor import CommandExecutor
+from projections.engine.reactors import caused_by
 
 
 class JobSettlement:
@@ -30,12 +31,3 @@ class JobSettlement:
     def react(self, event: Any, position: int) -> None:
         metadata = caused_by(event, position, actor="system:job-settlement")
         self._executor.execute(SettleJobCredits(event.originator_id), metadata=metadata)
-
-
-def caused_by(event: Any, position: int, *, actor: str) -> dict[str, str]:
-    """Metadata of a command caused by ``event`` at log ``position``: same correlation id."""
-    return {
-        "actor": actor,
-        "correlation_id": event.metadata.get("correlation_id", ""),
-        "causation_id": f"event:{position}",
-    }

@@ -33,3 +33,14 @@ def post(socket: ClientConnection, client_id: str, text: str) -> dict[str, Any]:
 
 def posted_positions(events: list[dict[str, Any]]) -> list[int]:
     return [e["position"] for e in events if e["event_type"] == "ChatRoom.Posted"]
+
+
+def until_reply(socket: ClientConnection) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The assistant's partial frames, then its reply's event (other frames skipped)."""
+    partials = []
+    while True:
+        received = frame(socket, 60)
+        if received["type"] == "partial":
+            partials.append(received)
+        elif received["type"] == "event" and received["event_type"] == "ChatRoom.AssistantReplied":
+            return partials, received

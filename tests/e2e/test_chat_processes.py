@@ -3,16 +3,26 @@ and every client sees the same sequence, equal to the log."""
 
 import json
 import threading
+from contextlib import ExitStack
 
 import httpx
 import psycopg
 import pytest
 
+from tests.assistantserver import Answer, assistant_server
 from tests.conftest import wait_until
-from tests.e2e.chat import frame, room_socket, until
+from tests.e2e.chat import frame, room_socket, until, until_reply
 from tests.e2e.twoprocesses import two_api_processes
 
 CLIENTS, POSTS = 10, 50
+
+
+@pytest.fixture
+def fake(settings):
+    """The assistant's API, for the reactor that runs in this process (``running``)."""
+    with assistant_server(models=("small",)) as server:
+        settings.assistant_base_url, settings.assistant_model = server.base_url, "small"
+        yield server
 
 
 @pytest.fixture
@@ -100,3 +110,31 @@ def test_ten_clients_on_two_processes_see_the_same_sequence_as_the_log(pair, run
     assert len(logged) == CLIENTS * POSTS
     for received in events:
         assert [e["position"] for e in received if e["event_type"] == "ChatRoom.Posted"] == logged
+
+
+def test_the_assistants_words_reach_a_socket_on_each_process(fake, pair, running):
+    fake.then(Answer(tokens=("Hello", " from", " every", " process."), token_delay=0.05))
+    with httpx.Client(base_url=pair.url, timeout=60) as http:  # closed before the sockets count
+        user = http.post("/auth/anon").raise_for_status().json()
+        auth = {"Authorization": f"Bearer {user['token']}"}
+        room = http.post("/chat/rooms", headers=auth, json={"name": "Both"}).raise_for_status()
+        room_id = room.json()["room_id"]
+
+    with ExitStack() as stack:
+        sockets = []
+
+        def on_both() -> bool:  # one more socket, until each process holds one
+            if sockets and all(count > 0 for count in pair.serving().values()):
+                return True
+            sockets.append(stack.enter_context(room_socket(pair.url, room_id, user["token"])))
+            until(sockets[-1], "history")
+            return False
+
+        wait_until(on_both, 60, "a socket on each API process")
+        sockets[0].send(json.dumps({"type": "post", "client_id": "q", "text": "@assistant hi"}))
+        received = [until_reply(socket) for socket in sockets]
+
+    for partials, reply in received:
+        assert "".join(p["text"] for p in partials) == "Hello from every process."
+        assert reply["data"]["text"] == "Hello from every process."
+    assert len({reply["position"] for _, reply in received}) == 1

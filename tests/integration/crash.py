@@ -9,7 +9,9 @@ from collections.abc import Callable
 from tests.conftest import TEST_SECRET, wait_until
 
 
-def run_projector_process(dsn: str, batch_size: int) -> subprocess.Popen:
+def run_projector_process(
+    dsn: str, batch_size: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "CHRONICLE_DATABASE_URL": dsn,
@@ -18,6 +20,7 @@ def run_projector_process(dsn: str, batch_size: int) -> subprocess.Popen:
         # The test server admits 92 (max_connections 100); the plan of the default 32 threads
         # with every consumer no longer fits in it, and connections are not what this tests.
         "CHRONICLE_THREADS": "16",
+        **(extra_env or {}),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "projections", "run"],

@@ -29,11 +29,11 @@ def test_serve_refuses_to_start_when_its_connections_cannot_fit(small_server):
     done = chronicle("serve", "--workers", "2", database_url=dsn, data_dir=str(root), port="1")
 
     assert done.returncode == 2, done.stderr
-    # 2 × (2 + 2 × 32 + 1) + 35 = 169, against 30 - 3 reserved - 5 for operators.
-    assert "can hold 169 database connections" in done.stderr
+    # 2 × (2 + 2 × 32 + 1) + 38 = 172, against 30 - 3 reserved - 5 for operators.
+    assert "can hold 172 database connections" in done.stderr
     assert "admits 22 (max_connections 30 less 3 reserved" in done.stderr
     assert "CHRONICLE_THREADS=" not in done.stderr  # not even one thread per process fits
-    assert "raise the server's max_connections to 177" in done.stderr
+    assert "raise the server's max_connections to 180" in done.stderr
 
 
 def test_api_refuses_naming_the_threads_that_would_fit(small_server):

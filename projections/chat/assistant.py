@@ -1,0 +1,218 @@
+"""The assistant in chat rooms: a reactor that answers every message mentioning ``@assistant``.
+
+For each such ``ChatRoom.Posted`` it asks (``AskAssistant``: the question recorded in the
+asker's conversation and one assistant turn counted against the plan's daily quota, in one
+save), streams the reply from the ``Assistant`` port, publishing partial frames as the words
+come (``projections.chat.partials``), and records the reply once (``AnswerInRoom``: the room's
+event and the conversation's reply in one save). A reply is complete, interrupted (the stream
+broke: what came before is kept), or a notice in plain words: no assistant is configured, it is
+unavailable, the day's assistant turns are spent.
+
+At least once, like every reactor: the question is asked under an idempotency key of its
+message, so a delivery repeated after a crash finds it asked and not answered; the reply it
+was streaming is lost with the process, so it is recorded interrupted, never half-written and
+never asked twice. A message already answered is left alone.
+
+Once a reply is recorded, the turns that no longer fit the conversation's budget are
+summarised by the same model (``Conversation.to_summarise``); a summary that fails is tried
+again after the next reply.
+
+Replies are streamed one at a time per process running the reactors: a long reply delays the
+next question, in any room, by its length.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+from adapters.assistant import Assistant
+from domain.assistant import MAX_REPLY, SYSTEM, USER, Turn
+from domain.chatroom import (
+    COMPLETE,
+    INTERRUPTED,
+    MAX_NOTICE,
+    QUOTA_SPENT,
+    UNAVAILABLE,
+    ChatRoom,
+    mentions_assistant,
+    reply_id_for,
+)
+from domain.commands.conversation import AnswerInRoom, AskAssistant, Asked, Summarise
+from domain.conversation import DEFAULT_CONTEXT_TOKENS, MAX_SUMMARY, Conversation, conversation_id
+from domain.errors import AssistantInterrupted, AssistantUnavailable, QuotaExceeded
+from domain.quotas import NO_QUOTAS, Quotas
+from eventstore.executor import CommandExecutor
+from eventstore.idempotency import Idempotency
+from projections.chat.partials import MAX_CHARS, Frame
+from projections.engine.reactors import caused_by
+
+log = logging.getLogger(__name__)
+ACTOR = "system:chat-assistant"
+FLUSH_SECONDS = 0.05  # partial frames: at most about 20 a second per reply
+NO_ASSISTANT = "No assistant is configured on this server, so nobody will answer."
+RESTARTED = "The reply was interrupted: the server stopped while the assistant was answering."
+CUT_OFF = "The reply was interrupted: the assistant's connection broke off."
+TOO_LONG = f"The reply was cut at {MAX_REPLY} characters."
+SUMMARY_PROMPT = (
+    "Summarise the conversation below for your own later use, in at most 150 words, keeping "
+    "facts, names, preferences and open questions. Write only the summary."
+)
+
+
+class ChatAssistant:
+    """Answers the messages that mention the assistant, streaming, then recording once."""
+
+    name = "chat_assistant"
+
+    def __init__(
+        self,
+        executor: CommandExecutor,
+        event_store: Any,
+        assistant: Assistant | None,
+        publish: Callable[[Frame], None],
+        *,
+        quotas: Quotas = NO_QUOTAS,
+        budget: int = DEFAULT_CONTEXT_TOKENS,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
+        self._executor = executor
+        self._event_store = event_store
+        self._assistant = assistant
+        self._publish = publish
+        self._quotas = quotas
+        self._budget = budget
+        self._flush_seconds = flush_seconds
+
+    def handles(self, event: Any) -> bool:
+        return isinstance(event, ChatRoom.Posted) and mentions_assistant(event.text)
+
+    def react(self, event: Any, position: int) -> None:
+        room_id, message_id = event.originator_id, event.message_id
+        room: ChatRoom = self._event_store.repository.get(room_id)
+        if room.is_answered(message_id):
+            return  # a repeated delivery
+        metadata = caused_by(event, position, actor=ACTOR)
+        if self._assistant is None:
+            self._answer(room_id, message_id, None, "", UNAVAILABLE, NO_ASSISTANT, metadata)
+            return
+        ask = AskAssistant(
+            event.user_id,
+            room_id,
+            event.text,
+            self._quotas,
+            day=event.timestamp.astimezone(UTC).date().isoformat(),
+            budget=self._budget,
+        )
+        try:
+            outcome = self._executor.execute(
+                ask, metadata=metadata, idempotency=Idempotency(f"chat-assistant:{message_id}", "")
+            )
+        except QuotaExceeded as exc:
+            notice = str(exc)[:MAX_NOTICE]
+            self._answer(room_id, message_id, None, "", QUOTA_SPENT, notice, metadata)
+            return
+        if outcome.replayed:  # asked by a delivery that never recorded its reply: it crashed
+            asked = int(outcome.result["asked"])
+            self._answer(room_id, message_id, asked, "", INTERRUPTED, RESTARTED, metadata)
+            return
+        text, result, notice = self._stream(room_id, message_id, outcome.result)
+        self._answer(room_id, message_id, outcome.result.asked, text, result, notice, metadata)
+        self._summarise(event.user_id, room_id, metadata)
+
+    def _stream(self, room_id: Any, message_id: Any, asked: Asked) -> tuple[str, str, str]:
+        """The reply's text, outcome and notice; partial frames published as it comes."""
+        assert self._assistant is not None
+        frames = _Frames(self._publish, room_id, message_id, self._flush_seconds)
+        deltas = self._assistant.stream_reply(list(asked.context), model=asked.model)
+        try:
+            for delta in deltas:
+                if frames.length + len(delta) > MAX_REPLY:
+                    frames.add(delta[: MAX_REPLY - frames.length])
+                    return frames.text(), INTERRUPTED, TOO_LONG
+                frames.add(delta)
+        except AssistantInterrupted as exc:
+            return exc.text[:MAX_REPLY], INTERRUPTED, CUT_OFF
+        except AssistantUnavailable as exc:
+            return "", UNAVAILABLE, f"The assistant is unavailable: {exc}"[:MAX_NOTICE]
+        finally:
+            getattr(deltas, "close", lambda: None)()  # the HTTP stream, when cut short
+            frames.flush()
+        return frames.text(), COMPLETE, ""
+
+    def _answer(
+        self,
+        room_id: Any,
+        message_id: Any,
+        asked: int | None,
+        text: str,
+        outcome: str,
+        notice: str,
+        metadata: dict[str, str],
+    ) -> None:
+        answer = AnswerInRoom(room_id, message_id, asked, text, outcome, notice)
+        self._executor.execute(answer, metadata=metadata)
+
+    def _summarise(self, user_id: Any, room_id: Any, metadata: dict[str, str]) -> None:
+        """Summarise the turns that no longer fit the budget; a failure waits for next time."""
+        assert self._assistant is not None
+        conversation: Conversation = self._event_store.repository.get(
+            conversation_id(user_id, room_id)
+        )
+        due = conversation.to_summarise(self._budget)
+        if due is None:
+            return
+        lines = [f"Summary so far: {due.summary}"] if due.summary else []
+        lines += [f"{turn.role}: {turn.content}" for turn in due.turns]
+        messages = [Turn(SYSTEM, SUMMARY_PROMPT), Turn(USER, "\n".join(lines))]
+        try:
+            summary = "".join(self._assistant.stream_reply(messages, model=conversation.model))
+            if summary.strip():
+                command = Summarise(user_id, room_id, summary.strip()[:MAX_SUMMARY], due.through)
+                self._executor.execute(command, metadata=metadata)
+        except Exception as exc:
+            log.warning("could not summarise a conversation of room %s: %s", room_id, exc)
+
+
+class _Frames:
+    """A reply's words as they come, published in frames of a few words each."""
+
+    def __init__(
+        self, publish: Callable[[Frame], None], room_id: Any, reply_to: Any, seconds: float
+    ) -> None:
+        self._publish = publish
+        self._base = {
+            "type": "partial",
+            "room_id": str(room_id),
+            "message_id": str(reply_id_for(room_id, reply_to)),
+            "reply_to": str(reply_to),
+        }
+        self._seconds = seconds
+        self._parts: list[str] = []
+        self._pending = ""
+        self._seq = 0
+        self._sent_at = time.monotonic()
+        self.length = 0
+
+    def add(self, delta: str) -> None:
+        self._parts.append(delta)
+        self._pending += delta
+        self.length += len(delta)
+        if len(self._pending) >= MAX_CHARS or time.monotonic() - self._sent_at >= self._seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        while self._pending:
+            text, self._pending = self._pending[:MAX_CHARS], self._pending[MAX_CHARS:]
+            try:
+                self._publish({**self._base, "seq": self._seq, "text": text})
+            except Exception as exc:  # partial frames are a courtesy: the reply is recorded
+                log.warning("could not publish a partial reply: %s", exc)
+            self._seq += 1
+        self._sent_at = time.monotonic()
+
+    def text(self) -> str:
+        return "".join(self._parts)
