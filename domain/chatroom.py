@@ -5,10 +5,11 @@ ordered by the log. A message's id comes from its sender and the client's own id
 (``message_id_for``): a post sent again after a lost acknowledgement finds its message and
 posts nothing.
 
-A message mentioning ``@assistant`` asks the assistant (``mentions_assistant``); its answer is
-recorded once, as one ``AssistantReplied`` event whose id derives from the question's
-(``reply_id_for``): complete, interrupted (with the words that came before), or a notice
-saying plainly why there is none (no assistant, the daily quota spent).
+A message mentioning ``@assistant``, or any message in an assistant room, asks the assistant
+(``Posted.asks_assistant``, decided when posted: messages recorded before could not ask). Its
+answer is recorded once, as one ``AssistantReplied`` event whose id derives from the
+question's (``reply_id_for``): complete, interrupted (with the words that came before), or a
+notice saying plainly why there is none (no assistant, the daily quota spent).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class ChatRoom(Aggregate):
         private: bool
         owner_id: UUID
         posts_per_window: int
+        assistant: bool = False  # every message asks the assistant (rooms before: none did)
 
     class Joined(Aggregate.Event):
         user_id: UUID
@@ -87,6 +89,7 @@ class ChatRoom(Aggregate):
         user_id: UUID
         client_id: str
         text: str
+        asks_assistant: bool = False  # decided when posted (messages before: none asked)
 
         def apply(self, room: ChatRoom) -> None:
             room.senders[str(self.message_id)] = str(self.user_id)
@@ -118,11 +121,19 @@ class ChatRoom(Aggregate):
         def apply(self, room: ChatRoom) -> None:
             room.closed = True
 
-    def __init__(self, name: str, private: bool, owner_id: UUID, posts_per_window: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        private: bool,
+        owner_id: UUID,
+        posts_per_window: int,
+        assistant: bool = False,
+    ) -> None:
         self.name = name
         self.private = private
         self.owner_id = owner_id
         self.posts_per_window = posts_per_window
+        self.assistant = assistant
         self.members = [str(owner_id)]
         self.senders: dict[str, str] = {}  # message id -> its sender
         self.deleted: list[str] = []
@@ -137,9 +148,11 @@ class ChatRoom(Aggregate):
         private: bool,
         owner_id: UUID,
         posts_per_window: int = POSTS_PER_WINDOW,
+        assistant: bool = False,
     ) -> ChatRoom:
         """A new room named ``name``; its creator is its owner and first member, and sets how
-        many messages a member may post in ``WINDOW``."""
+        many messages a member may post in ``WINDOW``. An ``assistant`` room (always private:
+        one's own room with the assistant) asks the assistant with every message."""
         if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME:
             raise InvalidCommand(f"name must have 1 to {MAX_NAME} characters")
         if not 1 <= posts_per_window <= MAX_POSTS_PER_WINDOW:
@@ -148,9 +161,10 @@ class ChatRoom(Aggregate):
             cls.Created,
             id=room_id,
             name=name.strip(),
-            private=private,
+            private=private or assistant,
             owner_id=owner_id,
             posts_per_window=posts_per_window,
+            assistant=assistant,
         )
 
     def is_member(self, user_id: UUID) -> bool:
@@ -201,7 +215,12 @@ class ChatRoom(Aggregate):
                 "retry shortly"
             )
         self.trigger_event(
-            self.Posted, message_id=message_id, user_id=user_id, client_id=client_id, text=text
+            self.Posted,
+            message_id=message_id,
+            user_id=user_id,
+            client_id=client_id,
+            text=text,
+            asks_assistant=self.assistant or mentions_assistant(text),
         )
         return message_id
 

@@ -45,7 +45,12 @@ MinPosition = Annotated[int | None, caught_up(*READ_MODELS)]
 def create_room(body: RoomCreate, principal: UserPrincipal, command: Command) -> RoomChanged:
     """A new room; its creator is its owner and first member."""
     run = CreateRoom(
-        uuid.uuid4(), user_id_of(principal), body.name, body.private, body.posts_per_window
+        uuid.uuid4(),
+        user_id_of(principal),
+        body.name,
+        body.private,
+        body.posts_per_window,
+        body.assistant,
     )
     return RoomChanged.from_outcome(command.run(run))
 

@@ -27,6 +27,10 @@ class RoomCreate(RequestBody):
         le=MAX_POSTS_PER_WINDOW,
         description="Messages a member may post in 10 s (429 rate_limited past it).",
     )
+    assistant: bool = Field(
+        default=False,
+        description="One's own room with the assistant: private, every message asks it.",
+    )
 
 
 class Invite(RequestBody):
@@ -53,6 +57,7 @@ class RoomChanged(BaseModel):
     owner_id: UUID
     members: int
     closed: bool
+    assistant: bool = False  # outcomes stored before assistant rooms have none
     version: int
     position: int | None
 
@@ -69,6 +74,7 @@ class RoomView(BaseModel):
     members: int
     member: bool = Field(description="Whether the caller is a member.")
     closed: bool
+    assistant: bool = Field(description="Every message asks the assistant.")
     created_at: datetime
 
 
@@ -151,4 +157,3 @@ class AssistantSettingsView(BaseModel):
     @classmethod
     def from_outcome(cls, outcome: Outcome[Any], available: bool) -> Self:
         return cls.model_validate({**outcome.record, "available": available})
-

@@ -23,13 +23,14 @@ class RoomState:
     owner_id: UUID
     members: int
     closed: bool
+    assistant: bool
     version: int
 
     @classmethod
     def of(cls, room: ChatRoom) -> RoomState:
         return cls(
             room.id, room.name, room.private, room.owner_id, len(room.members), room.closed,
-            room.version,
+            room.assistant, room.version,
         )  # fmt: skip
 
 
@@ -50,10 +51,16 @@ class CreateRoom:
     name: str
     private: bool
     posts_per_window: int = POSTS_PER_WINDOW
+    assistant: bool = False
 
     def __call__(self, aggregates: Aggregates) -> RoomState:
         room = ChatRoom.create(
-            self.room_id, self.name, self.private, self.user_id, self.posts_per_window
+            self.room_id,
+            self.name,
+            self.private,
+            self.user_id,
+            self.posts_per_window,
+            assistant=self.assistant,
         )
         aggregates.add(room)
         return RoomState.of(room)

@@ -1,12 +1,15 @@
-"""The assistant in chat rooms: a reactor that answers every message mentioning ``@assistant``.
+"""The assistant in chat rooms: a reactor that answers every message that asks it.
 
-For each such ``ChatRoom.Posted`` it asks (``AskAssistant``: the question recorded in the
-asker's conversation and one assistant turn counted against the plan's daily quota, in one
-save), streams the reply from the ``Assistant`` port, publishing partial frames as the words
-come (``projections.chat.partials``), and records the reply once (``AnswerInRoom``: the room's
+A message asks when it mentions ``@assistant`` or is posted in an assistant room: the room
+decided it when the message was posted (``Posted.asks_assistant``), so mentions recorded
+before this reactor existed are never answered late. For each such message it asks
+(``AskAssistant``: the question recorded in the asker's conversation and one assistant turn
+counted against the plan's daily quota, in one save), streams the reply from the
+``Assistant`` port, publishing partial frames as the words come
+(``projections.chat.partials``), and records the reply once (``AnswerInRoom``: the room's
 event and the conversation's reply in one save). A reply is complete, interrupted (the stream
-broke: what came before is kept), or a notice in plain words: no assistant is configured, it is
-unavailable, the day's assistant turns are spent.
+broke: what came before is kept), or a notice in plain words: no assistant is configured, it
+is unavailable, the day's assistant turns are spent.
 
 At least once, like every reactor: the question is asked under an idempotency key of its
 message, so a delivery repeated after a crash finds it asked and not answered; the reply it
@@ -38,7 +41,6 @@ from domain.chatroom import (
     QUOTA_SPENT,
     UNAVAILABLE,
     ChatRoom,
-    mentions_assistant,
     reply_id_for,
 )
 from domain.commands.conversation import AnswerInRoom, AskAssistant, Asked, Summarise
@@ -88,7 +90,7 @@ class ChatAssistant:
         self._flush_seconds = flush_seconds
 
     def handles(self, event: Any) -> bool:
-        return isinstance(event, ChatRoom.Posted) and mentions_assistant(event.text)
+        return isinstance(event, ChatRoom.Posted) and event.asks_assistant
 
     def react(self, event: Any, position: int) -> None:
         room_id, message_id = event.originator_id, event.message_id

@@ -25,8 +25,8 @@ class ChatProjection:
         if isinstance(event, ChatRoom.Created):
             cur.execute(
                 "INSERT INTO chat_rooms (room_id, name, private, owner_id, closed, created_at, "
-                "position) VALUES (%s, %s, %s, %s, false, %s, %s)",
-                (room_id, event.name, event.private, event.owner_id, at, position),
+                "position, assistant) VALUES (%s, %s, %s, %s, false, %s, %s, %s)",
+                (room_id, event.name, event.private, event.owner_id, at, position, event.assistant),
             )
             self._join(cur, room_id, event.owner_id, at)
         elif isinstance(event, ChatRoom.Joined):

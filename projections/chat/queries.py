@@ -18,7 +18,7 @@ def get_room(pool: ConnectionPool, room_id: UUID, user_id: UUID) -> dict[str, An
     private and ``user_id`` is not a member (its existence does not leak)."""
     with pool.connection() as conn:
         row: dict[str, Any] | None = conn.execute(  # type: ignore[assignment]
-            "SELECT r.room_id, r.name, r.private, r.owner_id, r.closed, r.created_at, "
+            "SELECT r.room_id, r.name, r.private, r.owner_id, r.closed, r.created_at, r.assistant, "
             "(SELECT count(*) FROM chat_members m WHERE m.room_id = r.room_id) AS members, "
             "EXISTS (SELECT 1 FROM chat_members m WHERE m.room_id = r.room_id "
             "AND m.user_id = %s) AS member FROM chat_rooms r WHERE r.room_id = %s",

@@ -207,3 +207,20 @@ def test_a_members_settings_reach_the_model_with_the_next_question(served_with_m
     body = fake.requests[-1]["body"]
     assert body["model"] == "small"
     assert "'ko'" in body["messages"][0]["content"] and "brief" in body["messages"][0]["content"]
+
+
+def test_in_ones_own_assistant_room_every_message_is_answered(served, fake, http):
+    fake.then(Answer(tokens=("Monday:", " rest.")))
+    _, auth = sign_up(http)
+    created = http.post(ROOMS, headers=auth, json={"name": "Me", "assistant": True})
+    room = created.json()
+    token = auth["Authorization"].split()[1]
+
+    with room_socket(served.url, room["room_id"], token) as socket:
+        until(socket, "history")
+        post(socket, "q-1", "plan my week")
+        _, reply = until_reply(socket)
+
+    assert created.status_code == 201 and (room["assistant"], room["private"]) == (True, True)
+    assert http.get(f"{ROOMS}/{room['room_id']}", headers=auth).json()["assistant"] is True
+    assert reply["data"]["text"] == "Monday: rest."

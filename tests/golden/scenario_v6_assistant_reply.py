@@ -1,4 +1,4 @@
-"""The scenario that wrote events_v6_assistant_reply.json: the assistant's reply in a room.
+"""The scenario that wrote events_v6_assistant_reply.json: an assistant room and its replies.
 
 It was run once, on the working tree that wired the assistant into rooms, with
 ``PYTHONPATH=<checkout> python scenario_v6_assistant_reply.py <source>
@@ -20,8 +20,8 @@ METADATA = {"actor": "golden", "correlation_id": "corr-6a", "causation_id": "cau
 
 
 def scenario() -> list:
-    room = ChatRoom.create(ROOM, "도우미와 함께", True, OWNER, 30)
-    asked = room.post(OWNER, "c-1", "@assistant 여행 성격 테스트를 추천해 줘", AT)
+    room = ChatRoom.create(ROOM, "도우미와 함께", True, OWNER, 30, assistant=True)
+    asked = room.post(OWNER, "c-1", "여행 성격 테스트를 추천해 줘", AT)
     room.answer(asked, "‘해외 휴가 스타일 진단’을 해 보세요.", "complete")
     broken = room.post(OWNER, "c-2", "@assistant and in English?", AT)
     room.answer(broken, "Try the", "interrupted", "The reply was interrupted.")

@@ -196,3 +196,24 @@ def test_the_assistants_reply_cannot_be_edited_or_deleted_by_a_member():
         chat.edit(owner, reply, "Goodbye.")
     with pytest.raises(Forbidden):
         chat.delete(owner, reply)
+
+
+def test_a_post_records_whether_it_asks_the_assistant():
+    chat, owner = room()
+    chat.post(owner, "c-1", "hello all", NOW)
+    chat.post(owner, "c-2", "@assistant hello", NOW)
+
+    posted = [e for e in chat.collect_events() if isinstance(e, ChatRoom.Posted)]
+
+    assert [e.asks_assistant for e in posted] == [False, True]
+
+
+def test_in_an_assistant_room_every_message_asks_and_the_room_is_private():
+    owner = uuid4()
+    chat = ChatRoom.create(uuid4(), "Me and the assistant", False, owner, assistant=True)
+    chat.post(owner, "c-1", "plan my week", NOW)
+
+    posted = [e for e in chat.collect_events() if isinstance(e, ChatRoom.Posted)]
+
+    assert chat.private and chat.assistant
+    assert posted[0].asks_assistant

@@ -241,6 +241,17 @@ def test_a_room_rebuilds_with_the_assistants_replies_each_once(kind):
     room = app.repository.get(ASSISTANT_ROOM)
     asked = [UUID(m) for m, sender in room.senders.items() if sender != "assistant"]
 
+    assert room.assistant and room.private
     assert len(asked) == 2 and all(room.is_answered(m) for m in asked)
     assert room.answer(asked[0], "anything", "complete") is not None
     assert not room.collect_events()  # recorded once: answering again changes nothing
+
+
+def test_messages_stored_before_the_assistant_never_ask_it():
+    app = Chronicle()
+    app.recorder.insert_events([stored(row) for row in CHAT["events"]])
+
+    events = list(app.events.get(ROOM))
+
+    assert events[0].assistant is False and app.repository.get(ROOM).assistant is False
+    assert [e.asks_assistant for e in events if type(e).__name__ == "Posted"] == [False, False]

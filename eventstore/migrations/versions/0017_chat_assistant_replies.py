@@ -1,5 +1,6 @@
 """``chat_messages`` holds the assistant's replies: no member wrote them (``user_id`` null),
-each answers a message (``reply_to``) with an ``outcome`` and, unless complete, a ``notice``.
+each answers a message (``reply_to``) with an ``outcome`` and, unless complete, a ``notice``;
+``chat_rooms`` says which rooms are the assistant's (every message asks it).
 
 Revision ID: 0017
 Revises: 0016
@@ -22,6 +23,7 @@ def upgrade() -> None:
             ADD COLUMN reply_to uuid,
             ADD COLUMN outcome text,
             ADD COLUMN notice text;
+        ALTER TABLE chat_rooms ADD COLUMN assistant boolean NOT NULL DEFAULT false;
         """
     )
 
@@ -29,6 +31,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
+        ALTER TABLE chat_rooms DROP COLUMN assistant;
         DELETE FROM chat_messages WHERE user_id IS NULL;
         ALTER TABLE chat_messages
             DROP COLUMN notice,
