@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from domain.assistant import MAX_REPLY
@@ -64,6 +65,11 @@ class ChatRoom(Aggregate):
     """A room: its members, its messages' senders, and whether it is closed."""
 
     snapshot_interval = 200
+    class_version = 2  # of snapshots: v1 had no assistant rooms
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state["assistant"] = False
 
     class Created(Aggregate.Created):
         name: str

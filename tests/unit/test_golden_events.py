@@ -255,3 +255,12 @@ def test_messages_stored_before_the_assistant_never_ask_it():
 
     assert events[0].assistant is False and app.repository.get(ROOM).assistant is False
     assert [e.asks_assistant for e in events if type(e).__name__ == "Posted"] == [False, False]
+
+
+def test_a_room_from_a_snapshot_before_assistant_rooms_is_no_assistant_room():
+    app = Chronicle()
+    app.snapshots.recorder.insert_events([stored(row) for row in CHAT["snapshots"]])
+
+    room = app.repository.get(ROOM)
+
+    assert room.assistant is False
