@@ -96,6 +96,7 @@ class ChatRoom(Aggregate):
         client_id: str
         text: str
         asks_assistant: bool = False  # decided when posted (messages before: none asked)
+        attachment: dict[str, Any] | None = None  # a completed upload: ``attachment_of``
 
         def apply(self, room: ChatRoom) -> None:
             room.senders[str(self.message_id)] = str(self.user_id)
@@ -203,8 +204,16 @@ class ChatRoom(Aggregate):
         if self.is_member(user_id):
             self.trigger_event(self.Left, user_id=user_id)
 
-    def post(self, user_id: UUID, client_id: str, text: str, now: datetime) -> UUID:
-        """Post ``text`` as ``user_id``; the same ``client_id`` again posts nothing. Its id."""
+    def post(
+        self,
+        user_id: UUID,
+        client_id: str,
+        text: str,
+        now: datetime,
+        attachment: dict[str, Any] | None = None,
+    ) -> UUID:
+        """Post ``text`` as ``user_id``, with a file (``attachment_of`` a completed upload);
+        the same ``client_id`` again posts nothing. Its id."""
         self.require_member(user_id)
         if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
             raise InvalidCommand(f"client_id must have 1 to {MAX_CLIENT_ID} characters")
@@ -227,6 +236,7 @@ class ChatRoom(Aggregate):
             client_id=client_id,
             text=text,
             asks_assistant=self.assistant or mentions_assistant(text),
+            attachment=attachment,
         )
         return message_id
 

@@ -122,6 +122,13 @@ class UploadSession(Aggregate):
         def apply(self, session: UploadSession) -> None:
             session.attachments.append([str(self.job_id), self.item_index])
 
+    class AttachedToMessage(Aggregate.Event):
+        room_id: UUID
+        message_id: UUID
+
+        def apply(self, session: UploadSession) -> None:
+            session.messages.append(str(self.message_id))
+
     class Completed(Aggregate.Event):
         def apply(self, session: UploadSession) -> None:
             session.state = UploadState.COMPLETED
@@ -172,6 +179,7 @@ class UploadSession(Aggregate):
         # part number (str, a JSON key) -> [size, etag], as storage last reported it
         self.parts: dict[str, list[Any]] = {}
         self.attachments: list[list[Any]] = []  # [job id, item index] the file was copied to
+        self.messages: list[str] = []  # the chat messages it is attached to
 
     @classmethod
     def open(
@@ -248,14 +256,26 @@ class UploadSession(Aggregate):
             raise IllegalTransition(f"parts {_shown(missing)} are missing or of the wrong size")
         self.trigger_event(self.Completed)
 
-    def attach(self, job_id: UUID, item_index: int) -> bool:
-        """Record the completed file copied to a job's item; whether it was not recorded yet."""
+    def require_completed(self) -> None:
+        """IllegalTransition unless the file is complete (what attaching it needs)."""
         if self.state != UploadState.COMPLETED:
             raise IllegalTransition(
                 f"cannot attach: upload session {self.id} is {self.state!r}; attaching needs "
                 "'completed'",
                 current_state=self.state,
             )
+
+    def attach_to_message(self, room_id: UUID, message_id: UUID) -> bool:
+        """Record the completed file attached to a chat message; whether it was not yet."""
+        self.require_completed()
+        if str(message_id) in self.messages:
+            return False
+        self.trigger_event(self.AttachedToMessage, room_id=room_id, message_id=message_id)
+        return True
+
+    def attach(self, job_id: UUID, item_index: int) -> bool:
+        """Record the completed file copied to a job's item; whether it was not recorded yet."""
+        self.require_completed()
         if [str(job_id), item_index] in self.attachments:
             return False
         self.trigger_event(self.Attached, job_id=job_id, item_index=item_index)

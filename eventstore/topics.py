@@ -70,6 +70,7 @@ TOPICS: dict[str, type] = {
     "domain.uploadsession:UploadSession.PartReceived": UploadSession.PartReceived,
     "domain.uploadsession:UploadSession.Completed": UploadSession.Completed,
     "domain.uploadsession:UploadSession.Attached": UploadSession.Attached,
+    "domain.uploadsession:UploadSession.AttachedToMessage": UploadSession.AttachedToMessage,
     "domain.uploadsession:UploadSession.Rejected": UploadSession.Rejected,
     "domain.uploadsession:UploadSession.Aborted": UploadSession.Aborted,
     "domain.uploadsession:UploadSession.Expired": UploadSession.Expired,

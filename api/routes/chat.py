@@ -6,8 +6,9 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import RedirectResponse
 
-from api.deps import Command, SettingsDep, UserPrincipal, user_id_of
+from api.deps import Command, ObjectStoreDep, SettingsDep, UserPrincipal, user_id_of
 from api.reads import BIGINT_MAX, Reads, ReadsDep, caught_up
 from api.schemas.chat import (
     AssistantSettings,
@@ -33,8 +34,10 @@ from domain.commands.chatroom import (
     PostMessage,
 )
 from domain.commands.conversation import ChangeAssistantSettings
+from domain.errors import NotFound
+from domain.uploadsession import object_key
 from eventstore.records import Outcome
-from projections.chat.queries import get_message_position, get_room, list_messages
+from projections.chat.queries import get_message, get_message_position, get_room, list_messages
 
 router = APIRouter(prefix="/chat/rooms", tags=["chat"])
 READ_MODELS = ["chat"]
@@ -116,9 +119,39 @@ def post_message(
     command: Command,
     reads: ReadsDep,
 ) -> MessageChanged:
-    """Post as a member; the same `client_id` again answers with the first post, posted once."""
-    run = PostMessage(room_id, user_id_of(principal), body.client_id, body.text)
+    """Post as a member, with one's completed upload attached if named; the same `client_id`
+    again answers with the first post, posted once."""
+    run = PostMessage(room_id, user_id_of(principal), body.client_id, body.text, body.upload_id)
     return posted(reads, command.run(run))
+
+
+@router.get(
+    "/{room_id}/messages/{message_id}/attachment",
+    status_code=307,
+    response_class=RedirectResponse,
+    responses={307: {"description": "To a URL of the file's bytes, valid for a while."}},
+)
+def get_attachment(
+    room_id: uuid.UUID,
+    message_id: uuid.UUID,
+    principal: UserPrincipal,
+    reads: ReadsDep,
+    store: ObjectStoreDep,
+    settings: SettingsDep,
+    min_position: MinPosition = None,
+) -> RedirectResponse:
+    """The file attached to a message of a room the caller can read (404 without one)."""
+    visible_room(reads, room_id, user_id_of(principal))
+    message = reads.find_or_not_found(
+        READ_MODELS,
+        lambda: get_message(reads.pool, room_id, message_id),
+        f"message {message_id}",
+    )
+    attachment = message["attachment"]
+    if not attachment or message["deleted_at"] is not None:
+        raise NotFound(f"message {message_id} has no attachment")
+    key = object_key(message["user_id"], uuid.UUID(attachment["upload_id"]))
+    return RedirectResponse(store.presign_get(key, settings.upload_url_seconds), 307)
 
 
 @router.patch("/{room_id}/messages/{message_id}", response_model=MessageChanged)

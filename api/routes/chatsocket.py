@@ -12,8 +12,9 @@ After a drop, connect with `?after=<the last position seen>` instead: every chan
 each once. Broadcast comes from the log through the process's live tail, never from one
 process's memory, so clients on different API processes see the same sequence.
 
-Client frames (JSON): `{"type": "post", "client_id", "text"}` → `{"type": "ack", "client_id",
-"message_id", "position", "new"}` once the post is durable (the same `client_id` again is
+Client frames (JSON): `{"type": "post", "client_id", "text", "upload_id"?}` (a completed
+upload of the sender's to attach) → `{"type": "ack", "client_id", "message_id", "position",
+"new"}` once the post is durable (the same `client_id` again is
 acknowledged with the first post's position, posted once); `{"type": "edit", "message_id",
 "text"}`, `{"type": "delete", "message_id"}` → `{"type": "ack", ...}`; `{"type": "ping"}` →
 `{"type": "pong"}`. A bad frame gets `{"type": "error", "code", "message"}` and the connection
@@ -58,6 +59,7 @@ class Post(RequestBody):
     type: Literal["post"]
     client_id: str = Field(min_length=1, max_length=MAX_CLIENT_ID)
     text: str = Field(min_length=1, max_length=MAX_TEXT)
+    upload_id: uuid.UUID | None = None
 
 
 class Edit(RequestBody):
@@ -225,7 +227,9 @@ class _Socket:
 
     def _run(self, frame: Post | Edit | Delete) -> MessageChanged:
         if isinstance(frame, Post):
-            command: Any = PostMessage(self.room_id, self.user_id, frame.client_id, frame.text)
+            command: Any = PostMessage(
+                self.room_id, self.user_id, frame.client_id, frame.text, frame.upload_id
+            )
         elif isinstance(frame, Edit):
             command = EditMessage(self.room_id, self.user_id, frame.message_id, frame.text)
         else:

@@ -44,6 +44,9 @@ class MessagePost(RequestBody):
         description="The client's own id for this message: sent again, it posts nothing twice.",
     )
     text: str = Field(min_length=1, max_length=MAX_TEXT)
+    upload_id: UUID | None = Field(
+        default=None, description="One's completed upload session (`POST /uploads`) to attach."
+    )
 
 
 class MessageEdit(RequestBody):
@@ -91,6 +94,15 @@ class MessageChanged(BaseModel):
         return cls.model_validate({**outcome.record, "position": position})
 
 
+class Attachment(BaseModel):
+    """A file attached to a message: `GET …/messages/{id}/attachment` redirects to its bytes."""
+
+    upload_id: UUID
+    content_type: str
+    size: int
+    sha256: str
+
+
 class MessageView(BaseModel):
     message_id: UUID
     room_id: UUID
@@ -112,6 +124,7 @@ class MessageView(BaseModel):
     notice: str | None = Field(
         default=None, description="Why the assistant's reply is not complete, in plain words."
     )
+    attachment: Attachment | None = None
 
 
 class MessagePage(BaseModel):

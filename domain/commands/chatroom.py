@@ -7,10 +7,13 @@ the one executor, so one room's messages are ordered by the log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from domain.base import Aggregates
 from domain.chatroom import POSTS_PER_WINDOW, ChatRoom, utcnow
+from domain.commands.uploadsession import own_session
+from domain.uploadsession import UploadSession
 
 
 @dataclass(frozen=True)
@@ -113,18 +116,38 @@ class CloseRoom:
 
 @dataclass(frozen=True)
 class PostMessage:
-    """Post a message; the same ``client_id`` from the same user again posts nothing."""
+    """Post a message, with the poster's completed upload ``upload_id`` attached if given (the
+    session records it in the same save); the same ``client_id`` again posts nothing."""
 
     room_id: UUID
     user_id: UUID
     client_id: str
     text: str
+    upload_id: UUID | None = None
 
     def __call__(self, aggregates: Aggregates) -> MessageState:
         room = aggregates.get(ChatRoom, self.room_id)
+        session = None
+        if self.upload_id is not None:
+            session = own_session(aggregates, self.upload_id, self.user_id)
+            session.require_completed()
+        attachment = attachment_of(session) if session else None
         version = room.version
-        message_id = room.post(self.user_id, self.client_id, self.text, utcnow())
-        return MessageState(self.room_id, message_id, self.client_id, room.version != version)
+        message_id = room.post(self.user_id, self.client_id, self.text, utcnow(), attachment)
+        new = room.version != version
+        if new and session is not None:
+            session.attach_to_message(self.room_id, message_id)
+        return MessageState(self.room_id, message_id, self.client_id, new)
+
+
+def attachment_of(session: UploadSession) -> dict[str, Any]:
+    """What a message keeps of the file attached to it (its key follows from owner and id)."""
+    return {
+        "upload_id": str(session.id),
+        "content_type": session.content_type,
+        "size": session.size,
+        "sha256": session.sha256,
+    }
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,14 @@
 A message keeps the log position it was posted at: pages and live streams order by it. An
 edit or a delete changes the row in place (a deleted message keeps its row, without text). The
 assistant's reply is a message no member wrote (``user_id`` null) that names the message it
-answers (``reply_to``), its ``outcome`` and, unless complete, a ``notice``.
+answers (``reply_to``), its ``outcome`` and, unless complete, a ``notice``. A message may carry
+a file (``attachment``: the upload's id, content type, size and SHA-256).
 """
 
 from typing import Any
 
 from psycopg import Cursor
+from psycopg.types.json import Jsonb
 
 from domain.chatroom import ChatRoom
 
@@ -39,9 +41,9 @@ class ChatProjection:
         elif isinstance(event, ChatRoom.Posted):
             cur.execute(
                 "INSERT INTO chat_messages (message_id, room_id, position, user_id, client_id, "
-                "text, posted_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                "text, posted_at, attachment) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                 (event.message_id, room_id, position, event.user_id, event.client_id,
-                 event.text, at),
+                 event.text, at, Jsonb(event.attachment) if event.attachment else None),
             )  # fmt: skip
         elif isinstance(event, ChatRoom.AssistantReplied):
             cur.execute(

@@ -9,7 +9,7 @@ from psycopg_pool import ConnectionPool
 
 MESSAGE_COLUMNS = (
     "message_id, room_id, position, user_id, client_id, text, posted_at, edited_at, deleted_at, "
-    "reply_to, outcome, notice"
+    "reply_to, outcome, notice, attachment"
 )
 
 
@@ -40,6 +40,16 @@ def list_messages(
             (room_id, before if before is not None else 2**63 - 1, limit),
         ).fetchall()
     return [dict(r) for r in rows]
+
+
+def get_message(pool: ConnectionPool, room_id: UUID, message_id: UUID) -> dict[str, Any] | None:
+    """One message of the room, or None."""
+    with pool.connection() as conn:
+        row: dict[str, Any] | None = conn.execute(  # type: ignore[assignment]
+            f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE room_id = %s AND message_id = %s",
+            (room_id, message_id),
+        ).fetchone()
+    return dict(row) if row else None
 
 
 def get_message_position(pool: ConnectionPool, message_id: UUID) -> int | None:

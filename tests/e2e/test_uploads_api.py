@@ -170,3 +170,50 @@ def test_an_unknown_or_malformed_session_id_is_a_4xx(http, auth):
     anonymous = http.post("/uploads", json={})
 
     assert (unknown.status_code, malformed.status_code, anonymous.status_code) == (404, 422, 401)
+
+
+def test_a_completed_file_is_attached_to_a_chat_message_and_read_by_members(http, auth):
+    session = open_upload(http, auth).json()
+    put_parts(session, [1, 2, 3])
+    http.post(f"/uploads/{session['session_id']}/complete", headers=auth).raise_for_status()
+    unfinished = open_upload(http, auth).json()
+    room = http.post("/chat/rooms", headers=auth, json={"name": "Files"}).json()
+    messages = f"/chat/rooms/{room['room_id']}/messages"
+    _, stranger = sign_up(http)
+
+    posted = http.post(
+        messages,
+        headers=auth,
+        json={"client_id": "f-1", "text": "the clip", "upload_id": session["session_id"]},
+    )
+    not_yet = http.post(
+        messages,
+        headers=auth,
+        json={"client_id": "f-2", "text": "too soon", "upload_id": unfinished["session_id"]},
+    )
+    http.post(f"/chat/rooms/{room['room_id']}/join", headers=stranger).raise_for_status()
+    not_theirs = http.post(
+        messages,
+        headers=stranger,
+        json={"client_id": "s-1", "text": "mine?", "upload_id": session["session_id"]},
+    )
+    message_id = posted.json()["message_id"]
+    page = http.get(messages, headers=stranger).json()["messages"]
+    link = http.get(f"{messages}/{message_id}/attachment", headers=stranger)
+    listed = http.get(f"/uploads/{session['session_id']}", headers=auth).json()
+
+    assert posted.status_code == 201, posted.text
+    assert (not_yet.status_code, not_yet.json()["error"]["code"]) == (409, "illegal_transition")
+    assert not_theirs.status_code == 404  # another user's session is not found
+    assert page[0]["attachment"] == {
+        "upload_id": session["session_id"],
+        "content_type": "video/mp4",
+        "size": len(DATA),
+        "sha256": sha256_of(DATA),
+    }
+    assert link.status_code == 307
+    assert httpx.get(link.headers["location"], timeout=30).content == DATA
+    assert listed["state"] == "completed"
+    plain = http.post(messages, headers=auth, json={"client_id": "p", "text": "no file"}).json()
+    none = http.get(f"{messages}/{plain['message_id']}/attachment", headers=auth)
+    assert none.status_code == 404 and "no attachment" in none.text

@@ -1,4 +1,5 @@
-"""The scenario that wrote events_v6_assistant_reply.json: an assistant room and its replies.
+"""The scenario that wrote events_v6_assistant_reply.json: an assistant room, its replies, and
+a file attached to a message.
 
 It was run once, on the working tree that wired the assistant into rooms, with
 ``PYTHONPATH=<checkout> python scenario_v6_assistant_reply.py <source>
@@ -11,10 +12,14 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.chatroom import ChatRoom
+from domain.commands.chatroom import attachment_of
+from domain.uploadsession import UploadSession
 from tests.golden.fixture import write
 
 ROOM = UUID("00000000-0000-4000-8000-0000000000f1")
 OWNER = UUID("00000000-0000-4000-8000-0000000000f2")
+UPLOAD = UUID("00000000-0000-4000-8000-0000000000f3")
+MIB = 1024 * 1024
 AT = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 METADATA = {"actor": "golden", "correlation_id": "corr-6a", "causation_id": "cause-6a"}
 
@@ -25,7 +30,22 @@ def scenario() -> list:
     room.answer(asked, "‘해외 휴가 스타일 진단’을 해 보세요.", "complete")
     broken = room.post(OWNER, "c-2", "@assistant and in English?", AT)
     room.answer(broken, "Try the", "interrupted", "The reply was interrupted.")
-    return [room]
+    upload = UploadSession.open(
+        UPLOAD,
+        OWNER,
+        size=MIB,
+        content_type="image/png",
+        sha256="cd" * 32,
+        part_size=5 * MIB,
+        max_size=1024 * MIB,
+        storage_upload_id="upload-f3",
+        expires_at=datetime(2026, 12, 6, 3, 0, tzinfo=UTC),
+    )
+    upload.record_part(1, MIB, '"etag-1"')
+    upload.complete()
+    photo = room.post(OWNER, "c-3", "이 사진 어때?", AT, attachment_of(upload))
+    upload.attach_to_message(ROOM, photo)
+    return [room, upload]
 
 
 def main(source: str, path: str) -> None:

@@ -1,6 +1,7 @@
 """``chat_messages`` holds the assistant's replies: no member wrote them (``user_id`` null),
 each answers a message (``reply_to``) with an ``outcome`` and, unless complete, a ``notice``;
-``chat_rooms`` says which rooms are the assistant's (every message asks it).
+``chat_rooms`` says which rooms are the assistant's (every message asks it); a message may
+carry a completed upload (``attachment``).
 
 Revision ID: 0017
 Revises: 0016
@@ -22,7 +23,8 @@ def upgrade() -> None:
             ALTER COLUMN client_id DROP NOT NULL,
             ADD COLUMN reply_to uuid,
             ADD COLUMN outcome text,
-            ADD COLUMN notice text;
+            ADD COLUMN notice text,
+            ADD COLUMN attachment jsonb;
         ALTER TABLE chat_rooms ADD COLUMN assistant boolean NOT NULL DEFAULT false;
         """
     )
@@ -34,6 +36,7 @@ def downgrade() -> None:
         ALTER TABLE chat_rooms DROP COLUMN assistant;
         DELETE FROM chat_messages WHERE user_id IS NULL;
         ALTER TABLE chat_messages
+            DROP COLUMN attachment,
             DROP COLUMN notice,
             DROP COLUMN outcome,
             DROP COLUMN reply_to,
