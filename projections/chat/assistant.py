@@ -20,15 +20,23 @@ Once a reply is recorded, the turns that no longer fit the conversation's budget
 summarised by the same model (``Conversation.to_summarise``); a summary that fails is tried
 again after the next reply.
 
-Replies are streamed one at a time per process running the reactors: a long reply delays the
-next question, in any room, by its length.
+Replies in different rooms stream at once: the runner offers each batch of questions to
+``prepare``, which starts each room's questions, in order, on a thread of their own (at most
+``concurrency`` rooms at a time); ``react`` then waits for its own question's answer, so the
+reactor's position passes a question only once its reply is recorded. A question ``prepare``
+did not start (a retry, a letter an admin retried) is answered by ``react`` itself. A room's
+questions are answered one after another: its next one waits for the reply before it. (A
+room with a parked letter is the exception: ``prepare`` may answer its later questions before
+an admin retries the parked one.)
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import UTC
 from typing import Any
 
@@ -55,6 +63,7 @@ from projections.engine.reactors import caused_by
 log = logging.getLogger(__name__)
 ACTOR = "system:chat-assistant"
 FLUSH_SECONDS = 0.05  # partial frames: at most about 20 a second per reply
+CONCURRENCY = 8  # rooms answered at once
 NO_ASSISTANT = "No assistant is configured on this server, so nobody will answer."
 RESTARTED = "The reply was interrupted: the server stopped while the assistant was answering."
 CUT_OFF = "The reply was interrupted: the assistant's connection broke off."
@@ -80,6 +89,7 @@ class ChatAssistant:
         quotas: Quotas = NO_QUOTAS,
         budget: int = DEFAULT_CONTEXT_TOKENS,
         flush_seconds: float = FLUSH_SECONDS,
+        concurrency: int = CONCURRENCY,
     ) -> None:
         self._executor = executor
         self._event_store = event_store
@@ -88,18 +98,55 @@ class ChatAssistant:
         self._quotas = quotas
         self._budget = budget
         self._flush_seconds = flush_seconds
+        self._rooms_at_once = threading.BoundedSemaphore(max(1, concurrency))
+        self._lock = threading.Lock()
+        self._started: dict[int, Future[None]] = {}  # by log position, started by ``prepare``
 
     def handles(self, event: Any) -> bool:
         return isinstance(event, ChatRoom.Posted) and event.asks_assistant
 
+    def prepare(self, events: Sequence[tuple[Any, int]]) -> None:
+        """Start answering the batch's questions, each room's in order on a thread of its own."""
+        by_room: dict[Any, list[tuple[Any, int, Future[None]]]] = {}
+        with self._lock:
+            for event, position in events:
+                if position not in self._started:
+                    future: Future[None] = Future()
+                    self._started[position] = future
+                    by_room.setdefault(event.originator_id, []).append((event, position, future))
+        for questions in by_room.values():
+            name = f"chat-assistant-{questions[0][0].originator_id}"
+            threading.Thread(
+                target=self._answer_room, args=(questions,), name=name, daemon=True
+            ).start()
+
     def react(self, event: Any, position: int) -> None:
+        with self._lock:
+            started = self._started.pop(position, None)
+        if started is not None:
+            started.result()  # what its thread raised is this delivery's failure (then retried)
+        else:
+            self._answer(event, position)
+
+    def _answer_room(self, questions: list[tuple[Any, int, Future[None]]]) -> None:
+        with self._rooms_at_once:
+            for event, position, future in questions:
+                try:
+                    self._answer(event, position)
+                except BaseException as exc:  # handed to ``react``, which raises it
+                    future.set_exception(exc)
+                else:
+                    future.set_result(None)
+
+    def _answer(self, event: Any, position: int) -> None:
+        """Ask, stream and record the reply to one question (idempotent: see the module)."""
         room_id, message_id = event.originator_id, event.message_id
         room: ChatRoom = self._event_store.repository.get(room_id)
         if room.is_answered(message_id):
             return  # a repeated delivery
         metadata = caused_by(event, position, actor=ACTOR)
         if self._assistant is None:
-            self._answer(room_id, message_id, None, "", UNAVAILABLE, NO_ASSISTANT, metadata)
+            self._record(room_id, message_id, None, "", UNAVAILABLE, NO_ASSISTANT, metadata)
             return
         ask = AskAssistant(
             event.user_id,
@@ -115,14 +162,14 @@ class ChatAssistant:
             )
         except QuotaExceeded as exc:
             notice = str(exc)[:MAX_NOTICE]
-            self._answer(room_id, message_id, None, "", QUOTA_SPENT, notice, metadata)
+            self._record(room_id, message_id, None, "", QUOTA_SPENT, notice, metadata)
             return
         if outcome.replayed:  # asked by a delivery that never recorded its reply: it crashed
             asked = int(outcome.result["asked"])
-            self._answer(room_id, message_id, asked, "", INTERRUPTED, RESTARTED, metadata)
+            self._record(room_id, message_id, asked, "", INTERRUPTED, RESTARTED, metadata)
             return
         text, result, notice = self._stream(room_id, message_id, outcome.result)
-        self._answer(room_id, message_id, outcome.result.asked, text, result, notice, metadata)
+        self._record(room_id, message_id, outcome.result.asked, text, result, notice, metadata)
         self._summarise(event.user_id, room_id, metadata)
 
     def _stream(self, room_id: Any, message_id: Any, asked: Asked) -> tuple[str, str, str]:
@@ -145,7 +192,7 @@ class ChatAssistant:
             frames.flush()
         return frames.text(), COMPLETE, ""
 
-    def _answer(
+    def _record(
         self,
         room_id: Any,
         message_id: Any,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -163,3 +164,50 @@ def test_a_process_killed_mid_reply_leaves_an_interrupted_reply_once_restarted(
     [reply] = [e for e in app.events.get(room_id) if isinstance(e, ChatRoom.AssistantReplied)]
     assert (reply.outcome, reply.text, reply.notice) == ("interrupted", "", RESTARTED)
     assert len(fake.requests) == 1  # asked once, whatever the restarts
+
+
+class MeetsAnother(ScriptedAssistant):
+    """Answers only once another reply is streaming at the same time (else it fails)."""
+
+    def __init__(self, barrier: threading.Barrier) -> None:
+        super().__init__("Together.")
+        self._barrier = barrier
+
+    def stream_reply(self, messages: list[Turn], **options: Any) -> Iterator[str]:
+        self.calls.append((list(messages), None, None))
+        self._barrier.wait()  # BrokenBarrierError after its timeout: replies ran one by one
+        yield "Together."
+
+
+def test_questions_in_two_rooms_are_answered_at_once(
+    executor, app, frames
+):
+    first_room, first_at = _asked(executor, "@assistant one?")
+    second_room, second_at = _asked(executor, "@assistant two?")
+    meets = MeetsAnother(threading.Barrier(2, timeout=20))
+    both = reactor(executor, app, meets, frames)
+    batch = [(_posted(app, first_room), first_at), (_posted(app, second_room), second_at)]
+
+    both.prepare(batch)
+    for event, position in batch:
+        both.react(event, position)
+
+    for room_id in (first_room, second_room):
+        [reply] = [e for e in app.events.get(room_id) if isinstance(e, ChatRoom.AssistantReplied)]
+        assert (reply.text, reply.outcome) == ("Together.", "complete")
+
+
+def test_two_questions_in_one_room_are_answered_in_order(executor, app, frames):
+    room_id, first_at = _asked(executor, "@assistant one?")
+    owner = _posted(app, room_id).user_id
+    second_at = executor.execute(PostMessage(room_id, owner, "q-2", "@assistant two?")).position
+    posted = [e for e in app.events.get(room_id) if isinstance(e, ChatRoom.Posted)]
+    assistant = ScriptedAssistant("Yes.")
+    ordered = reactor(executor, app, assistant, frames)
+
+    ordered.prepare([(posted[0], first_at), (posted[1], second_at)])
+    ordered.react(posted[0], first_at)
+    ordered.react(posted[1], second_at)
+
+    second_context = [t.content for t in assistant.calls[1][0][1:]]
+    assert second_context == ["@assistant one?", "Yes.", "@assistant two?"]
