@@ -179,9 +179,7 @@ class MeetsAnother(ScriptedAssistant):
         yield "Together."
 
 
-def test_questions_in_two_rooms_are_answered_at_once(
-    executor, app, frames
-):
+def test_questions_in_two_rooms_are_answered_at_once(executor, app, frames):
     first_room, first_at = _asked(executor, "@assistant one?")
     second_room, second_at = _asked(executor, "@assistant two?")
     meets = MeetsAnother(threading.Barrier(2, timeout=20))
