@@ -40,7 +40,7 @@ from api.reads import BIGINT_MAX, Reads
 from api.schemas.base import RequestBody
 from api.schemas.chat import MessageChanged, MessageView, RoomEvent
 from api.services import Services
-from api.streams import Ended, rows_after
+from api.streams import Ended, encoded_once, rows_after
 from domain.chatroom import MAX_CLIENT_ID, MAX_TEXT
 from domain.commands.chatroom import DeleteMessage, EditMessage, PostMessage
 from domain.errors import ChronicleError, Forbidden, NotFound, Unauthenticated
@@ -132,9 +132,11 @@ class _Socket:
         self.sending = asyncio.Lock()
         self.cut = asyncio.Event()
 
-    async def send(self, frame: dict[str, Any]) -> None:
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        """Send ``frame`` (JSON already, or to encode), one frame at a time."""
+        text = frame if isinstance(frame, str) else json.dumps(frame, default=str)
         async with self.sending:
-            await self.websocket.send_text(json.dumps(frame, default=str))
+            await self.websocket.send_text(text)
 
     async def serve(self, after: int | None) -> None:
         start = after if after is not None else await self._history()
@@ -179,8 +181,8 @@ class _Socket:
                     else:
                         self.cut.set()
                     return
-                if row is not None:
-                    await self.send(RoomEvent(**row).model_dump(mode="json"))
+                if row is not None:  # encoded once for every socket of the process
+                    await self.send(encoded_once(row, RoomEvent))
 
     async def _partials(self) -> None:
         """The assistant's words in this room as they come (never ends by itself)."""
