@@ -37,7 +37,7 @@ from eventstore.database import Database, read_pool
 from eventstore.executor import CommandExecutor
 from eventstore.migrate import migrate
 from projections.audit.live import LiveTail
-from projections.chat import partials
+from projections.chatassistant import partials
 from projections.deadlines.scheduler import DeadlineScheduler
 from projections.engine.reactors import ReactorRunner
 from projections.engine.runner import ProjectionRunner

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.reads import BIGINT_MAX, Reads
 from projections.audit.feeds import Feed, read_after
 from projections.audit.live import LiveTail
-from projections.chat.partials import PartialReplies
+from projections.chatassistant.partials import PartialReplies
 
 log = logging.getLogger(__name__)
 CUT = "chronicle.stream.cut"  # the scope key of a stream's disconnect switch

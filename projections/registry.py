@@ -16,9 +16,9 @@ from adapters.search import SearchIndex
 from domain.quotas import NO_QUOTAS, Quotas
 from eventstore.executor import CommandExecutor
 from projections.audit.projection import AuditLogProjection
-from projections.chat.assistant import ChatAssistant
-from projections.chat.partials import Frame
 from projections.chat.projection import ChatProjection
+from projections.chatassistant.partials import Frame
+from projections.chatassistant.reactor import ChatAssistant
 from projections.engine.reactors import Reactor
 from projections.engine.rebuild import RebuildRefused
 from projections.engine.runner import Projection

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from projections.chat.assistant import NO_ASSISTANT
+from projections.chatassistant.reactor import NO_ASSISTANT
 from tests.assistantserver import Answer, AssistantServer, assistant_server
 from tests.e2e.chat import post, room_socket, until, until_reply
 from tests.e2e.flows import sign_up

@@ -20,8 +20,8 @@ from domain.commands import usercredits as credits
 from domain.commands.chatroom import CreateRoom, PostMessage
 from domain.conversation import conversation_id
 from domain.quotas import ASSISTANT_TURNS, Quotas
-from projections.chat import partials
-from projections.chat.assistant import RESTARTED, ChatAssistant
+from projections.chatassistant import partials
+from projections.chatassistant.reactor import RESTARTED, ChatAssistant
 from tests.assistantserver import Answer, assistant_server
 from tests.conftest import wait_until
 from tests.fakes import ScriptedAssistant

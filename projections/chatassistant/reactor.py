@@ -6,7 +6,7 @@ before this reactor existed are never answered late. For each such message it as
 (``AskAssistant``: the question recorded in the asker's conversation and one assistant turn
 counted against the plan's daily quota, in one save), streams the reply from the
 ``Assistant`` port, publishing partial frames as the words come
-(``projections.chat.partials``), and records the reply once (``AnswerInRoom``: the room's
+(``projections.chatassistant.partials``), and records the reply once (``AnswerInRoom``: the room's
 event and the conversation's reply in one save). A reply is complete, interrupted (the stream
 broke: what came before is kept), or a notice in plain words: no assistant is configured, it
 is unavailable, the day's assistant turns are spent.
@@ -57,7 +57,7 @@ from domain.errors import AssistantInterrupted, AssistantUnavailable, QuotaExcee
 from domain.quotas import NO_QUOTAS, Quotas
 from eventstore.executor import CommandExecutor
 from eventstore.idempotency import Idempotency
-from projections.chat.partials import MAX_CHARS, Frame
+from projections.chatassistant.partials import MAX_CHARS, Frame
 from projections.engine.reactors import caused_by
 
 log = logging.getLogger(__name__)
