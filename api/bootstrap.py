@@ -236,6 +236,8 @@ def reactor_runner(built: Services, assistant: Assistant | None = None) -> React
             assistant=assistant,
             publish=functools.partial(partials.publish, built.primary),
             quotas=built.quotas,
+            object_store=built.object_store,
+            image_max_bytes=settings.assistant_image_max_bytes,
         ),
         built.primary_watcher,
         batch_size=settings.reactor_batch_size,

@@ -239,6 +239,12 @@ class Settings(BaseSettings):
         description="Attempts of one reply before its first words (never after: a reply cut "
         "off midway is recorded interrupted).",
     )
+    assistant_image_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=0,
+        description="An image attached to a question is shown to the assistant up to this size "
+        "(0: never); larger files and other kinds are only named to it.",
+    )
     assistant_models_free: list[str] = Field(
         default_factory=list,
         description="Models a free user may choose besides the default (JSON list).",

@@ -38,10 +38,12 @@ TOKENS_PER_MESSAGE = 4
 
 @dataclass(frozen=True)
 class Turn:
-    """One message the assistant is sent: who says it (``role``) and what (``content``)."""
+    """One message the assistant is sent: who says it (``role``) and what (``content``), and
+    the images shown with it (``data:`` or ``https:`` URLs; only on the question it answers)."""
 
     role: str
     content: str
+    images: tuple[str, ...] = ()
 
 
 def estimate_tokens(text: str) -> int:

@@ -13,12 +13,13 @@ from adapters.cache import Cache
 from adapters.cdn import CdnPurger
 from adapters.embeddings import EmbedderSlot
 from adapters.search import SearchIndex
+from adapters.storage import ObjectStore
 from domain.quotas import NO_QUOTAS, Quotas
 from eventstore.executor import CommandExecutor
 from projections.audit.projection import AuditLogProjection
 from projections.chat.projection import ChatProjection
 from projections.chatassistant.partials import Frame
-from projections.chatassistant.reactor import ChatAssistant
+from projections.chatassistant.reactor import IMAGE_MAX_BYTES, ChatAssistant
 from projections.engine.reactors import Reactor
 from projections.engine.rebuild import RebuildRefused
 from projections.engine.runner import Projection
@@ -70,20 +71,31 @@ def all_reactors(
     assistant: Assistant | None = None,
     publish: Callable[[Frame], None] = lambda frame: None,
     quotas: Quotas = NO_QUOTAS,
+    object_store: ObjectStore | None = None,
+    image_max_bytes: int = IMAGE_MAX_BYTES,
 ) -> list[Reactor]:
     """One instance of each reactor; those that issue commands use ``executor``.
 
     ``cdn`` (none: no CDN is purged) drops the public URLs under ``base_url``; the embeddings
     reactor writes ``embeddings`` with ``embedder`` (one that cannot load: it handles nothing);
     the chat assistant answers with ``assistant`` (none: the rooms say there is none), within
-    ``quotas``, sending its partial replies with ``publish``.
+    ``quotas``, sending its partial replies with ``publish`` and showing it the images
+    attached to questions, read from ``object_store``, up to ``image_max_bytes``.
     """
     return [
         JobSettlement(executor),
         TestSearchIndexer(event_store, search, embedder),
         TestCachePurge(cache, watcher, cdn=cdn, base_url=base_url),
         TestEmbeddingIndexer(event_store, embeddings, embedder),
-        ChatAssistant(executor, event_store, assistant, publish, quotas=quotas),
+        ChatAssistant(
+            executor,
+            event_store,
+            assistant,
+            publish,
+            quotas=quotas,
+            object_store=object_store,
+            image_max_bytes=image_max_bytes,
+        ),
     ]
 
 

@@ -141,7 +141,7 @@ def _handler(server: AssistantServer) -> type[BaseHTTPRequestHandler]:
                 or any(
                     set(m) != {"role", "content"}
                     or m["role"] not in ROLES
-                    or not isinstance(m["content"], str)
+                    or not _content_ok(m["content"])
                     for m in messages
                 )
             ):
@@ -211,3 +211,24 @@ def _chunk(model: str, delta: dict[str, str], finish_reason: str | None) -> dict
         "model": model,
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
     }
+
+
+def _content_ok(content: Any) -> bool:
+    """Text, or a list of content parts: text, and images by URL (the API's documented shapes)."""
+    if isinstance(content, str):
+        return True
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(
+            (part.get("type") == "text" and isinstance(part.get("text"), str))
+            or (
+                part.get("type") == "image_url"
+                and isinstance(part.get("image_url"), dict)
+                and isinstance(part["image_url"].get("url"), str)
+            )
+            for part in content
+            if isinstance(part, dict)
+        )
+        and all(isinstance(part, dict) for part in content)
+    )

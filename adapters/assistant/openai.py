@@ -88,7 +88,7 @@ class OpenAIAssistant:
         chosen = model or self.model
         body: dict[str, Any] = {
             "model": chosen,
-            "messages": [{"role": turn.role, "content": turn.content} for turn in messages],
+            "messages": [{"role": turn.role, "content": _content(turn)} for turn in messages],
             "stream": True,
         }
         if max_tokens is not None:
@@ -279,3 +279,12 @@ def _message(body: Any) -> str:
             parts.append(f"[{kind}]")
         return " ".join(p for p in parts if p)[:_ERROR_TEXT]
     return ""
+
+
+def _content(turn: Turn) -> str | list[dict[str, Any]]:
+    """A message's content: its text, or its text and images as the API's content parts."""
+    if not turn.images:
+        return turn.content
+    parts: list[dict[str, Any]] = [{"type": "text", "text": turn.content}]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in turn.images]
+    return parts

@@ -16,6 +16,12 @@ message, so a delivery repeated after a crash finds it asked and not answered; t
 was streaming is lost with the process, so it is recorded interrupted, never half-written and
 never asked twice. A message already answered is left alone.
 
+A question may carry a file (``Posted.attachment``): a PNG, JPEG, WebP or GIF image up to
+``image_max_bytes`` (told from its bytes, never its declared type) is shown to the model with
+the question, as a ``data:`` URL, which every OpenAI-compatible server takes and no server
+needs to reach our storage for; any other file is named in the question (its type and size),
+so the assistant can say it cannot see it. The conversation remembers the question's words.
+
 Once a reply is recorded, the turns that no longer fit the conversation's budget are
 summarised by the same model (``Conversation.to_summarise``); a summary that fails is tried
 again after the next reply.
@@ -32,15 +38,19 @@ an admin retries the parked one.)
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
+from uuid import UUID
 
 from adapters.assistant import Assistant
+from adapters.storage import ObjectStore
 from domain.assistant import MAX_REPLY, SYSTEM, USER, Turn
 from domain.chatroom import (
     COMPLETE,
@@ -54,7 +64,9 @@ from domain.chatroom import (
 from domain.commands.conversation import AnswerInRoom, AskAssistant, Asked, Summarise
 from domain.conversation import DEFAULT_CONTEXT_TOKENS, MAX_SUMMARY, Conversation, conversation_id
 from domain.errors import AssistantInterrupted, AssistantUnavailable, QuotaExceeded
+from domain.images import sniff
 from domain.quotas import NO_QUOTAS, Quotas
+from domain.uploadsession import object_key
 from eventstore.executor import CommandExecutor
 from eventstore.idempotency import Idempotency
 from projections.chatassistant.partials import MAX_CHARS, Frame
@@ -64,6 +76,7 @@ log = logging.getLogger(__name__)
 ACTOR = "system:chat-assistant"
 FLUSH_SECONDS = 0.05  # partial frames: at most about 20 a second per reply
 CONCURRENCY = 8  # rooms answered at once
+IMAGE_MAX_BYTES = 5 * 1024 * 1024  # an attached image shown to the model, at most
 NO_ASSISTANT = "No assistant is configured on this server, so nobody will answer."
 RESTARTED = "The reply was interrupted: the server stopped while the assistant was answering."
 CUT_OFF = "The reply was interrupted: the assistant's connection broke off."
@@ -90,6 +103,8 @@ class ChatAssistant:
         budget: int = DEFAULT_CONTEXT_TOKENS,
         flush_seconds: float = FLUSH_SECONDS,
         concurrency: int = CONCURRENCY,
+        object_store: ObjectStore | None = None,
+        image_max_bytes: int = IMAGE_MAX_BYTES,
     ) -> None:
         self._executor = executor
         self._event_store = event_store
@@ -98,6 +113,8 @@ class ChatAssistant:
         self._quotas = quotas
         self._budget = budget
         self._flush_seconds = flush_seconds
+        self._object_store = object_store
+        self._image_max_bytes = image_max_bytes
         self._rooms_at_once = threading.BoundedSemaphore(max(1, concurrency))
         self._lock = threading.Lock()
         self._started: dict[int, Future[None]] = {}  # by log position, started by ``prepare``
@@ -148,6 +165,7 @@ class ChatAssistant:
         if self._assistant is None:
             self._record(room_id, message_id, None, "", UNAVAILABLE, NO_ASSISTANT, metadata)
             return
+        images, note = self._attached(event)  # read before asking: a storage outage retries
         ask = AskAssistant(
             event.user_id,
             room_id,
@@ -168,15 +186,37 @@ class ChatAssistant:
             asked = int(outcome.result["asked"])
             self._record(room_id, message_id, asked, "", INTERRUPTED, RESTARTED, metadata)
             return
-        text, result, notice = self._stream(room_id, message_id, outcome.result)
+        *earlier, question = outcome.result.context
+        shown = replace(question, content=question.content + note, images=images)
+        text, result, notice = self._stream(room_id, message_id, [*earlier, shown], outcome.result)
         self._record(room_id, message_id, outcome.result.asked, text, result, notice, metadata)
         self._summarise(event.user_id, room_id, metadata)
 
-    def _stream(self, room_id: Any, message_id: Any, asked: Asked) -> tuple[str, str, str]:
+    def _attached(self, event: Any) -> tuple[tuple[str, ...], str]:
+        """The question's attached image as a ``data:`` URL, or a note naming another file."""
+        attachment = event.attachment
+        if not attachment:
+            return (), ""
+        size, content_type = attachment["size"], attachment["content_type"]
+        if self._object_store is not None and size <= self._image_max_bytes:
+            key = object_key(event.user_id, UUID(attachment["upload_id"]))
+            data = self._object_store.get(key)
+            image = sniff(data)
+            if image is not None:
+                encoded = base64.b64encode(data).decode("ascii")
+                return (f"data:{image.content_type};base64,{encoded}",), ""
+        return (), (
+            f"\n\n(A file is attached: {content_type}, {size} bytes. It is not shown to you: "
+            f"only PNG, JPEG, WebP and GIF images up to {self._image_max_bytes} bytes are.)"
+        )
+
+    def _stream(
+        self, room_id: Any, message_id: Any, context: list[Turn], asked: Asked
+    ) -> tuple[str, str, str]:
         """The reply's text, outcome and notice; partial frames published as it comes."""
         assert self._assistant is not None
         frames = _Frames(self._publish, room_id, message_id, self._flush_seconds)
-        deltas = self._assistant.stream_reply(list(asked.context), model=asked.model)
+        deltas = self._assistant.stream_reply(context, model=asked.model)
         try:
             for delta in deltas:
                 if frames.length + len(delta) > MAX_REPLY:

@@ -4,15 +4,18 @@ interrupted; no assistant, an unavailable one and a spent quota are said plainly
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from projections.chatassistant.reactor import NO_ASSISTANT
 from tests.assistantserver import Answer, AssistantServer, assistant_server
 from tests.e2e.chat import post, room_socket, until, until_reply
 from tests.e2e.flows import sign_up
+from tests.unit.uploads import PART, file_of, sha256_of
 
 ROOMS = "/chat/rooms"
 
@@ -224,3 +227,43 @@ def test_in_ones_own_assistant_room_every_message_is_answered(served, fake, http
     assert created.status_code == 201 and (room["assistant"], room["private"]) == (True, True)
     assert http.get(f"{ROOMS}/{room['room_id']}", headers=auth).json()["assistant"] is True
     assert reply["data"]["text"] == "Monday: rest."
+
+
+def _uploaded(http: Any, auth: dict[str, str], data: bytes, content_type: str) -> str:
+    """A completed upload session of ``data`` in one part: its id."""
+    body = {"size": len(data), "content_type": content_type, "sha256": sha256_of(data)}
+    session = http.post("/uploads", headers=auth, json={**body, "part_size": PART}).json()
+    httpx.put(session["part_uploads"][0]["url"], content=data, timeout=30).raise_for_status()
+    http.post(f"/uploads/{session['session_id']}/complete", headers=auth).raise_for_status()
+    return str(session["session_id"])
+
+
+def test_an_attached_image_is_shown_to_the_model_and_another_file_is_named(served, fake, http):
+    fake.then(Answer(tokens=("A cat.",)), Answer(tokens=("I cannot see it.",)))
+    auth, token, room = _room(http)
+    image = b"\x89PNG\r\n\x1a\n" + file_of(3000)
+    clip = file_of(2000, seed=3)
+    messages = f"{ROOMS}/{room['room_id']}/messages"
+
+    with room_socket(served.url, room["room_id"], token) as socket:
+        until(socket, "history")
+        for client_id, data, content_type in (("i", image, "image/png"), ("v", clip, "video/mp4")):
+            upload_id = _uploaded(http, auth, data, content_type)
+            body = {"client_id": client_id, "text": "@assistant what is this?"}
+            posted = http.post(messages, headers=auth, json={**body, "upload_id": upload_id})
+            assert posted.status_code == 201, posted.text
+            until_reply(socket)
+
+    shown, named = (request["body"]["messages"][-1] for request in fake.requests)
+    encoded = base64.b64encode(image).decode()
+    assert shown == {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "@assistant what is this?"},
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{encoded}"}},
+        ],
+    }
+    assert named["content"].startswith("@assistant what is this?\n\n(A file is attached: ")
+    assert "video/mp4, 2000 bytes" in named["content"] and "not shown to you" in named["content"]
+    earlier = [m["content"] for m in fake.requests[1]["body"]["messages"][1:-1]]
+    assert earlier == ["@assistant what is this?", "A cat."]  # the image is not sent again
