@@ -33,13 +33,14 @@ from bench.server import scratch_database  # noqa: E402
 from eventstore.database import read_pool  # noqa: E402
 from projections.testembeddings import queries  # noqa: E402
 from projections.testembeddings.reactor import sha256  # noqa: E402
-from projections.testembeddings.search import TestMeaning  # noqa: E402
+from projections.testembeddings.search import WINDOW, TestMeaning  # noqa: E402
 from projections.testembeddings.store import EmbeddedTest, EmbeddingStore  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "semantic_eval.json"
 MODEL = "use-multilingual-v3"
 BATCH = 100
 TARGETS_MS = {"similar": 50.0, "hybrid": 100.0}  # p99
+GIN_INDEXES = ("test_search_grams_idx", "test_search_body_trgm_idx", "test_search_tag_keys_idx")
 
 
 def rss_mib() -> float:
@@ -92,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--dsn", default=os.environ.get("CHRONICLE_BENCH_DSN"))
     parser.add_argument("--tests", type=int, default=10_000, help="published tests")
     parser.add_argument("--rounds", type=int, default=300, help="queries timed per subject")
+    parser.add_argument(
+        "--gin-pending-list",
+        action="store_true",
+        help="the keyword index's GIN indexes as before migration 0018 (fastupdate on)",
+    )
     args = parser.parse_args(argv)
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
@@ -107,6 +113,10 @@ def main(argv: list[str] | None = None) -> None:
         pool = read_pool(dsn, size=2, wait_seconds=10)
         keyword, store = PostgresSearchIndex(pool), EmbeddingStore(pool)
         keyword.ensure()
+        if args.gin_pending_list:
+            with pool.connection() as conn:
+                for index in GIN_INDEXES:
+                    conn.execute(f"ALTER INDEX {index} RESET (fastupdate)")
         store.begin(MODEL, 512)
         now = datetime.now(UTC)
         ids = [uuid.uuid4() for _ in docs]
@@ -138,6 +148,9 @@ def main(argv: list[str] | None = None) -> None:
         timed(lambda i: meaning.similar(picks[i], limit=5), 20)  # warm
         similar = timed(lambda i: meaning.similar(picks[i], limit=5), args.rounds)
         kw = timed(lambda i: keyword.search(queries_[i % len(queries_)], limit=20), args.rounds)
+        window = timed(
+            lambda i: keyword.search(queries_[i % len(queries_)], limit=WINDOW), args.rounds
+        )
         hybrid = timed(
             lambda i: meaning.search(
                 queries_[i % len(queries_)], mode=None, keyword=keyword, tag=None
@@ -163,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         f"meaning search bench: {args.tests} published tests, method {method}, "
-        f"model {MODEL}, one core"
+        f"model {MODEL}, one core, GIN fastupdate {'on' if args.gin_pending_list else 'off'}"
     )
     print(f"  model load {load_s:.1f} s, resident memory +{model_mib:.0f} MiB")
     print(
@@ -174,6 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     for name, samples in (
         ("similar (limit 5)", similar),
         ("keyword search (limit 20)", kw),
+        (f"keyword search (limit {WINDOW}, hybrid's)", window),
         ("hybrid search (incl. query embedding)", hybrid),
         ("  of which query embedding", embed_q),
         ("  meaning ranking alone (limit 20)", nearest),
@@ -191,6 +205,9 @@ def main(argv: list[str] | None = None) -> None:
     slowest = sorted(range(len(kw)), key=lambda i: -kw[i])[:3]
     named = ", ".join(f"{queries_[i % len(queries_)]!r} {kw[i]:.0f} ms" for i in slowest)
     print(f"  slowest keyword searches: {named}")
+    slowest = sorted(range(len(hybrid)), key=lambda i: -hybrid[i])[:3]
+    named = ", ".join(f"{queries_[i % len(queries_)]!r} {hybrid[i]:.0f} ms" for i in slowest)
+    print(f"  slowest hybrid searches: {named}")
     if method != "pgvector" and args.tests > queries.IN_PROCESS_MAX:
         print(f"  (in process ranking refuses past {queries.IN_PROCESS_MAX} tests)")
 

@@ -91,3 +91,17 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(empty_dsn):
     assert leftovers(empty_dsn) == set()  # no index, sequence or function left behind
     migrate(empty_dsn)
     assert tables(empty_dsn) == EXPECTED
+
+
+def test_the_keyword_index_has_no_pending_list(empty_dsn):
+    """Searches never scan a pending list of new entries (migration 0018)."""
+    migrate(empty_dsn)
+    with psycopg.connect(empty_dsn) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, c.reloptions FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " JOIN pg_am a ON a.oid = c.relam"
+            " WHERE i.indrelid = 'test_search'::regclass AND a.amname = 'gin'"
+        ).fetchall()
+
+    assert len(rows) == 3
+    assert all(options == ["fastupdate=off"] for _, options in rows), rows
