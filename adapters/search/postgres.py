@@ -126,8 +126,9 @@ class PostgresSearchIndex:
             typo = f" OR body %%> %(t{i})s" if len(term) >= TYPO_MIN_LENGTH else ""
             where.append(f"({literal}{typo})")
         query = (
-            "SELECT id, title, thumbnail, tags, updated_at, position FROM test_search"
-            f" WHERE {' AND '.join(where)} ORDER BY position DESC LIMIT %(limit)s"
+            "WITH hits AS MATERIALIZED (SELECT id, title, thumbnail, tags, updated_at, position"
+            f" FROM test_search WHERE {' AND '.join(where)})"
+            " SELECT * FROM hits ORDER BY position DESC LIMIT %(limit)s"
         )
         with self._pool.connection() as conn, conn.transaction():
             with conn.cursor(row_factory=dict_row) as cur:
@@ -135,7 +136,7 @@ class PostgresSearchIndex:
                     "SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
                     (str(WORD_SIMILARITY),),
                 )
-                rows = cur.execute(query, params).fetchall()
+                rows = cur.execute(query, params, prepare=False).fetchall()
         return [
             SearchHit(
                 id=r["id"],
