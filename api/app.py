@@ -10,9 +10,7 @@ from fastapi import FastAPI
 
 from api import errors, openapi, pages
 from api.bootstrap import database, services
-from api.metrics import MetricsMiddleware
-from api.middleware import BodyLimitMiddleware, PrintableUrlMiddleware, RequestIdMiddleware
-from api.ratelimit import RateLimitMiddleware
+from api.middleware import RequestMiddleware
 from api.routes import (
     admin,
     assets,
@@ -68,14 +66,9 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
-    # Added innermost first: the request id wraps everything, a 500 included.
-    app.add_middleware(BodyLimitMiddleware)
-    app.add_middleware(PrintableUrlMiddleware)
-    app.add_middleware(RateLimitMiddleware)  # before any body is read, inside the request id
+    # One layer: metrics, the request id, a 500, rate limits, printable URLs, the body limit.
+    app.add_middleware(RequestMiddleware)
     errors.install(app)
-    app.add_middleware(RequestIdMiddleware)
-    # Outermost: counts every answer, refusals by the middlewares above included.
-    app.add_middleware(MetricsMiddleware)
     openapi.install(app)
     # Each router with the error statuses its routes answer (documented in OpenAPI).
     routers = {
