@@ -108,6 +108,9 @@ def servers(args: argparse.Namespace) -> list[Server]:
         Server(
             "chronicle, no middleware", [*uvicorn, "bench.httpapps:chronicle_without_edge"], health
         ),
+        Server(
+            "chronicle, documented order", [*uvicorn, "bench.httpapps:chronicle_documented_order"]
+        ),
         Server("chronicle, gc.freeze", [*uvicorn, "bench.httpapps:chronicle_frozen"]),
     ]
     if Path(granian[0]).exists():

@@ -8,6 +8,8 @@
 - ``bare_def_bytes``: the ``def`` route answering bytes it encoded itself (no response model to
   validate and serialize);
 - ``chronicle_without_edge``: the API without its request layer (``api.middleware``);
+- ``chronicle_documented_order``: the API with its routers included in the documented order,
+  none first (``api.app.HOT`` emptied);
 - ``chronicle_frozen``: the API with ``gc.freeze()`` once its services are up, so that the
   collector no longer walks the long-lived objects of the services on every full collection.
 
@@ -78,6 +80,14 @@ def chronicle_without_edge() -> FastAPI:
     app = chronicle()
     app.user_middleware.clear()
     return app
+
+
+def chronicle_documented_order() -> FastAPI:
+    """The API with no router included ahead of its documented place."""
+    import api.app
+
+    api.app.HOT = ()
+    return chronicle()
 
 
 def chronicle_frozen() -> FastAPI:

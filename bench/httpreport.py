@@ -71,6 +71,7 @@ def _pairs(runs: Runs) -> str:
     lines = ["the same routes on two servers: rate ratio (CPU per request, µs)"]
     for server, base in (
         ("chronicle", "chronicle before"),
+        ("chronicle", "chronicle, documented order"),
         ("chronicle, gc.freeze", "chronicle"),
         ("chronicle, granian", "chronicle"),
         ("chronicle, granian, no access log", "chronicle, no access log"),
