@@ -101,8 +101,9 @@ ROUTERS: dict[ModuleType, tuple[int, ...]] = {
     tests: (400, 404, 413, 422, 429, 503),
     assets: (404, 429, 503),
 }
-# Included first, so that Starlette, which tries routes in order, finds them first: the routes
-# most requests take (health probes, the workers' leases and callbacks, the mobile app's jobs and
-# credits, the test site's public reads). No path of theirs matches a route of another router
-# (tests/unit/test_routing.py), so the order changes which route answers no request.
-HOT = (health, worker, jobs, me, tests)
+# Included first, in this order, so that Starlette, which tries routes in order, finds them
+# first: the routes most requests take (health probes, the mobile app's credits, the workers'
+# leases and callbacks, the jobs, the test site's public reads); each route tried before the one
+# that matches costs about 4 µs (bench/README.md). No path of theirs matches a route of another
+# router (tests/unit/test_routing.py), so the order changes which route answers no request.
+HOT = (health, me, worker, jobs, tests)
