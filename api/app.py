@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from types import ModuleType
@@ -51,10 +52,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with ExitStack() as stack:
             given = built
-            if given is None:
+            if given is None:  # a served process (tests hand in theirs, many apps a process)
                 conf = settings or Settings()
                 dsn = stack.enter_context(database(conf))
                 given = stack.enter_context(services(conf, dsn, run_projections=run_projections))
+                settle_heap()
             anyio.to_thread.current_default_thread_limiter().total_tokens = given.settings.threads
             app.state.services = given
             if given.streams:
@@ -75,6 +77,17 @@ def create_app(
         app.include_router(module.router, responses=openapi.error_responses(*ROUTERS[module]))
     pages.install(app)
     return app
+
+
+def settle_heap() -> None:
+    """Keep what startup made out of the cyclic collector's full passes (``gc.freeze``).
+
+    A full collection walks every tracked object, about 200,000 once the API is up (0.1 s
+    here, no request answered meanwhile: the p99 of every route, bench/README.md). What
+    startup made lives as long as the process; reference counting still frees it.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 # Each router with the error statuses its routes answer, in the order OpenAPI lists them.
