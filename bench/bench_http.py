@@ -111,7 +111,7 @@ def servers(args: argparse.Namespace) -> list[Server]:
         Server(
             "chronicle, documented order", [*uvicorn, "bench.httpapps:chronicle_documented_order"]
         ),
-        Server("chronicle, gc.freeze", [*uvicorn, "bench.httpapps:chronicle_frozen"]),
+        Server("chronicle, no gc.freeze", [*uvicorn, "bench.httpapps:chronicle_unfrozen"]),
     ]
     if Path(granian[0]).exists():
         found.append(
@@ -124,7 +124,7 @@ def servers(args: argparse.Namespace) -> list[Server]:
                 health,
             )
         )
-    return found
+    return [s for s in found if not args.servers or s.name in args.servers.split(";")]
 
 
 @contextmanager
@@ -199,6 +199,7 @@ def idle_cpu(pid: int, seconds: float = 3.0) -> float:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_http", description=__doc__)
     parser.add_argument("--before", help="the source tree of an earlier revision, to compare")
+    parser.add_argument("--servers", help="only these servers, by name, separated by ';'")
     return wrk_arguments(parser, argv)
 
 

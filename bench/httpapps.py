@@ -10,8 +10,8 @@
 - ``chronicle_without_edge``: the API without its request layer (``api.middleware``);
 - ``chronicle_documented_order``: the API with its routers included in the documented order,
   none first (``api.app.HOT`` emptied);
-- ``chronicle_frozen``: the API with ``gc.freeze()`` once its services are up, so that the
-  collector no longer walks the long-lived objects of the services on every full collection.
+- ``chronicle_unfrozen``: the API with what its startup froze (``api.app.settle_heap``)
+  handed back to the cyclic collector, as it was before that.
 
 The API itself is ``bench.apiserver:create_app``, which every revision of it has.
 """
@@ -90,15 +90,15 @@ def chronicle_documented_order() -> FastAPI:
     return chronicle()
 
 
-def chronicle_frozen() -> FastAPI:
-    """The API, its objects frozen out of the collector's reach once the services are up."""
+def chronicle_unfrozen() -> FastAPI:
+    """The API, its startup's objects back in the collector's full passes."""
     app = chronicle()
     started = app.router.lifespan_context
 
     @asynccontextmanager
     async def lifespan(served: Any) -> AsyncIterator[Any]:
         async with started(served) as state:
-            gc.freeze()
+            gc.unfreeze()
             yield state
 
     app.router.lifespan_context = lifespan

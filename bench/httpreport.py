@@ -72,7 +72,7 @@ def _pairs(runs: Runs) -> str:
     for server, base in (
         ("chronicle", "chronicle before"),
         ("chronicle", "chronicle, documented order"),
-        ("chronicle, gc.freeze", "chronicle"),
+        ("chronicle", "chronicle, no gc.freeze"),
         ("chronicle, granian", "chronicle"),
         ("chronicle, granian, no access log", "chronicle, no access log"),
     ):
