@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,13 +34,12 @@ from bench.bench_wrk import (
     funded_tokens,
     run_wrk,
     wrk_arguments,
-    wrk_missing,
+    wrk_bench_ready,
     wrk_scripts,
 )
 from bench.cpu import process_tree_seconds
 from bench.httpreport import report
 from bench.jobsetup import BIG_PRESET, lease_all, queued_job
-from bench.library import register_hot_plan
 from bench.server import scratch_database
 from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
@@ -205,10 +203,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if wrk_missing():
+    if not wrk_bench_ready():
         return 2
-    warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR")
-    register_hot_plan()
     runs: dict[tuple[str, str], list[Run]] = {}
     idle: dict[str, float] = {}
     jobs = itertools.count()

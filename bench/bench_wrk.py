@@ -86,20 +86,20 @@ def wrk_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> ar
     return args
 
 
-def wrk_missing() -> bool:
-    """Whether wrk cannot be run here (then say how to install it)."""
-    if shutil.which("wrk") is not None:
+def wrk_bench_ready() -> bool:
+    """Whether wrk can run here (else say how to install it); the bench plan registered."""
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return False
-    print("wrk is not installed: apt-get install wrk", file=sys.stderr)
+    warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR")
+    register_hot_plan()
     return True
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if wrk_missing():
+    if not wrk_bench_ready():
         return 2
-    warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR")
-    register_hot_plan()
     results: dict[tuple[int, str], list[Result]] = {}
     with scratch_database(args.dsn) as dsn, tempfile.TemporaryDirectory() as tmp:
         print(header(dsn, args), flush=True)
