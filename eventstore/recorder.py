@@ -13,14 +13,14 @@ function ``chronicle_append_batch`` (migration 0019) with the whole batch as one
 made by one ``orjson.dumps`` (psycopg adapting nine arrays element by element cost about a fifth
 of the writer's client CPU per event); states travel in base64, so the stored bytes are these
 bytes. That function unpacks the batch and calls ``chronicle_append_events`` (migration 0010),
-which does the append. It keeps the library's guarantees: the
-same ``LOCK TABLE … IN EXCLUSIVE MODE`` (commit order equals notification order, so readers
-never skip a late commit), now held only inside the server; the same NOTIFY, the same table
-and ids. It also writes ``idempotency=[IdempotencyRecord, ...]`` in the same transaction: each
-outcome gets the position of its command's last event (the rule of ``records.last_position``,
-applied by the function), and a key recorded before fails the whole transaction with an
-IntegrityError, which the executor treats like a version conflict (it retries, then finds the
-key). A broken connection is not retried: the outcome of its commit is unknown.
+which does the append. It keeps the library's guarantees: the same ``LOCK TABLE … IN
+EXCLUSIVE MODE`` (commit order equals notification order, so readers never skip a late
+commit), now held only inside the server; the same NOTIFY, the same table and ids. It also
+writes ``idempotency=[IdempotencyRecord, ...]`` in the same transaction: each outcome gets the
+position of its command's last event (the rule of ``records.last_position``, applied by the
+function), and a key recorded before fails the whole transaction with an IntegrityError, which
+the executor treats like a version conflict (it retries, then finds the key). A broken
+connection is not retried: the outcome of its commit is unknown.
 """
 
 import json
