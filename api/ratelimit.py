@@ -8,8 +8,9 @@ address), ``worker`` (the worker API), ``admin`` (``/admin/…``, ``/api/admin/�
 signed storage URLs are not limited. A request is counted against the caller: ``user:<subject>``
 when its bearer token verifies, else ``ip:<address>``. The address is the peer's, unless the
 peer is a trusted proxy (``CHRONICLE_TRUSTED_PROXIES``): then it is the last address in
-``X-Forwarded-For`` that is not itself a trusted proxy, so a header forged by anyone else changes
-nothing. Loopback is not exempt (behind a proxy on the same host every client is loopback).
+``Forwarded`` (RFC 7239, its ``for=``) or else ``X-Forwarded-For`` that is not itself a trusted
+proxy, so a header forged by anyone else changes nothing. Loopback is not exempt (behind a
+proxy on the same host every client is loopback).
 
 Counters are sliding windows of the ``limits`` library (the one slowapi uses): in Redis when
 ``CHRONICLE_REDIS_URL`` is set (shared by every process and machine), else in this process.
@@ -123,8 +124,7 @@ class RateLimiter:
         peer = (scope.get("client") or ("unknown", 0))[0]
         if not self._is_trusted(peer):
             return peer
-        forwarded = _header(scope, b"x-forwarded-for")
-        hops = [h.strip() for h in forwarded.split(",") if h.strip()] if forwarded else []
+        hops = _forwarded_hops(scope)
         for hop in reversed(hops):
             if not self._is_trusted(hop):
                 return hop
@@ -176,6 +176,29 @@ def _caller(scope: dict[str, Any], services: Any, limiter: RateLimiter) -> str:
         except ChronicleError:  # a bad token is counted against its address, then refused
             pass
     return "ip:" + limiter.client_address(scope)
+
+
+def _forwarded_hops(scope: dict[str, Any]) -> list[str]:
+    """The addresses a proxy forwarded, client first: RFC 7239 ``Forwarded``'s ``for=``, else
+    ``X-Forwarded-For``. A ``for=`` value loses its quotes, its IPv6 brackets and its port."""
+    forwarded = _header(scope, b"forwarded")
+    if forwarded is None:
+        listed = _header(scope, b"x-forwarded-for") or ""
+        return [hop.strip() for hop in listed.split(",") if hop.strip()]
+    hops = []
+    for element in forwarded.split(","):
+        for pair in element.split(";"):
+            key, _, value = pair.partition("=")
+            if key.strip().lower() == "for" and value.strip():
+                hops.append(_node(value.strip().strip('"')))
+    return hops
+
+
+def _node(value: str) -> str:
+    """``[2001:db8::1]:443`` → ``2001:db8::1``; ``192.0.2.1:80`` → ``192.0.2.1``."""
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.partition(":")[0] if value.count(":") == 1 else value
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str | None:

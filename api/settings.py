@@ -278,8 +278,9 @@ class Settings(BaseSettings):
     quota_assistant_turns_per_day_pro: int | None = Field(default=2000, ge=0)
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description="Addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the "
-        'client (JSON list, e.g. ["10.0.0.0/8"]); from anyone else the header is ignored.',
+        description="Addresses or CIDR ranges of reverse proxies whose Forwarded or "
+        'X-Forwarded-For names the client (JSON list, e.g. ["10.0.0.0/8"]); from anyone else '
+        "both headers are ignored.",
     )
 
     @field_validator(

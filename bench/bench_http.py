@@ -85,7 +85,9 @@ class Run:
 
 def servers(args: argparse.Namespace) -> list[Server]:
     """Every server measured, bare ones first, the earlier revision beside this one."""
+    # As api.cli.supervisor.SERVER_OPTIONS has them for every served API.
     uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--log-level", "info"]
+    uvicorn += ["--no-proxy-headers"]
     quiet = [*uvicorn, "--no-access-log"]
     granian = [str(Path(sys.executable).with_name("granian")), "--interface", "asgi"]
     granian += ["--factory", "--workers", "1", "--loop", "uvloop", "--log-level", "info"]

@@ -19,15 +19,18 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from bench import raw
+from bench.arrayappend import RECORDER_TOPIC
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
 from bench.server import scratch_database
 from domain.commands.usercredits import CommitCredits, OpenAccount, ReserveCredits
 from domain.usercredits import UserCredits
-from eventstore.application import Chronicle, open_application
+from eventstore.application import Chronicle, library_env, open_application
 from eventstore.executor import CommandExecutor
+from eventstore.records import IdempotencyRecord
 
 LOCK = "LOCK TABLE bench_raw_events IN EXCLUSIVE MODE"
 NOTIFY = "NOTIFY bench_raw_events"
+GROUP = 16
 
 
 def sql_steps(conn: psycopg.Connection) -> dict[str, Callable[[], object]]:
@@ -55,8 +58,13 @@ def sql_steps(conn: psycopg.Connection) -> dict[str, Callable[[], object]]:
     }
 
 
-def library_steps(app: Chronicle, executor: CommandExecutor) -> dict[str, Callable[[], object]]:
-    """The library's recorder, ``Application.save``, and the command executor."""
+def library_steps(
+    app: Chronicle, executor: CommandExecutor, label: str = ""
+) -> dict[str, Callable[[], object]]:
+    """The library's recorder, ``Application.save``, and the command executor.
+
+    ``label`` follows each step's name: the steps of two recorders can run side by side.
+    """
     stream, versions = uuid4(), itertools.count(1)
     credits = UserCredits.open(uuid4(), HOT_PLAN.name, BALANCE)
     app.save(credits)
@@ -79,12 +87,21 @@ def library_steps(app: Chronicle, executor: CommandExecutor) -> dict[str, Callab
         run = ReserveCredits(user_id, job, 1) if n % 2 == 0 else CommitCredits(user_id, job, 1)
         executor.execute(run)
 
+    def group() -> None:
+        """A group commit's append: 16 commands' events, each with its stored outcome."""
+        events = [StoredEvent(uuid4(), 1, raw.TOPIC, raw.payload()) for _ in range(GROUP)]
+        records = [
+            IdempotencyRecord(str(uuid4()), "fp", {"outcome": {}}, (n,)) for n in range(GROUP)
+        ]
+        app.recorder.insert_events(events, idempotency=records)
+
     return {
-        "library: recorder.insert_events": lambda: app.recorder.insert_events(
+        f"insert_events{label}": lambda: app.recorder.insert_events(
             [StoredEvent(stream, next(versions), raw.TOPIC, raw.payload())]
         ),
-        "library: Application.save (+ mapper)": save,
-        "ours: CommandExecutor.execute": execute,
+        f"insert_events, {GROUP} + outcomes{label}": group,
+        f"Application.save (+ mapper){label}": save,
+        f"CommandExecutor.execute{label}": execute,
     }
 
 
@@ -122,12 +139,24 @@ def main() -> None:
         raw.create_table(dsn)
         app = open_application(dsn, pool_size=2)
         executor = CommandExecutor(app)
+        # The same layers on the append before migration 0019 (nine arrays): the baseline.
+        before = Chronicle(
+            env={**library_env(dsn, pool_size=2), "APPLICATION_RECORDER_TOPIC": RECORDER_TOPIC}
+        )
+        executor_before = CommandExecutor(before)
         try:
-            steps = {**sql_steps(conn), **library_steps(app, executor)}
+            pairs = zip(
+                library_steps(before, executor_before, " (arrays)").items(),
+                library_steps(app, executor, " (JSON)").items(),
+                strict=True,
+            )
+            steps = {**sql_steps(conn), **dict(step for pair in pairs for step in pair)}
             measure(steps, args.rounds, args.per_round)
         finally:
-            executor.close()
-            app.close()
+            for running in (executor, executor_before):
+                running.close()
+            for opened in (app, before):
+                opened.close()
 
 
 if __name__ == "__main__":

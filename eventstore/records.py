@@ -70,7 +70,7 @@ class IdempotencyRecord:
     """An outcome to store under a key, with the indexes of its command's events in the batch.
 
     It is stored with the log position of the command's last event (null without one): the
-    append function (migration 0010) finds it from ``event_indexes``.
+    append functions (migrations 0010, 0019) find it from ``event_indexes``.
     """
 
     key: str

@@ -100,12 +100,13 @@ def _serve_here(built: Services, host: str, port: int) -> None:
     import uvicorn
 
     from api.app import create_app, settle_heap
+    from api.cli.supervisor import SERVER_OPTIONS
 
     config = uvicorn.Config(
         create_app(built),
         host=host,
         port=port,
-        log_level="info",
+        **SERVER_OPTIONS,
         timeout_graceful_shutdown=built.settings.shutdown_grace_seconds,
     )
     settle_heap()

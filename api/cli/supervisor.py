@@ -15,12 +15,26 @@ from __future__ import annotations
 import os
 import signal
 import socket
+from typing import TypedDict
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 APP_FACTORY = "api.app:create_app"
 """Called with no arguments in each child: services built from settings, no projectors."""
+
+
+class _ServerOptions(TypedDict):
+    log_level: str
+    proxy_headers: bool
+
+
+SERVER_OPTIONS: _ServerOptions = {"log_level": "info", "proxy_headers": False}
+"""uvicorn's options wherever Chronicle serves. Its own proxy headers stay off: by default it
+believes ``X-Forwarded-For`` from 127.0.0.1 and rewrites the client's address before any
+middleware runs, so any client on the host, or behind a proxy there, could name its own address
+to the rate limiter. The limiter reads the header itself, from trusted proxies only
+(``CHRONICLE_TRUSTED_PROXIES``, ``api/ratelimit.py``)."""
 
 
 class _Supervisor(Multiprocess):
@@ -61,7 +75,7 @@ def serve_workers(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        **SERVER_OPTIONS,
         timeout_graceful_shutdown=grace_seconds,  # a client that reads nothing cannot hold it
     )
     sock = config.bind_socket()

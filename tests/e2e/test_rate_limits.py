@@ -84,6 +84,28 @@ def test_a_forged_forwarded_for_from_an_untrusted_peer_changes_nothing(serve: Se
     assert [a.status_code for a in answers] == [201, 201, 429]
 
 
+def test_a_forged_forwarded_for_over_a_real_socket_from_loopback_changes_nothing(
+    clean_dsn: str, tmp_path: Any
+) -> None:
+    # uvicorn itself believes X-Forwarded-For from 127.0.0.1 unless told not to: over a real
+    # socket each forged address would be a new client with a fresh allowance.
+    env = {"CHRONICLE_RATE_LIMIT_SIGNUP": "1/hour"}  # per process: counters in memory
+    with two_api_processes(clean_dsn, tmp_path, env) as served:
+        clients = spread_clients(served, 2)
+        try:
+            codes = [
+                clients[n % len(clients)]
+                .post("/auth/anon", headers={"X-Forwarded-For": f"203.0.113.{n}"})
+                .status_code
+                for n in range(6)
+            ]
+        finally:
+            for client in clients:
+                client.close()
+
+    assert sorted(codes) == [201, 201, 429, 429, 429, 429]  # one sign-up per process
+
+
 def test_a_trusted_proxys_forwarded_for_names_the_client(serve: Serve) -> None:
     proxy = {"peer": "10.0.0.2", "trusted_proxies": ["10.0.0.0/8"]}
     with serve(rate_limit_signup="1/hour", **proxy) as client:
@@ -94,6 +116,33 @@ def test_a_trusted_proxys_forwarded_for_names_the_client(serve: Serve) -> None:
         again = client.post("/auth/anon", headers=forged)
 
     assert [first.status_code, other.status_code, again.status_code] == [201, 201, 429]
+
+
+def test_a_trusted_proxys_forwarded_header_names_the_client(serve: Serve) -> None:
+    proxy = {"peer": "10.0.0.2", "trusted_proxies": ["10.0.0.0/8"]}
+    with serve(rate_limit_signup="1/hour", **proxy) as client:
+        first = client.post("/auth/anon", headers={"Forwarded": 'for="[2001:db8::7]:4711"'})
+        other = client.post("/auth/anon", headers={"Forwarded": "for=198.51.100.8:80;proto=https"})
+        # Forwarded wins over X-Forwarded-For; a client's own entry comes first, the proxy's last.
+        again = client.post(
+            "/auth/anon",
+            headers={
+                "Forwarded": "for=203.0.113.9, for=2001:db8::7",
+                "X-Forwarded-For": "198.51.100.99",
+            },
+        )
+
+    assert [first.status_code, other.status_code, again.status_code] == [201, 201, 429]
+
+
+def test_a_forwarded_header_from_an_untrusted_peer_changes_nothing(serve: Serve) -> None:
+    with serve(rate_limit_signup="1/hour") as client:
+        codes = [
+            client.post("/auth/anon", headers={"Forwarded": f"for=203.0.113.{n}"}).status_code
+            for n in range(2)
+        ]
+
+    assert codes == [201, 429]
 
 
 def test_changes_are_counted_per_user(serve: Serve) -> None:

@@ -1,4 +1,5 @@
-"""The one-statement append (``chronicle_append_events``) through the recorder, case by case.
+"""The one-statement append (``chronicle_append_batch``, then ``chronicle_append_events``)
+through the recorder, case by case.
 
 The function computes what the recorder used to: each outcome's position (its command's last
 event), the refusal of a key or a version stored before (nothing written), the lock timeout.
