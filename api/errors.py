@@ -4,7 +4,8 @@ Database failures met while handling a request (a connection refused or lost, a 
 could not hand out a connection in time, the server refusing one for want of slots) answer
 ``503 store_unavailable`` with ``Retry-After``; the driver's words go to the log, not to the
 client, and a run of refusals is logged once (``eventstore.connections.REFUSALS``). Anything else
-unexpected is logged once and answered 500 by ``api.middleware.InternalErrorMiddleware``.
+unexpected is logged once and answered 500 (``unexpected_error``, from
+``api.middleware.RequestMiddleware``).
 """
 
 from __future__ import annotations
@@ -154,39 +155,18 @@ async def database_error(request: Request, exc: Exception) -> JSONResponse:
     return await chronicle_error(request, unavailable)
 
 
-class InternalErrorMiddleware:
-    """Answers an unexpected exception with a 500 error body, logging its traceback once.
+def unexpected_error(scope: dict[str, Any]) -> JSONResponse:
+    """The 500 answer to the exception being handled, logged once with its traceback.
 
-    Starlette's own last-resort handler re-raises after answering, and the server logs the
-    exception again: this one, inside it, keeps the exception from reaching either.
+    ``api.middleware.RequestMiddleware`` catches it: Starlette's own last-resort handler would
+    re-raise after answering, and the server would log the exception again.
     """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: dict[str, Any]) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception:
-            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            if not started:  # else the client sees the response cut short
-                body = error_body("internal", "an unexpected error occurred")
-                await JSONResponse(body, 500)(scope, receive, send)
+    log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+    return JSONResponse(error_body("internal", "an unexpected error occurred"), 500)
 
 
 def install(app: FastAPI) -> None:
-    """Render every error as ``{"error": {"code", "message"}}``, a 500 included."""
-    app.add_middleware(InternalErrorMiddleware)
+    """Render every error as ``{"error": {"code", "message"}}`` (a 500: ``unexpected_error``)."""
     app.add_exception_handler(e.ChronicleError, chronicle_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

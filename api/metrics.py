@@ -6,9 +6,9 @@ two apps in one process, as in tests, count apart):
   per command type, the answers per type and outcome (``version_conflict`` among them), the
   batches committed or rejected by the version check, and the commands of those rejected
   (sent back to run again on fresh state) per type;
-- HTTP: ``MetricsMiddleware`` counts each request by method, the matched route's path template
-  (never the raw path, so ids do not grow the label set; ``unmatched`` when no route matched)
-  and status, and times it;
+- HTTP: ``count_request`` (called by ``api.middleware.RequestMiddleware``) counts each request
+  by method, the matched route's path template (never the raw path, so ids do not grow the
+  label set; ``unmatched`` when no route matched) and status, and times it;
 - consumers: a runner step that found work is timed (``LogFollower.step_observer``); position,
   lag and open dead letters are read from the database when scraped (``LogCollector``).
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +27,6 @@ from prometheus_client.registry import Collector
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
-from api.middleware import HttpMiddleware
 from eventstore.connections import Refusals
 from eventstore.decoding import stored_time
 from projections.engine.log import head_on
@@ -230,32 +228,14 @@ class LogCollector(Collector):
         return max(0.0, (datetime.now(UTC) - happened).total_seconds()) if happened else 0.0
 
 
-class MetricsMiddleware(HttpMiddleware):
-    """Counts and times every HTTP request by its route's path template and status."""
-
-    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        began, status = time.monotonic(), 500
-
-        async def send_and_note(message: dict[str, Any]) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            metrics = _metrics_of(scope)
-            if metrics is not None:
-                route = getattr(scope.get("route"), "path", None) or "unmatched"
-                method = scope["method"]
-                metrics.requests.labels(method, route, str(status)).inc()
-                metrics.request_seconds.labels(method, route).observe(time.monotonic() - began)
-
-
-def _metrics_of(scope: dict[str, Any]) -> Metrics | None:
-    services = getattr(getattr(scope.get("app"), "state", None), "services", None)
-    return getattr(services, "metrics", None)
+def count_request(services: Any, scope: dict[str, Any], status: int, seconds: float) -> None:
+    """Count and time one answered HTTP request by its route's path template and status."""
+    metrics: Metrics | None = getattr(services, "metrics", None)
+    if metrics is not None:
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = scope["method"]
+        metrics.requests.labels(method, route, str(status)).inc()
+        metrics.request_seconds.labels(method, route).observe(seconds)
 
 
 def is_loopback(host: str | None) -> bool:

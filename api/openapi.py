@@ -8,9 +8,11 @@ The bearer scheme is declared by the ``HTTPBearer`` dependency of ``api.deps``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from api.errors import STATUS
 from api.schemas.errors import ErrorBody
@@ -24,6 +26,8 @@ EDGE_CODES = {
     429: ["rate_limited"],
     503: ["store_unavailable"],
 }
+# A path parameter's convertor (``{key:path}``), which the document leaves out.
+CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 # A read never conflicts nor spends credits.
 NOT_ON_READS = {"402", "409"}
 
@@ -33,13 +37,16 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorBody, "description": _describe(status)} for status in statuses}
 
 
-def install(app: FastAPI) -> None:
-    """Serve the refined document; presets are filled in once the services are up."""
+def install(app: FastAPI, documented: Sequence[APIRouter] = ()) -> None:
+    """Serve the refined document, its paths in the order of the ``documented`` routers'
+    routes (whatever order the app tries them in); presets are filled in once the services
+    are up."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = FastAPI.openapi(app)  # built and cached by FastAPI
+        _order_paths(schema, [getattr(route, "path", "") for r in documented for route in r.routes])
         _drop_read_only_errors(schema)
         _drop_malformed_without_body(schema)
         services = getattr(app.state, "services", None)
@@ -50,6 +57,14 @@ def install(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _order_paths(schema: dict[str, Any], order: list[str]) -> None:
+    """List the paths in ``order``; those it does not name follow, in the order they had."""
+    paths = schema.get("paths", {})
+    named = (CONVERTOR.sub(r"{\1}", path) for path in order)  # as the document writes them
+    first = {path: paths[path] for path in dict.fromkeys(named) if path in paths}
+    schema["paths"] = {**first, **paths}
 
 
 def _describe(status: int) -> str:

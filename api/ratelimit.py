@@ -1,5 +1,7 @@
 """Rate limits per client, before any route runs: the Durable Object that counted per IP, replaced.
 
+``rate_limit`` is called by ``api.middleware.RequestMiddleware`` before any body is read.
+
 Each request falls in one group (``group_of``): ``signup`` (``POST /auth/anon``, per client
 address), ``worker`` (the worker API), ``admin`` (``/admin/…``, ``/api/admin/…``), ``commands``
 (any other change) and ``reads`` (any other ``GET``); health checks, ``/metrics``, the docs and the
@@ -34,7 +36,6 @@ from limits.errors import StorageError
 from starlette.responses import JSONResponse
 
 from api.errors import error_body
-from api.middleware import HttpMiddleware
 from domain.errors import ChronicleError
 
 log = logging.getLogger(__name__)
@@ -137,43 +138,33 @@ class RateLimiter:
         return any(ip in network for network in self._trusted)
 
 
-class RateLimitMiddleware(HttpMiddleware):
-    """Counts each limited request against its caller and refuses those past the limit."""
-
-    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        services = getattr(scope["app"].state, "services", None) if "app" in scope else None
-        limiter: RateLimiter | None = getattr(services, "limiter", None)
-        group = group_of(scope["method"], scope["path"])
-        if limiter is None or group is None or not limiter.is_limited(group):
-            await self.app(scope, receive, send)
-            return
-        verdict = await limiter.hit(group, _caller(scope, services, limiter))
-        metrics = getattr(services, "metrics", None)
-        if metrics is not None and (verdict is None or not verdict.allowed):
-            if verdict is None:
-                metrics.rate_limit_failures.inc()
-            else:
-                metrics.rate_limited.labels(group).inc()
+async def rate_limit(
+    scope: dict[str, Any], services: Any
+) -> tuple[JSONResponse | None, list[tuple[bytes, bytes]]]:
+    """Count a request against its caller: the refusal to send instead of it, or None and the
+    headers that tell the caller its limit."""
+    limiter: RateLimiter | None = getattr(services, "limiter", None)
+    group = group_of(scope["method"], scope["path"])
+    if limiter is None or group is None or not limiter.is_limited(group):
+        return None, []
+    verdict = await limiter.hit(group, _caller(scope, services, limiter))
+    metrics = getattr(services, "metrics", None)
+    if metrics is not None and (verdict is None or not verdict.allowed):
         if verdict is None:
-            if scope["method"] in READS:
-                await self.app(scope, receive, send)
-                return
-            body = error_body("unavailable", "rate limits cannot be checked now; retry shortly")
-            await _answer(scope, receive, send, 503, body, [(b"retry-after", b"1")])
-            return
-        if not verdict.allowed:
-            wait = max(1, verdict.reset_seconds)
-            message = f"too many {group} requests; retry in {wait}s"
-            headers = [(b"retry-after", str(wait).encode()), *verdict.headers()]
-            await _answer(scope, receive, send, 429, error_body("rate_limited", message), headers)
-            return
-
-        async def send_with_headers(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).extend(verdict.headers())
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+            metrics.rate_limit_failures.inc()
+        else:
+            metrics.rate_limited.labels(group).inc()
+    if verdict is None:
+        if scope["method"] in READS:
+            return None, []
+        body = error_body("unavailable", "rate limits cannot be checked now; retry shortly")
+        return _answer(503, body, [(b"retry-after", b"1")]), []
+    if not verdict.allowed:
+        wait = max(1, verdict.reset_seconds)
+        message = f"too many {group} requests; retry in {wait}s"
+        headers = [(b"retry-after", str(wait).encode()), *verdict.headers()]
+        return _answer(429, error_body("rate_limited", message), headers), []
+    return None, verdict.headers()
 
 
 def _caller(scope: dict[str, Any], services: Any, limiter: RateLimiter) -> str:
@@ -217,9 +208,7 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
     return None
 
 
-async def _answer(
-    scope: Any, receive: Any, send: Any, status: int, body: Any, headers: list[tuple[bytes, bytes]]
-) -> None:
+def _answer(status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> JSONResponse:
     response = JSONResponse(body, status)
     response.raw_headers.extend(headers)
-    await response(scope, receive, send)
+    return response

@@ -52,25 +52,8 @@ def served(
     is CHRONICLE_THREADS (request threads and pool size per process); ``env`` adds settings
     (no rate limit applies unless it sets one).
     """
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    environ = {
-        **os.environ,
-        "CHRONICLE_DATABASE_URL": dsn,
-        "CHRONICLE_JWT_SECRET": SECRET,
-        "CHRONICLE_HOST": "127.0.0.1",
-        "CHRONICLE_PORT": str(port),
-        "CHRONICLE_DATA_DIR": str(data_dir),
-        "CHRONICLE_PUBLIC_BASE_URL": url,
-        # A load test is the trusted client the limits let raise them: no group is limited.
-        **{f"CHRONICLE_RATE_LIMIT_{group.upper()}": "" for group in GROUPS},
-        "CHRONICLE_QUOTA_JOBS_PER_DAY_FREE": "1000000000",  # nor a daily quota of jobs
-        "CHRONICLE_QUOTA_JOBS_PER_DAY_PRO": "1000000000",
-        **({"CHRONICLE_THREADS": str(threads)} if threads else {}),
-        **(env or {}),
-    }
+    url = free_url()
+    environ = api_environ(dsn, data_dir, url, threads, env)
     log_path = data_dir / "api-stderr.log"
     with open(log_path, "wb") as log:
         # stdout carries uvicorn's access log (one line per request, formatted as in
@@ -82,7 +65,7 @@ def served(
             stderr=log,
         )
     try:
-        _wait_ready(url, process, log_path)
+        wait_ready(url, process, log_path)
         yield Served(url, process.pid)
     finally:
         process.terminate()
@@ -93,7 +76,37 @@ def served(
             process.wait()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+def free_url() -> str:
+    """The URL of a local port no one listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+def api_environ(
+    dsn: str, data_dir: Path, url: str, threads: int | None, env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """This process's environment with the settings of an API serving ``url`` for a bench."""
+    port = url.rpartition(":")[2]
+    return {
+        **os.environ,
+        "CHRONICLE_DATABASE_URL": dsn,
+        "CHRONICLE_JWT_SECRET": SECRET,
+        "CHRONICLE_HOST": "127.0.0.1",
+        "CHRONICLE_PORT": port,
+        "CHRONICLE_DATA_DIR": str(data_dir),
+        "CHRONICLE_PUBLIC_BASE_URL": url,
+        # A load test is the trusted client the limits let raise them: no group is limited.
+        **{f"CHRONICLE_RATE_LIMIT_{group.upper()}": "" for group in GROUPS},
+        "CHRONICLE_QUOTA_JOBS_PER_DAY_FREE": "1000000000",  # nor a daily quota of jobs
+        "CHRONICLE_QUOTA_JOBS_PER_DAY_PRO": "1000000000",
+        **({"CHRONICLE_THREADS": str(threads)} if threads else {}),
+        **(env or {}),
+    }
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    """Return once ``GET /health`` answers 200; raise with the server's stderr if it never does."""
     deadline = time.monotonic() + READY_SECONDS
     with httpx.Client(base_url=url, timeout=2) as client:
         while time.monotonic() < deadline:

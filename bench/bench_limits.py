@@ -23,7 +23,7 @@ from pathlib import Path
 from api.ratelimit import GROUPS
 from bench.apiserver import served
 from bench.bench_commands import header
-from bench.bench_wrk import Result, _median, _wrk, funded_tokens, lua_script
+from bench.bench_wrk import Result, _median, funded_tokens, lua_script, run_wrk
 from bench.library import register_hot_plan
 from bench.server import scratch_database
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
                 data_dir.mkdir()
                 with served(dsn, data_dir, "api", threads=16, env=env) as server:
                     for subject, script in scripts.items():
-                        result = _wrk(server.url, script, args)
+                        result = run_wrk(server.url, script, args)
                         results.setdefault((name, subject), []).append(result)
                         print(f"  {name:<10}{subject:<14}{result.rate:>9,.0f} /s", file=sys.stderr)
     failed = sum(r.failed for rs in results.values() for r in rs)

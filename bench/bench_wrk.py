@@ -70,6 +70,11 @@ class Result:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.bench_wrk", description=__doc__)
+    return wrk_arguments(parser, argv)
+
+
+def wrk_arguments(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``argv`` parsed with the options of every bench under wrk added to ``parser``."""
     parser.add_argument("--dsn", default=os.environ.get("CHRONICLE_BENCH_DSN"))
     parser.add_argument("--connections", type=int, default=16, help="one user each")
     parser.add_argument("--seconds", type=int, default=5)
@@ -81,25 +86,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def wrk_bench_ready() -> bool:
+    """Whether wrk can run here (else say how to install it); the bench plan registered."""
     if shutil.which("wrk") is None:
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
-        return 2
+        return False
     warnings.filterwarnings("ignore", "XDG_RUNTIME_DIR")
     register_hot_plan()
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not wrk_bench_ready():
+        return 2
     results: dict[tuple[int, str], list[Result]] = {}
     with scratch_database(args.dsn) as dsn, tempfile.TemporaryDirectory() as tmp:
         print(header(dsn, args), flush=True)
         users, tokens = funded_tokens(dsn, args.connections)
-        scripts = _scripts(Path(tmp), tokens)
+        scripts = wrk_scripts(Path(tmp), tokens)
         for workers in (1, 2):
             data_dir = Path(tmp) / f"api-{workers}"
             data_dir.mkdir()
             with served(dsn, data_dir, "api", workers=workers, threads=16) as server:
                 for _ in range(args.repeats):
                     for subject in SUBJECTS:
-                        result = _wrk(server.url, scripts[subject], args)
+                        result = run_wrk(server.url, scripts[subject], args)
                         results.setdefault((workers, subject), []).append(result)
                         print(
                             f"  {workers} process(es)  {subject:<12}{result.rate:>9,.0f} /s",
@@ -110,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             r.requests - r.failed for (_, s), rs in results.items() for r in rs if s == "POST /jobs"
         )
         runs = sum(len(rs) for (_, s), rs in results.items() if s == "POST /jobs")
-        found = _check(dsn, users, created, created + runs * args.connections)
+        found = check_credits(dsn, users, created, created + runs * args.connections)
     print(_table(results))
     print()
     print(_verdicts(results))
@@ -146,7 +158,7 @@ def lua_script(tmp: Path, tokens: list[str], method: str, path: str, body: str =
     return script
 
 
-def _scripts(tmp: Path, tokens: list[str]) -> dict[str, Path]:
+def wrk_scripts(tmp: Path, tokens: list[str]) -> dict[str, Path]:
     body = json.dumps(json.dumps({"preset": JOB_PRESET, "item_count": JOB_ITEMS}))
     calls = {
         "GET /health": ("GET", "/health", "nil"),
@@ -159,7 +171,7 @@ def _scripts(tmp: Path, tokens: list[str]) -> dict[str, Path]:
     }
 
 
-def _wrk(url: str, script: Path, args: argparse.Namespace) -> Result:
+def run_wrk(url: str, script: Path, args: argparse.Namespace) -> Result:
     each = str(args.connections)  # one wrk thread per connection
     command = ["wrk", "--latency", "-t", each, "-c", each, "-d", f"{args.seconds}s"]
     command += ["-s", str(script), url]
@@ -184,7 +196,7 @@ def _percentile(out: str, which: str) -> float:
     return value * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _check(dsn: str, users: list[UUID], least: int, most: int) -> list[str]:
+def check_credits(dsn: str, users: list[UUID], least: int, most: int) -> list[str]:
     app = open_application(dsn, pool_size=2)
     problems, held = [], 0
     try:

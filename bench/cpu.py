@@ -87,6 +87,23 @@ def _seconds(pid: int) -> float | None:
     return _ticks(fields, children=True) / TICKS if fields else None
 
 
+def process_tree_seconds(pid: int) -> float:
+    """CPU seconds of process ``pid`` and of every live descendant (a server's workers)."""
+    parents: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        fields = _stat(entry.name) if entry.name.isdigit() else None
+        if fields is not None:
+            parents[int(entry.name)] = int(fields[1])
+    tree, ticks, grown = {pid}, 0, True
+    while grown:
+        born = {child for child, parent in parents.items() if parent in tree} - tree
+        tree, grown = tree | born, bool(born)
+    for member in tree:
+        fields = _stat(member)
+        ticks += _ticks(fields, children=True) if fields else 0
+    return ticks / TICKS
+
+
 def _postmaster_pid(dsn: str) -> int | None:
     with psycopg.connect(dsn) as conn:  # read while the backend lives
         row = conn.execute("SELECT pg_backend_pid()").fetchone()

@@ -99,7 +99,7 @@ def _serve_here(built: Services, host: str, port: int) -> None:
     """The API on ``built`` services, served by uvicorn in this process."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, settle_heap
     from api.cli.supervisor import SERVER_OPTIONS
 
     config = uvicorn.Config(
@@ -109,4 +109,5 @@ def _serve_here(built: Services, host: str, port: int) -> None:
         **SERVER_OPTIONS,
         timeout_graceful_shutdown=built.settings.shutdown_grace_seconds,
     )
+    settle_heap()
     uvicorn.Server(config).run()

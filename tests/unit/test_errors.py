@@ -22,12 +22,14 @@ def test_every_error_code_is_distinct():
 
 
 def raising(error: Exception) -> TestClient:
-    """A client of an app whose one route raises ``error``."""
+    """A client of an app whose one route raises ``error``, with the API's edge and handlers."""
     from fastapi import FastAPI
 
     from api import errors
+    from api.middleware import RequestMiddleware
 
     app = FastAPI()
+    app.add_middleware(RequestMiddleware)  # answers the 500
     errors.install(app)
 
     @app.get("/boom")
