@@ -15,6 +15,9 @@ from psycopg.conninfo import make_conninfo
 from eventstore.database import Database, drop_database, ensure_database
 from eventstore.migrate import migrate
 
+# A fresh embedded server admits this many: `chronicle serve` at its default 32 threads plans 102
+# connections (README, "Connections"), more than PostgreSQL's default 100 admit.
+EMBEDDED_MAX_CONNECTIONS = 200
 SETTINGS = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "max_connections")
 
 
@@ -22,7 +25,7 @@ SETTINGS = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "
 def scratch_database(server_dsn: str | None) -> Iterator[str]:
     """The dsn of a migrated, empty database that is dropped (or whose server stops) on exit."""
     with tempfile.TemporaryDirectory(prefix="chronicle-bench-") as tmp:
-        with Database(server_dsn, Path(tmp)) as db:
+        with Database(server_dsn, Path(tmp), max_connections=EMBEDDED_MAX_CONNECTIONS) as db:
             if db.embedded:
                 migrate(db.dsn)
                 yield db.dsn
