@@ -151,12 +151,14 @@ def main(argv: list[str] | None = None) -> None:
         window = timed(
             lambda i: keyword.search(queries_[i % len(queries_)], limit=WINDOW), args.rounds
         )
-        hybrid = timed(
-            lambda i: meaning.search(
-                queries_[i % len(queries_)], mode=None, keyword=keyword, tag=None
-            ),
-            args.rounds,
-        )
+
+        def hybrid_search(i: int, *, again: bool = False) -> object:
+            if not again:
+                meaning.query_vector.cache_clear()  # a query asked for the first time
+            return meaning.search(queries_[i % len(queries_)], mode=None, keyword=keyword, tag=None)
+
+        hybrid = timed(hybrid_search, args.rounds)
+        hybrid_again = timed(lambda i: hybrid_search(i, again=True), args.rounds)
         serving = meaning.serving()
         assert serving is not None
         qvecs = [model.embed_query(q) for q in queries_]
@@ -189,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         ("keyword search (limit 20)", kw),
         (f"keyword search (limit {WINDOW}, hybrid's)", window),
         ("hybrid search (incl. query embedding)", hybrid),
+        ("hybrid search, a query asked before", hybrid_again),
         ("  of which query embedding", embed_q),
         ("  meaning ranking alone (limit 20)", nearest),
     ):

@@ -107,8 +107,11 @@ def _in_database(
     with pool.connection() as conn, conn.transaction():
         # An index scan stops at ef_search candidates before the filters; iterative scans
         # (pgvector 0.8) go on until the limit is filled, in exact order.
-        _tuples(conn).execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(EF_SEARCH),))
-        _tuples(conn).execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+        _tuples(conn).execute(
+            "SELECT set_config('hnsw.ef_search', %s, true),"
+            " set_config('hnsw.iterative_scan', 'strict_order', true)",
+            (str(EF_SEARCH),),
+        )
         with conn.cursor(row_factory=dict_row) as cur:
             rows = cur.execute(query, params).fetchall()
     return [_hit(r) for r in rows]

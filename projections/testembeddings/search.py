@@ -17,6 +17,7 @@ index, which holds the vectors too, its own hybrid search answers (method ``meil
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ MEILISEARCH = "meilisearch"  # the method where the keyword index ranks vectors 
 RRF_K = 60
 WINDOW = 100  # the furthest a hybrid or semantic search pages
 SEMANTIC_HITS = 20  # meaning hits fused into a hybrid answer (meaning ranks, it never excludes)
+QUERY_VECTORS = 1024  # queries whose vectors are remembered (2 KiB each): a repeat is not embedded
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class TestMeaning:
         self._slot = embedder
         self._method: str | None = None
         self._vectors = queries.VectorCache()  # in process only (no pgvector)
+        # The query's vector, remembered: the slot's model never changes in a process, so a
+        # query asked again (a popular search, the next page) is not embedded again.
+        self.query_vector = functools.lru_cache(maxsize=QUERY_VECTORS)(self._embed_query)
 
     @property
     def embedder(self) -> EmbedderSlot:
@@ -98,10 +103,12 @@ class TestMeaning:
 
     def why_not(self) -> str | None:
         """Why a query cannot be ranked by meaning now; none when it can."""
+        return self._why_not(self.serving())
+
+    def _why_not(self, model: Model | None) -> str | None:
         reason = self._slot.reason()
         if reason:
             return reason
-        model = self.serving()
         if model is None:
             return f"the tests are still being embedded with {self._slot.model}"
         if model.name != self._slot.model:
@@ -116,7 +123,8 @@ class TestMeaning:
         check_search(q, 1, None)
         if finds_nothing(q):
             return Ranking([], ())
-        reason = self.why_not()
+        model = self.serving()
+        reason = self._why_not(model)
         if mode == SEMANTIC and reason:
             raise MeaningSearchUnavailable(f"mode=semantic is not available: {reason}")
         if reason:
@@ -125,12 +133,11 @@ class TestMeaning:
         hybrid_index = getattr(keyword, "hybrid_search", None)
         if mode != SEMANTIC and hybrid_index is not None:
             # Meilisearch holds the vectors too: its own hybrid search answers.
-            vector = self._slot.get().embed_query(q)
+            vector = list(self.query_vector(q))
             hits = hybrid_index(q, vector, tag=tag, limit=WINDOW)
             return Ranking(fuse(q, hits), (KEYWORD, SEMANTIC), MEILISEARCH, self._slot.model)
-        model = self.serving()
         assert model is not None
-        vector = self._slot.get().embed_query(q)
+        vector = list(self.query_vector(q))
         limit = WINDOW if mode == SEMANTIC else SEMANTIC_HITS
         try:
             meaning = queries.nearest(
@@ -146,6 +153,9 @@ class TestMeaning:
         words = keyword.search(q, tag=tag, limit=WINDOW)
         modes = tuple(m for m, hits in ((KEYWORD, words), (SEMANTIC, meaning)) if hits)
         return Ranking(fuse(q, words, meaning), modes, self.method, model.name)
+
+    def _embed_query(self, q: str) -> tuple[float, ...]:
+        return tuple(self._slot.get().embed_query(q))
 
     def similar(self, test_id: UUID, *, limit: int) -> Ranking:
         """The published tests nearest in meaning to ``test_id``, never itself."""

@@ -29,6 +29,7 @@ class CountingEmbedder:
         self.name = name
         self.batches: list[int] = []
         self.texts: Counter[str] = Counter()
+        self.queries: Counter[str] = Counter()
         self.broken: set[str] = set()
         self._lock = threading.Lock()
 
@@ -42,6 +43,8 @@ class CountingEmbedder:
         return use().embed_passages(texts)
 
     def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            self.queries[text] += 1
         return use().embed_query(text)
 
 

@@ -235,6 +235,21 @@ def test_a_test_unpublished_after_a_ranking_is_left_out_of_the_next(executor, si
     assert similar(meaning, travel) == []
 
 
+def test_a_repeated_query_is_embedded_once(executor, site, meaning, model, pool):
+    from adapters.search import PostgresSearchIndex
+
+    holiday, position = published(executor, **HOLIDAY)
+    site.wait([NAME], position)
+    keyword = PostgresSearchIndex(pool)
+
+    first = meaning.search("beach trip", mode="semantic", keyword=keyword, tag=None)
+    again = meaning.search("beach trip", mode=None, keyword=keyword, tag=None)
+    meaning.search("city break", mode="semantic", keyword=keyword, tag=None)
+
+    assert [hit.id for hit in first.hits] == [hit.id for hit in again.hits] == [holiday]
+    assert model.queries == {"beach trip": 1, "city break": 1}
+
+
 def test_past_the_in_process_limit_hybrid_falls_back_to_keywords_and_semantic_is_refused(
     executor, site, meaning, pool, clean_dsn, monkeypatch
 ):
