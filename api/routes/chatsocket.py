@@ -91,20 +91,24 @@ async def chat_room_socket(
 ) -> None:
     services: Services = websocket.app.state.services
     reads = Reads.of(services)
+    # Accepted before it is checked: a refusal closes with its code and reason, which a browser's
+    # WebSocket reads; one refused at the handshake reaches it as 1006, with neither.
+    await websocket.accept()
     try:
         principal = _principal(services, websocket, token)
         user_id = uuid.UUID(principal.subject)
         await anyio.to_thread.run_sync(_visible, reads, room_id, user_id)
-    except (Unauthenticated, ValueError) as exc:
-        await websocket.close(UNAUTHORIZED, reason=str(exc)[:120])
+    except (Unauthenticated, ValueError, Forbidden, NotFound) as exc:
+        code = (
+            FORBIDDEN
+            if isinstance(exc, Forbidden)
+            else NOT_FOUND
+            if isinstance(exc, NotFound)
+            else UNAUTHORIZED
+        )
+        # A close frame's reason holds at most 123 bytes.
+        await websocket.close(code, reason=str(exc).encode()[:120].decode(errors="ignore"))
         return
-    except Forbidden as exc:
-        await websocket.close(FORBIDDEN, reason=str(exc)[:120])
-        return
-    except NotFound as exc:
-        await websocket.close(NOT_FOUND, reason=str(exc)[:120])
-        return
-    await websocket.accept()
     socket = _Socket(websocket, services, reads, room_id, user_id, principal.actor)
     await socket.serve(after)
 

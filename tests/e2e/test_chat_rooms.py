@@ -6,7 +6,7 @@ import os
 import uuid
 
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.e2e.chat import frame, post, room_socket, until
@@ -149,10 +149,26 @@ def test_bad_frames_get_an_error_and_the_socket_stays_open(live_server, owner, r
         assert post(socket, "c-ok", "still here")["new"] is True
 
 
-def test_a_socket_without_a_valid_token_is_refused(live_server, room):
-    with pytest.raises((InvalidStatus, ConnectionClosed)):
-        with room_socket(live_server.url, room["room_id"], "forged") as socket:
-            frame(socket)
+def closed_with(url: str, room_id: str, token: str) -> tuple[int, str]:
+    with room_socket(url, room_id, token) as socket, pytest.raises(ConnectionClosed) as closed:
+        frame(socket)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+def test_a_refused_socket_is_closed_with_a_code_and_reason_it_can_read(
+    http, live_server, owner, room
+):
+    _, stranger = sign_up(http)
+    private = http.post(ROOMS, headers=stranger, json={"name": "Secret", "private": True})
+    admin = live_server.services.tokens.issue("ann", "admin")
+    url = live_server.url
+
+    assert closed_with(url, room["room_id"], "forged")[0] == 4401
+    assert closed_with(url, room["room_id"], "")[0] == 4401  # no token at all
+    assert closed_with(url, room["room_id"], admin)[0] == 4403
+    code, reason = closed_with(url, private.json()["room_id"], owner[2])  # not a member
+    assert code == 4404 and reason
 
 
 def test_a_socket_that_stops_reading_is_closed_and_resumes_by_position(small_buffers_server):
