@@ -15,8 +15,8 @@ from typing import Any
 
 import psycopg
 from eventsourcing import persistence
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -113,6 +113,18 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("invalid_request", message, fields=fields), 422)
 
 
+async def websocket_validation_error(websocket: WebSocket, exc: Exception) -> None:
+    """A socket's bad query closes with 1008 and the problem: refused at the handshake (FastAPI's
+    way), a client would see only ``403`` and a browser's WebSocket only 1006."""
+    assert isinstance(exc, WebSocketRequestValidationError)
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )
+    await websocket.accept()
+    # A close frame's reason holds at most 123 bytes.
+    await websocket.close(1008, reason=problems.encode()[:120].decode(errors="ignore"))
+
+
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
@@ -169,6 +181,7 @@ def install(app: FastAPI) -> None:
     """Render every error as ``{"error": {"code", "message"}}`` (a 500: ``unexpected_error``)."""
     app.add_exception_handler(e.ChronicleError, chronicle_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(WebSocketRequestValidationError, websocket_validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     for database_failure in DATABASE_ERRORS:
         app.add_exception_handler(database_failure, database_error)

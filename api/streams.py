@@ -44,7 +44,14 @@ After = Annotated[
     int | None,
     Query(ge=0, le=BIGINT_MAX, description="Resume after this log position (`Last-Event-ID`)."),
 ]
-LastEventId = Annotated[str | None, Header(description="The last `id` the client received.")]
+# Checked with the request (a 422 naming it), never in the stream: its answer has started by then.
+LastEventId = Annotated[
+    str | None,
+    Header(
+        pattern=r"^[0-9]{0,19}$",
+        description="The last `id` the client received: a log position (empty: none).",
+    ),
+]
 
 
 @dataclass
@@ -103,8 +110,8 @@ def resume_position(after: int | None, last_event_id: str | None) -> int:
     """Where a stream starts: ``after``, else the ``Last-Event-ID`` a reconnecting client sends."""
     if after is not None:
         return after
-    if last_event_id and last_event_id.strip().isdigit():
-        return min(int(last_event_id.strip()), BIGINT_MAX)
+    if last_event_id:  # ASCII digits (``LastEventId``)
+        return min(int(last_event_id), BIGINT_MAX)
     return 0
 
 

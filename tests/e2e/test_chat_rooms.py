@@ -171,6 +171,12 @@ def test_a_refused_socket_is_closed_with_a_code_and_reason_it_can_read(
     assert code == 4404 and reason
 
 
+def test_a_socket_with_a_bad_query_is_closed_naming_it(live_server, owner, room):
+    code, reason = closed_with(live_server.url, room["room_id"], f"{owner[2]}&after=-1")
+
+    assert code == 1008 and "query.after" in reason
+
+
 def test_a_socket_that_stops_reading_is_closed_and_resumes_by_position(small_buffers_server):
     import socket as sockets
 

@@ -83,3 +83,15 @@ def test_a_job_stream_needs_a_token(http):
     response = http.get("/jobs/00000000-0000-0000-0000-000000000001/events")
 
     assert response.status_code == 401
+
+
+def test_a_last_event_id_that_is_not_a_position_is_refused_before_the_stream_starts(http, admin):
+    user_id, auth = sign_up(http)
+    fund(http, admin, user_id, 100)
+    path = f"/jobs/{ready_job(http, auth, items=1)['job_id']}/events"
+
+    # b"\xb2" reads as "²" (latin-1), which Python calls a digit and int() refuses.
+    for bad in [b"abc", b"-1", b"1.5", b"\xb2", b"12345678901234567890"]:
+        answer = http.get(path, headers={**auth, "Last-Event-ID": bad})
+        assert answer.status_code == 422, (bad, answer.text)
+        assert "last-event-id" in answer.json()["error"]["message"]
