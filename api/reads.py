@@ -20,12 +20,23 @@ from fastapi.exceptions import RequestValidationError
 from psycopg_pool import ConnectionPool
 
 from api.services import Services
-from domain.errors import NotFound, ProjectionBehind
+from domain.errors import InvalidCommand, NotFound, ProjectionBehind
 from projections.engine.log import log_head
 from projections.engine.watcher import LogWatcher
 
 T = TypeVar("T")
 BIGINT_MAX = 2**63 - 1  # log positions and row ids are PostgreSQL bigints
+
+
+def position_cursor(cursor: str | None) -> int | None:
+    """A page cursor that is a log position (1 to ``BIGINT_MAX``, ASCII digits), else a 422."""
+    if cursor is None:
+        return None
+    # isdigit alone takes "²", which int() refuses
+    if not (cursor.isascii() and cursor.isdigit()) or not 0 < int(cursor) <= BIGINT_MAX:
+        raise InvalidCommand("cursor is not a cursor this API returned", field="cursor")
+    return int(cursor)
+
 
 PositionQuery = Annotated[
     int | None,

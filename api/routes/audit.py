@@ -7,7 +7,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.exceptions import RequestValidationError
 
 from api.deps import AdminPrincipal, EventStoreDep
-from api.reads import BIGINT_MAX, ReadsDep, caught_up
+from api.reads import BIGINT_MAX, ReadsDep, caught_up, position_cursor
 from api.schemas.audit import (
     AggregateHistory,
     AggregateState,
@@ -19,7 +19,6 @@ from api.schemas.audit import (
     StateChange,
 )
 from api.schemas.times import Rfc3339Time
-from domain.errors import InvalidCommand
 from projections.audit.history import get_history, get_state, version_at
 from projections.audit.queries import (
     EventFilter,
@@ -57,7 +56,7 @@ def list_audit_events(
     filters = EventFilter(
         aggregate_type, aggregate_id, event_type, actor, correlation_id, since, until
     )
-    rows = list_events(reads.pool, filters, before=_before(cursor), limit=limit)
+    rows = list_events(reads.pool, filters, before=position_cursor(cursor), limit=limit)
     next_cursor = str(rows[-1]["position"]) if len(rows) == limit else None
     return AuditEventPage(events=[AuditEvent(**r) for r in rows], next_cursor=next_cursor)
 
@@ -118,14 +117,6 @@ def get_correlation(
     """Every event one request caused, across aggregates, in log order, with causation ids."""
     rows = list_correlated_events(reads.pool, correlation_id, limit=limit)
     return Correlation(correlation_id=correlation_id, events=[AuditEvent(**r) for r in rows])
-
-
-def _before(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or not 0 < int(cursor) <= BIGINT_MAX:
-        raise InvalidCommand("cursor is not a cursor this API returned", field="cursor")
-    return int(cursor)
 
 
 def _fields(change: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.conditional import IfMatch, etag, expected_version, required_version
 from api.deps import AdminPrincipal, Command, SettingsDep
-from api.reads import BIGINT_MAX, Reads, ReadsDep, caught_up
+from api.reads import Reads, ReadsDep, caught_up, position_cursor
 from api.schemas.testadmin import (
     TestAdminPage,
     TestAdminSummary,
@@ -31,7 +31,7 @@ from domain.commands.testdocument import (
     SaveTestDocument,
     UnpublishTestDocument,
 )
-from domain.errors import InvalidCommand, NotFound
+from domain.errors import NotFound
 from domain.mbti import TYPES
 from domain.testcontent import MAX_TAG, DocumentLimits
 from eventstore.records import Outcome
@@ -69,7 +69,7 @@ def list_tests_for_admins(
     min_position: MinPosition = None,
 ) -> TestAdminPage:
     """Every test not deleted, drafts included, last changed first."""
-    rows = list_tests(reads.pool, tag=tag, after=_after(cursor), limit=limit)
+    rows = list_tests(reads.pool, tag=tag, after=position_cursor(cursor), limit=limit)
     next_cursor = str(rows[-1]["position"]) if len(rows) == limit else None
     return TestAdminPage(tests=[TestAdminSummary(**r) for r in rows], next_cursor=next_cursor)
 
@@ -185,11 +185,3 @@ def _limits(settings: Settings) -> DocumentLimits:
         max_questions=settings.test_max_questions,
         max_document_bytes=settings.test_max_document_bytes,
     )
-
-
-def _after(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    if not cursor.isdigit() or not 0 < int(cursor) <= BIGINT_MAX:
-        raise InvalidCommand("cursor is not a cursor this API returned", field="cursor")
-    return int(cursor)

@@ -98,6 +98,15 @@ def test_a_ledger_cursor_past_bigint_is_a_422_not_a_500(http, admin):
     assert_refused(response, "query.before")
 
 
+@pytest.mark.parametrize("path", ["/api/admin/events", "/api/admin/tests"])
+@pytest.mark.parametrize("cursor", ["²", "١٢", "0", str(2**63)])
+def test_a_cursor_not_of_ascii_digits_in_range_is_a_422_never_a_500(http, admin, path, cursor):
+    response = http.get(path, headers=admin, params={"cursor": cursor})
+
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["field"] == "cursor"
+
+
 def test_a_body_past_the_limit_is_a_413_even_streamed_without_a_length(http, admin, live_server):
     user_id, _ = sign_up(http)
     limit = live_server.services.settings.request_max_bytes
