@@ -76,7 +76,7 @@ def join_room(room_id: uuid.UUID, principal: UserPrincipal, command: Command) ->
 def invite_to_room(
     room_id: uuid.UUID, body: Invite, principal: UserPrincipal, command: Command
 ) -> RoomChanged:
-    """A member lets another user in (the way into a private room)."""
+    """A member lets another user in (the way into a private room); 404 for an id no user has."""
     run = InviteToRoom(room_id, user_id_of(principal), body.user_id)
     return RoomChanged.from_outcome(command.run(run))
 

@@ -13,7 +13,9 @@ from uuid import UUID
 from domain.base import Aggregates
 from domain.chatroom import POSTS_PER_WINDOW, ChatRoom, utcnow
 from domain.commands.uploadsession import own_session
+from domain.errors import NotFound
 from domain.uploadsession import UploadSession
+from domain.usercredits import UserCredits
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,9 @@ class InviteToRoom:
 
     def __call__(self, aggregates: Aggregates) -> RoomState:
         room = aggregates.get(ChatRoom, self.room_id)
+        # Every user has an account (sign-up opens it): a made-up id would take a member's place.
+        if aggregates.find(UserCredits, self.user_id) is None:
+            raise NotFound(f"user {self.user_id} not found")
         room.invite(self.member_id, self.user_id)
         return RoomState.of(room)
 

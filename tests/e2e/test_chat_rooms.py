@@ -88,6 +88,25 @@ def test_a_private_room_is_not_found_by_others(http, owner):
     assert response.status_code == 404
 
 
+def test_an_invited_user_gets_into_a_private_room_and_a_made_up_one_is_not_found(http, owner):
+    _, auth, _ = owner
+    private = http.post(ROOMS, headers=auth, json={"name": "Us", "private": True}).json()
+    guest_id, guest = sign_up(http)
+    invite = f"{ROOMS}/{private['room_id']}/invite"
+
+    nobody = http.post(invite, headers=auth, json={"user_id": str(uuid.uuid4())})
+    invited = http.post(invite, headers=auth, json={"user_id": guest_id})
+
+    assert (nobody.status_code, nobody.json()["error"]["code"]) == (404, "not_found")
+    assert invited.status_code == 200 and invited.json()["members"] == 2
+    seen = http.get(
+        f"{ROOMS}/{private['room_id']}",
+        headers=guest,
+        params={"min_position": invited.json()["position"]},
+    )
+    assert seen.status_code == 200
+
+
 def test_a_room_name_too_long_or_with_nul_is_a_422(http, owner):
     _, auth, _ = owner
     for name in ["x" * 65, "a\u0000b"]:
