@@ -17,9 +17,9 @@ upload of the sender's to attach) → `{"type": "ack", "client_id", "message_id"
 "new"}` once the post is durable (the same `client_id` again is
 acknowledged with the first post's position, posted once); `{"type": "edit", "message_id",
 "text"}`, `{"type": "delete", "message_id"}` → `{"type": "ack", ...}`; `{"type": "ping"}` →
-`{"type": "pong"}`. A bad frame gets `{"type": "error", "code", "message"}` and the connection
-stays open. A client that stops reading is closed (1013) and resumes by position; a stopping
-server closes with 1012.
+`{"type": "pong"}`. A bad frame (binary included) gets `{"type": "error", "code", "message"}`
+and the connection stays open. A client that stops reading is closed (1013) and resumes by
+position; a stopping server closes with 1012.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from contextlib import aclosing
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Query, WebSocket
 from pydantic import Field, TypeAdapter, ValidationError
 
 from api.auth import Principal
@@ -201,12 +201,15 @@ class _Socket:
             streams.partials.unsubscribe(self.room_id, queue)
 
     async def _receive(self) -> None:
-        try:
-            while True:
-                text = await self.websocket.receive_text()
-                await self._answer(text)
-        except WebSocketDisconnect:
-            return
+        while True:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            if text is None:  # a binary frame
+                await self._error("invalid_frame", "a frame is JSON text, not binary")
+                continue
+            await self._answer(text)
 
     async def _answer(self, text: str) -> None:
         if len(text) > MAX_FRAME:

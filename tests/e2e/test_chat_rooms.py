@@ -157,7 +157,7 @@ def test_bad_frames_get_an_error_and_the_socket_stays_open(live_server, owner, r
         until(socket, "history")
         for bad in ["not json", json.dumps({"type": "dance"}), json.dumps({"type": "post"}),
                     json.dumps({"type": "post", "client_id": "c", "text": "x" * 4001}),
-                    "x" * 70_000]:  # fmt: skip
+                    "x" * 70_000, b"\x00\x01 binary"]:  # fmt: skip
             socket.send(bad)
             error = frame(socket)
             assert error["type"] == "error" and error["code"] in (
