@@ -96,8 +96,13 @@ async def chronicle_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc.code, exc.message, **exc.details), status, headers=headers)
 
 
-async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    # A body of another declared type reaches a JSON route unparsed, whole: not a field problem.
+    media = request.headers.get("content-type")
+    if media and not _json(media) and any(err["loc"] == ("body",) for err in exc.errors()):
+        message = f"the body must be JSON (Content-Type: application/json), not {media!r}"
+        return JSONResponse(error_body("unsupported_media_type", message), 415)
     # A body that is not JSON at all is malformed (400), not invalid field by field (422).
     broken = next((err for err in exc.errors() if err["type"] == "json_invalid"), None)
     if broken is not None:
@@ -123,6 +128,12 @@ async def websocket_validation_error(websocket: WebSocket, exc: Exception) -> No
     await websocket.accept()
     # A close frame's reason holds at most 123 bytes.
     await websocket.close(1008, reason=problems.encode()[:120].decode(errors="ignore"))
+
+
+def _json(media: str) -> bool:
+    """Whether a Content-Type is one FastAPI reads as JSON (``application/json``, ``…+json``)."""
+    kind, _, subtype = media.split(";", 1)[0].strip().lower().partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -4,6 +4,7 @@ PostgreSQL text cannot hold U+0000: a rule, grant or callback carrying one used 
 accepted, and the read model it reached then failed on it for everyone, forever.
 """
 
+import json
 import uuid
 
 import httpx
@@ -88,6 +89,22 @@ def test_a_count_must_be_a_json_integer(http, value):
     response = http.post("/jobs", headers=auth, json={"preset": "portrait", "item_count": value})
 
     assert_refused(response, "body.item_count")
+
+
+@pytest.mark.parametrize("media", ["text/plain", "application/x-www-form-urlencoded"])
+def test_json_sent_as_another_type_is_a_415_naming_it(http, media):
+    _, auth = sign_up(http)
+    body = json.dumps({"preset": "portrait", "item_count": 1})
+
+    refused = http.post("/jobs", headers={**auth, "Content-Type": media}, content=body)
+    taken = http.post(
+        "/jobs", headers={**auth, "Content-Type": "application/json; charset=utf-8"}, content=body
+    )
+
+    assert refused.status_code == 415, refused.text
+    assert refused.json()["error"]["code"] == "unsupported_media_type"
+    assert media in refused.json()["error"]["message"]
+    assert taken.status_code == 201, taken.text
 
 
 def test_a_ledger_cursor_past_bigint_is_a_422_not_a_500(http, admin):
