@@ -126,8 +126,12 @@ async def websocket_validation_error(websocket: WebSocket, exc: Exception) -> No
         f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
     )
     await websocket.accept()
-    # A close frame's reason holds at most 123 bytes.
-    await websocket.close(1008, reason=problems.encode()[:120].decode(errors="ignore"))
+    await websocket.close(1008, reason=close_reason(problems))
+
+
+def close_reason(text: str) -> str:
+    """``text`` cut to fit a WebSocket close frame's reason (at most 123 bytes of UTF-8)."""
+    return text.encode()[:120].decode(errors="ignore")
 
 
 def _json(media: str) -> bool:

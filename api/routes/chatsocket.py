@@ -36,6 +36,7 @@ from fastapi import APIRouter, Query, WebSocket
 from pydantic import Field, TypeAdapter, ValidationError
 
 from api.auth import Principal
+from api.errors import close_reason
 from api.reads import BIGINT_MAX, Reads
 from api.schemas.base import RequestBody
 from api.schemas.chat import MessageChanged, MessageView, RoomEvent
@@ -98,17 +99,12 @@ async def chat_room_socket(
         principal = _principal(services, websocket, token)
         user_id = uuid.UUID(principal.subject)
         await anyio.to_thread.run_sync(_visible, reads, room_id, user_id)
-    except (Unauthenticated, ValueError, Forbidden, NotFound) as exc:
-        code = (
-            FORBIDDEN
-            if isinstance(exc, Forbidden)
-            else NOT_FOUND
-            if isinstance(exc, NotFound)
-            else UNAUTHORIZED
-        )
-        # A close frame's reason holds at most 123 bytes.
-        await websocket.close(code, reason=str(exc).encode()[:120].decode(errors="ignore"))
-        return
+    except (Unauthenticated, ValueError) as exc:
+        return await websocket.close(UNAUTHORIZED, reason=close_reason(str(exc)))
+    except Forbidden as exc:
+        return await websocket.close(FORBIDDEN, reason=close_reason(str(exc)))
+    except NotFound as exc:
+        return await websocket.close(NOT_FOUND, reason=close_reason(str(exc)))
     socket = _Socket(websocket, services, reads, room_id, user_id, principal.actor)
     await socket.serve(after)
 
