@@ -35,9 +35,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import Message
 
-from api.errors import error_body, unexpected_error
+from api.errors import close_reason, error_body, unexpected_error
 from api.metrics import count_request
-from api.ratelimit import rate_limit
+from api.ratelimit import SOCKET_RATE_LIMITED, rate_limit, socket_refusal
 
 REQUEST_ID = b"x-request-id"
 # RFC 3986's unreserved characters: a path segment that needs no encoding anywhere.
@@ -51,22 +51,37 @@ MULTIPART_ROOM = 64 * 1024  # boundaries, part headers, a question index
 
 
 class RequestMiddleware:
-    """The edge of every HTTP request, steps 1 to 6 above; other scopes (lifespan, websockets)
-    pass by."""
+    """The edge of every HTTP request, steps 1 to 6 above; a WebSocket is counted against the
+    rate limits (step 4) and passes by; lifespan passes by."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        services = getattr(scope["app"].state, "services", None) if "app" in scope else None
+        if scope["type"] == "websocket":
+            await self._socket(scope, receive, send, services)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        services = getattr(scope["app"].state, "services", None) if "app" in scope else None
         began, answer = time.monotonic(), _Answer(send)
         try:
             await self._identified(scope, receive, answer, services)
         finally:
             count_request(services, scope, answer.status or 500, time.monotonic() - began)
+
+    async def _socket(self, scope: dict[str, Any], receive: Any, send: Any, services: Any) -> None:
+        """A WebSocket passes by once its opening is counted (a read of its caller); past the
+        limit it is accepted, then closed with 4429 and when to retry."""
+        refused = await socket_refusal(scope, services)
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        close = {"type": "websocket.close", "code": SOCKET_RATE_LIMITED}
+        await send({**close, "reason": close_reason(refused)})
 
     async def _identified(
         self, scope: dict[str, Any], receive: Any, answer: _Answer, services: Any

@@ -15,7 +15,9 @@ proxy on the same host every client is loopback).
 Counters are sliding windows of the ``limits`` library (the one slowapi uses): in Redis when
 ``CHRONICLE_REDIS_URL`` is set (shared by every process and machine), else in this process.
 Past a limit: ``429 rate_limited`` with ``Retry-After`` and the IETF draft's ``RateLimit-Limit``,
-``RateLimit-Remaining`` and ``RateLimit-Reset`` (every limited answer carries these three). When
+``RateLimit-Remaining`` and ``RateLimit-Reset`` (every limited answer carries these three). A
+WebSocket's opening counts as a read; past the limit it is accepted, then closed with 4429 and the
+refusal's message (``socket_refusal``), which a browser can read where it cannot read a 429. When
 Redis cannot be reached, reads go through (fail open) and changes get ``503 unavailable``
 with ``Retry-After``; the outage is logged once per episode and counted in ``/metrics``.
 """
@@ -23,6 +25,7 @@ with ``Retry-After``; the outage is logged once per episode and counted in ``/me
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import math
 import time
@@ -40,6 +43,7 @@ from domain.errors import ChronicleError
 
 log = logging.getLogger(__name__)
 GROUPS = ("signup", "commands", "worker", "reads", "admin")
+SOCKET_RATE_LIMITED = 4429  # the close code of a WebSocket opened past its caller's limit
 UNLIMITED = ("/health", "/metrics", "/docs", "/openapi.json", "/redoc", "/storage/")
 READS = {"GET", "HEAD", "OPTIONS"}
 
@@ -165,6 +169,16 @@ async def rate_limit(
         headers = [(b"retry-after", str(wait).encode()), *verdict.headers()]
         return _answer(429, error_body("rate_limited", message), headers), []
     return None, verdict.headers()
+
+
+async def socket_refusal(scope: dict[str, Any], services: Any) -> str | None:
+    """Count a WebSocket's opening as a read (``GET``) of its caller: why it is refused, or None.
+
+    A token in the query (``?token=``, as a browser's WebSocket must send it) is not read here:
+    such a socket counts against its client's address.
+    """
+    refusal, _ = await rate_limit({**scope, "method": "GET"}, services)
+    return None if refusal is None else json.loads(bytes(refusal.body))["error"]["message"]
 
 
 def _caller(scope: dict[str, Any], services: Any, limiter: RateLimiter) -> str:

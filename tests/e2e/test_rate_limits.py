@@ -159,6 +159,27 @@ def test_changes_are_counted_per_user(serve: Serve) -> None:
     assert by_ann == [201, 201, 429] and by_bob == 201
 
 
+def test_sockets_opened_past_the_reads_limit_are_closed_with_4429(serve: Serve) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with serve(rate_limit_reads="2/hour") as client:
+        token = client.post("/auth/anon").json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        room = client.post("/chat/rooms", json={"name": "busy"}, headers=auth).json()
+        url = f"/chat/rooms/{room['room_id']}?token={token}"
+
+        for _ in range(2):
+            with client.websocket_connect(url) as socket:
+                assert socket.receive_json()["type"] == "history"
+        with client.websocket_connect(url) as socket, pytest.raises(WebSocketDisconnect) as closed:
+            socket.receive_json()
+        metrics = client.get("/metrics").text
+
+    assert closed.value.code == 4429
+    assert "too many reads requests; retry in" in closed.value.reason
+    assert 'chronicle_rate_limited_total{group="reads"} 1.0' in metrics
+
+
 def test_a_limit_resets_after_its_window(serve: Serve) -> None:
     with serve(rate_limit_signup="1/second") as client:
         # A sliding-window counter weighs the previous window: a second sign-up
