@@ -138,7 +138,7 @@ def request_id(scope: dict[str, Any]) -> str | None:
     given = dict(scope["headers"]).get(REQUEST_ID)
     if given is None:
         return uuid.uuid4().hex
-    decoded = str(given.decode("latin-1"))
+    decoded = given.decode("latin-1")
     return decoded if URL_SAFE_ID.fullmatch(decoded) else None
 
 

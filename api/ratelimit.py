@@ -25,7 +25,6 @@ with ``Retry-After``; the outage is logged once per episode and counted in ``/me
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import math
 import time
@@ -142,11 +141,43 @@ class RateLimiter:
         return any(ip in network for network in self._trusted)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A request refused by its limit (or because limits cannot be checked), before any route."""
+
+    status: int
+    code: str
+    message: str
+    headers: list[tuple[bytes, bytes]]
+
+    def response(self) -> JSONResponse:
+        response = JSONResponse(error_body(self.code, self.message), self.status)
+        response.raw_headers.extend(self.headers)
+        return response
+
+
 async def rate_limit(
     scope: dict[str, Any], services: Any
 ) -> tuple[JSONResponse | None, list[tuple[bytes, bytes]]]:
     """Count a request against its caller: the refusal to send instead of it, or None and the
     headers that tell the caller its limit."""
+    refusal, headers = await _count(scope, services)
+    return (None if refusal is None else refusal.response()), headers
+
+
+async def socket_refusal(scope: dict[str, Any], services: Any) -> str | None:
+    """Count a WebSocket's opening as a read (``GET``) of its caller: why it is refused, or None.
+
+    A token in the query (``?token=``, as a browser's WebSocket must send it) is not read here:
+    such a socket counts against its client's address.
+    """
+    refusal, _ = await _count({**scope, "method": "GET"}, services)
+    return None if refusal is None else refusal.message
+
+
+async def _count(
+    scope: dict[str, Any], services: Any
+) -> tuple[Refusal | None, list[tuple[bytes, bytes]]]:
     limiter: RateLimiter | None = getattr(services, "limiter", None)
     group = group_of(scope["method"], scope["path"])
     if limiter is None or group is None or not limiter.is_limited(group):
@@ -161,24 +192,14 @@ async def rate_limit(
     if verdict is None:
         if scope["method"] in READS:
             return None, []
-        body = error_body("unavailable", "rate limits cannot be checked now; retry shortly")
-        return _answer(503, body, [(b"retry-after", b"1")]), []
+        message = "rate limits cannot be checked now; retry shortly"
+        return Refusal(503, "unavailable", message, [(b"retry-after", b"1")]), []
     if not verdict.allowed:
         wait = max(1, verdict.reset_seconds)
         message = f"too many {group} requests; retry in {wait}s"
         headers = [(b"retry-after", str(wait).encode()), *verdict.headers()]
-        return _answer(429, error_body("rate_limited", message), headers), []
+        return Refusal(429, "rate_limited", message, headers), []
     return None, verdict.headers()
-
-
-async def socket_refusal(scope: dict[str, Any], services: Any) -> str | None:
-    """Count a WebSocket's opening as a read (``GET``) of its caller: why it is refused, or None.
-
-    A token in the query (``?token=``, as a browser's WebSocket must send it) is not read here:
-    such a socket counts against its client's address.
-    """
-    refusal, _ = await rate_limit({**scope, "method": "GET"}, services)
-    return None if refusal is None else json.loads(bytes(refusal.body))["error"]["message"]
 
 
 def _caller(scope: dict[str, Any], services: Any, limiter: RateLimiter) -> str:
@@ -220,9 +241,3 @@ def _header(scope: dict[str, Any], name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
-
-
-def _answer(status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> JSONResponse:
-    response = JSONResponse(body, status)
-    response.raw_headers.extend(headers)
-    return response
