@@ -101,11 +101,8 @@ class TestMeaning:
         model = self.serving()
         return model is not None and queries.vector_of(self._pool, model, test_id) is not None
 
-    def why_not(self) -> str | None:
-        """Why a query cannot be ranked by meaning now; none when it can."""
-        return self._why_not(self.serving())
-
     def _why_not(self, model: Model | None) -> str | None:
+        """Why a query cannot be ranked by meaning with ``model`` serving; none when it can."""
         reason = self._slot.reason()
         if reason:
             return reason
