@@ -50,8 +50,11 @@ class LocalObjectStore(LocalMultipart):
         self._clock = clock
 
     def presign_put(self, key: str, content_type: str, expires_seconds: int) -> str:
-        """A URL to this API's upload route, signed for the key, the content type and a deadline."""
-        self._path(key)
+        """A URL to this API's upload route, signed for the key, the content type and a deadline.
+
+        The key's spelling is checked here; where it leads (symlinks) is checked by the upload
+        itself, so signing touches no file."""
+        check_key(key)
         check_content_type(content_type)
         expires = int(self._clock()) + check_expiry(expires_seconds)
         query = urlencode(
@@ -73,8 +76,9 @@ class LocalObjectStore(LocalMultipart):
         self._verify("upload", key, expires, signature, _UPLOAD_CONTEXT, content_type)
 
     def presign_get(self, key: str, expires_seconds: int) -> str:
-        """A URL to this API's download route, signed for the key and a deadline."""
-        self._path(key)
+        """A URL to this API's download route, signed for the key and a deadline (the key's
+        spelling checked; the download checks where it leads)."""
+        check_key(key)
         expires = int(self._clock()) + check_expiry(expires_seconds)
         signature = self._sign(_DOWNLOAD_CONTEXT, key, expires)
         query = urlencode({"expires": expires, "signature": signature})
