@@ -8,7 +8,9 @@ its stack (leaf first) falls in: database (psycopg, the pool), JSON, validation 
 JWT, executor (the command executor and the domain), logging (uvicorn's access log), threads
 (the thread pool's hand-overs), framework (uvicorn, starlette, FastAPI, anyio, h11), other.
 
-Run: ``.venv/bin/pip install py-spy`` then ``.venv/bin/python -m bench.profile_routes``.
+``--api`` profiles the two command routes on ``chronicle api`` instead (no projectors in the
+process: what ``bench_jobs`` loads). Run: ``.venv/bin/pip install py-spy`` then
+``.venv/bin/python -m bench.profile_routes [--api]``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument(
+        "--api",
+        action="store_true",
+        help="`chronicle api` (no projectors) instead of `serve`: the command routes only, since "
+        "the reads' models need the projectors",
+    )
     args = parser.parse_args()
     if shutil.which("py-spy") is None and not Path(sys.executable).with_name("py-spy").exists():
         print("py-spy is not installed: .venv/bin/pip install py-spy", file=sys.stderr)
@@ -62,14 +70,15 @@ def main() -> int:
     with (
         scratch_database(None) as dsn,
         tempfile.TemporaryDirectory(prefix="chronicle-profile-") as tmp,
-        served(dsn, Path(tmp), "serve") as server,
+        served(dsn, Path(tmp), "api" if args.api else "serve") as server,
     ):
         app = open_application(dsn, pool_size=4)
         executor = CommandExecutor(app)
         tokens = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
         try:
-            loads = _loads(dsn, executor, tokens, args.clients)
-            wait_caught_up(dsn)
+            loads = _loads(dsn, executor, tokens, args.clients, projected=not args.api)
+            if not args.api:
+                wait_caught_up(dsn)
             header = "".join(f"{n:>11}" for n in NAMES)
             print(f"{'route':<26}{'req/s':>7}{header}{'samples':>9}")
             for route, calls in loads.items():
@@ -82,10 +91,13 @@ def main() -> int:
     return 0
 
 
-def _loads(dsn: str, executor: CommandExecutor, tokens: TokenIssuer, clients: int) -> dict:
+def _loads(
+    dsn: str, executor: CommandExecutor, tokens: TokenIssuer, clients: int, *, projected: bool
+) -> dict:
     job = queued_job(executor, 10_000)  # the preset's most; 8 s of callbacks report about 6,000
-    wait_caught_up(dsn)  # the jobs projection writes the queue rows the leases go on
-    lease_all(dsn, job, "worker:bench-worker")
+    if projected:
+        wait_caught_up(dsn)  # the jobs projection writes the queue rows the leases go on
+    lease_all(dsn, job, "worker:bench-worker")  # else written here, as bench_jobs does
     worker = tokens.issue("bench-worker", "worker")
     users = funded_users(executor, clients, "bench", 10**9)
     user_tokens = [tokens.issue(str(u), "user") for u in users]
@@ -105,12 +117,8 @@ def _loads(dsn: str, executor: CommandExecutor, tokens: TokenIssuer, clients: in
     def create(client: httpx.Client, n: int) -> Callable[[int], object]:
         return http_create_job(client, user_tokens[n])
 
-    return {
-        "POST /jobs/{id}/callback": callback,
-        "POST /jobs": create,
-        "GET /me": me,
-        "GET /jobs/{id}": get_job,
-    }
+    commands = {"POST /jobs/{id}/callback": callback, "POST /jobs": create}
+    return {**commands, "GET /me": me, "GET /jobs/{id}": get_job} if projected else commands
 
 
 def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tuple[dict, int, int]:
