@@ -81,22 +81,35 @@ def rss_kib(field: str = "VmRSS") -> int:
     return 0
 
 
-def centre(docs: Any, passages: list[str], vectors: Any, texts: list[str]) -> Any:
+CENTRES = ("all", "passages", "disjoint")
+
+
+def centre(docs: Any, passages: list[str], vectors: Any, texts: list[str], mode: str) -> Any:
     """``vectors`` less the mean passage vector of their language (Korean or not), renormalised.
 
     An experiment, not what the adapter does: a multilingual model's vectors carry a language
     component that can outweigh meaning across languages; the means come from the indexed
-    passages alone (no labels), so a real index would have to keep them up to date.
+    passages alone (no labels), so a real index would have to keep them up to date. ``mode``
+    ``all`` and ``passages`` take each mean from every passage of its language; ``disjoint``
+    takes the Korean mean from the first half of the tests and the other from the second half,
+    so that the two means share no topic, as a real catalogue's languages might not.
     """
     import numpy as np
 
     korean = np.array([bool(HANGUL.search(p)) for p in passages])
-    means = {True: docs[korean].mean(axis=0), False: docs[~korean].mean(axis=0)}
+    first = np.arange(len(passages)) < len(passages) // 2
+    if mode == "disjoint":
+        means = {
+            True: docs[korean & first].mean(axis=0),
+            False: docs[~korean & ~first].mean(axis=0),
+        }
+    else:
+        means = {True: docs[korean].mean(axis=0), False: docs[~korean].mean(axis=0)}
     shifted = vectors - np.array([means[bool(HANGUL.search(t))] for t in texts])
     return shifted / np.linalg.norm(shifted, axis=1, keepdims=True)
 
 
-def child(model: str, recipe: str, centred: bool = False) -> dict:
+def child(model: str, recipe: str, centred: str | None = None) -> dict:
     """Evaluate one model with one passage recipe; the figures as a dict."""
     import numpy as np
 
@@ -125,7 +138,9 @@ def child(model: str, recipe: str, centred: bool = False) -> dict:
     qvecs = np.asarray(embed_queries([q["text"] for q in queries]), dtype=np.float32)
     if centred:
         texts = [q["text"] for q in queries]
-        docs, qvecs = centre(docs, passages, docs, passages), centre(docs, passages, qvecs, texts)
+        if centred != "passages":
+            qvecs = centre(docs, passages, qvecs, texts, centred)
+        docs = centre(docs, passages, docs, passages, centred)
 
     ids = [t["id"] for t in tests]
     scores = qvecs @ docs.T
@@ -165,7 +180,7 @@ def child(model: str, recipe: str, centred: bool = False) -> dict:
     norms = np.linalg.norm(docs, axis=1)
     return {
         "model": model,
-        "passage": recipe + (", centred per language" if centred else ""),
+        "passage": recipe + (f", centred per language ({centred})" if centred else ""),
         "dimension": int(docs.shape[1]),
         "norms": [float(norms.min()), float(norms.max())],
         "top1": _share(ranks, 1),
@@ -192,12 +207,12 @@ def _share(ranks: list[int], k: int) -> float:
     return sum(r <= k for r in ranks) / len(ranks)
 
 
-def run_child(model: str, recipe: str, centred: bool) -> dict:
+def run_child(model: str, recipe: str, centred: str | None) -> dict:
     """Run ``child`` in a fresh interpreter (own memory, one thread) and read its JSON."""
     env = {**os.environ, **ONE_THREAD}
     command = [sys.executable, "-m", "bench.semantic_eval", "--child", model, "--passage", recipe]
     out = subprocess.run(
-        command + (["--centre"] if centred else []),
+        command + (["--centre", centred] if centred else []),
         env=env,
         check=True,
         capture_output=True,
@@ -247,7 +262,12 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list every query ranked below 1")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
-        "--centre", action="store_true", help="experiment: subtract each language's mean vector"
+        "--centre",
+        nargs="?",
+        const="all",
+        choices=CENTRES,
+        help="experiment: subtract each language's mean vector (from passages and queries, "
+        "from passages only, or with means taken from disjoint halves of the tests)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
