@@ -25,7 +25,8 @@ ASSISTANT = "assistant"
 ROLES = (SYSTEM, USER, ASSISTANT)
 
 TONES = ("neutral", "friendly", "concise", "formal")
-DEFAULT_LANGUAGE = "en"
+# BCP 47's "undetermined": no language chosen, so the assistant answers in the member's own.
+DEFAULT_LANGUAGE = "und"
 DEFAULT_TONE = "neutral"
 MAX_MODEL_NAME = 200
 MAX_REPLY = 32_000  # characters of one recorded reply

@@ -197,9 +197,13 @@ class Conversation(Aggregate):
 
     def system_prompt(self) -> str:
         """The system message: who the assistant is, the user's settings, and the summary."""
+        if self.language == DEFAULT_LANGUAGE:
+            language = "Answer in the language of the member's latest message."
+        else:
+            language = f"Answer in the language with the tag {self.language!r}."
         lines = [
             "You are the assistant of a chat room, answering one of its members.",
-            f"Answer in the language with the tag {self.language!r}.",
+            language,
             TONE_WORDS[self.tone],
         ]
         if self.summary:

@@ -232,3 +232,15 @@ def test_a_conversation_loads_from_its_snapshot_alone() -> None:
 
     assert (conversation.summarised_through, conversation.next_turn) == (2, 4)
     assert conversation.context()[-1] == Turn(ASSISTANT, "첫째 날은")
+
+
+def test_with_no_language_chosen_the_assistant_answers_in_the_members_own() -> None:
+    conversation = started()
+    conversation.ask("제주도 여행 일정 짜 줘")
+
+    assert conversation.language == "und"
+    assert "language of the member's latest message" in conversation.system_prompt()
+
+    conversation.change_settings("en-GB", "neutral", None)
+
+    assert "Answer in the language with the tag 'en-GB'." in conversation.system_prompt()
