@@ -124,13 +124,13 @@ def centre(docs: Any, passages: list[str], vectors: Any, texts: list[str], mode:
     return shifted / np.linalg.norm(shifted, axis=1, keepdims=True)
 
 
-def child(model: str, recipe: str, centred: str | None = None) -> dict:
+def child(model: str, recipe: str, centred: str | None = None, data_file: Path = DATA) -> dict:
     """Evaluate one model with one passage recipe; the figures as a dict."""
     import numpy as np
 
     # One core as well as one thread: the figure must not borrow the other engineer's core.
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    data = json.loads(DATA.read_text())
+    data = json.loads(data_file.read_text())
     tests, queries = data["tests"], data["queries"]
     passages = [recipes()[recipe](t) for t in tests]
 
@@ -222,12 +222,12 @@ def _share(ranks: list[int], k: int) -> float:
     return sum(r <= k for r in ranks) / len(ranks)
 
 
-def run_child(model: str, recipe: str, centred: str | None) -> dict:
+def run_child(model: str, recipe: str, centred: str | None, data_file: Path) -> dict:
     """Run ``child`` in a fresh interpreter (own memory, one thread) and read its JSON."""
     env = {**os.environ, **ONE_THREAD}
     command = [sys.executable, "-m", "bench.semantic_eval", "--child", model, "--passage", recipe]
     out = subprocess.run(
-        command + (["--centre", centred] if centred else []),
+        command + (["--centre", centred] if centred else []) + ["--data", str(data_file)],
         env=env,
         check=True,
         capture_output=True,
@@ -284,13 +284,16 @@ def main() -> None:
         help="experiment: subtract each language's mean vector (from passages and queries, "
         "from passages only, or with means taken from disjoint halves of the tests)",
     )
+    parser.add_argument(
+        "--data", type=Path, default=DATA, help="the evaluation set (tests/data/semantic_eval.json)"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.passage[0], args.centre)))
+        print(json.dumps(child(args.child, args.passage[0], args.centre, args.data)))
         return
     models, passages = args.model or ["e5", "use"], args.passage or ["full"]
-    results = [run_child(m, r, args.centre) for m in models for r in passages]
+    results = [run_child(m, r, args.centre, args.data) for m in models for r in passages]
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=1))
         return
