@@ -64,6 +64,7 @@ class TestMeaning:
         self._slot = embedder
         self._method: str | None = None
         self._vectors = queries.VectorCache()  # in process only (no pgvector)
+        self._means = queries.LanguageMeans()  # with pgvector: similar tests' language means
         # The query's vector, remembered: the slot's model never changes in a process, so a
         # query asked again (a popular search, the next page) is not embedded again.
         self.query_vector = functools.lru_cache(maxsize=QUERY_VECTORS)(self._embed_query)
@@ -161,7 +162,13 @@ class TestMeaning:
             reason = self._slot.reason() or f"the tests are being embedded with {self._slot.model}"
             raise MeaningSearchUnavailable(f"similar tests are not available: {reason}")
         hits = queries.similar(
-            self._pool, self.method, model, test_id, limit=limit, cache=self._vectors
+            self._pool,
+            self.method,
+            model,
+            test_id,
+            limit=limit,
+            cache=self._vectors,
+            means=self._means,
         )
         note = None if hits is not None else "this test has no vector yet"
         return Ranking(hits or [], (SEMANTIC,), self.method, model.name, note)

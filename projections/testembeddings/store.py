@@ -13,6 +13,8 @@ embed every test again; queries read the newest model whose embedding reached th
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 NAME = "test_embeddings"
 PGVECTOR, IN_PROCESS = "pgvector", "in-process"
+_HANGUL = re.compile("[가-힣]")
 
 
 @dataclass(frozen=True)
@@ -133,15 +136,16 @@ class EmbeddingStore:
         with self._pool.connection() as conn:
             _tuples(conn).execute(
                 "INSERT INTO test_embeddings AS e (model, test_id, version, position, listed,"
-                " dimension, text_sha256, vector, title, tags, tag_keys, thumbnail, updated_at)"
-                " VALUES (%(model)s, %(test_id)s, %(version)s, %(position)s, true,"
+                " dimension, text_sha256, vector, title, tags, tag_keys, thumbnail, updated_at,"
+                " korean) VALUES (%(model)s, %(test_id)s, %(version)s, %(position)s, true,"
                 f" %(dimension)s, %(sha)s, %(vector)s::{cast(method)}, %(title)s, %(tags)s,"
-                " %(tag_keys)s, %(thumbnail)s, %(updated_at)s)"
+                " %(tag_keys)s, %(thumbnail)s, %(updated_at)s, %(korean)s)"
                 " ON CONFLICT (model, test_id) DO UPDATE SET version = EXCLUDED.version,"
                 " position = EXCLUDED.position, listed = true, dimension = EXCLUDED.dimension,"
                 " text_sha256 = EXCLUDED.text_sha256, vector = EXCLUDED.vector,"
                 " title = EXCLUDED.title, tags = EXCLUDED.tags, tag_keys = EXCLUDED.tag_keys,"
-                " thumbnail = EXCLUDED.thumbnail, updated_at = EXCLUDED.updated_at"
+                " thumbnail = EXCLUDED.thumbnail, updated_at = EXCLUDED.updated_at,"
+                " korean = EXCLUDED.korean"
                 " WHERE e.version < EXCLUDED.version",
                 row,
             )
@@ -235,7 +239,14 @@ def _row(model: str, test: EmbeddedTest) -> dict[str, Any]:
         "tag_keys": list(test.tag_keys),
         "thumbnail": test.thumbnail,
         "updated_at": test.updated_at,
+        "korean": is_korean(test.title, test.tags),
     }
+
+
+def is_korean(title: str, tags: Sequence[str]) -> bool:
+    """The test's language group for similar tests: Korean when its title or a tag holds
+    Hangul (the column ``korean``)."""
+    return bool(_HANGUL.search(title) or any(_HANGUL.search(tag) for tag in tags))
 
 
 def _tuples(conn: psycopg.Connection[Any]) -> psycopg.Cursor[Any]:
