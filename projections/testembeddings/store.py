@@ -99,7 +99,7 @@ class EmbeddingStore:
             cur = _tuples(conn).execute(
                 "UPDATE test_embeddings SET version = %(version)s, position = %(position)s,"
                 " title = %(title)s, tags = %(tags)s, tag_keys = %(tag_keys)s,"
-                " thumbnail = %(thumbnail)s, updated_at = %(updated_at)s"
+                " thumbnail = %(thumbnail)s, updated_at = %(updated_at)s, korean = %(korean)s"
                 " WHERE model = %(model)s AND test_id = %(test_id)s AND listed"
                 " AND text_sha256 = %(sha)s AND version < %(version)s",
                 _row(model, test),
