@@ -35,6 +35,7 @@ from eventstore.database import read_pool  # noqa: E402
 from projections.testembeddings import queries  # noqa: E402
 from projections.testembeddings.reactor import sha256  # noqa: E402
 from projections.testembeddings.search import WINDOW, TestMeaning  # noqa: E402
+from projections.testembeddings.similar import LanguageMeans  # noqa: E402
 from projections.testembeddings.store import EmbeddedTest, EmbeddingStore  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "semantic_eval.json"
@@ -178,9 +179,7 @@ def main(argv: list[str] | None = None) -> None:
         # What a similar-tests call pays once a minute per process: the language means read
         # again (pgvector; in process they come with the vectors, in the first ranking above).
         means = (
-            timed(lambda i: queries.LanguageMeans().load(pool, serving), 10)
-            if method == "pgvector"
-            else []
+            timed(lambda i: LanguageMeans().load(pool, serving), 10) if method == "pgvector" else []
         )
         pool.close()
 

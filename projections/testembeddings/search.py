@@ -31,6 +31,7 @@ from adapters.search.port import check_search, finds_nothing
 from adapters.search.text import body
 from domain.errors import MeaningSearchUnavailable
 from projections.testembeddings import queries
+from projections.testembeddings.similar import CentredVectors, LanguageMeans, similar_tests
 from projections.testembeddings.store import IN_PROCESS, Model, method_of, serving_model
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ class TestMeaning:
         self._slot = embedder
         self._method: str | None = None
         self._vectors = queries.VectorCache()  # in process only (no pgvector)
-        self._means = queries.LanguageMeans()  # with pgvector: similar tests' language means
+        self._centred = CentredVectors(self._vectors)  # similar tests, in process
+        self._means = LanguageMeans()  # similar tests, with pgvector
         # The query's vector, remembered: the slot's model never changes in a process, so a
         # query asked again (a popular search, the next page) is not embedded again.
         self.query_vector = functools.lru_cache(maxsize=QUERY_VECTORS)(self._embed_query)
@@ -161,13 +163,13 @@ class TestMeaning:
         if model is None:
             reason = self._slot.reason() or f"the tests are being embedded with {self._slot.model}"
             raise MeaningSearchUnavailable(f"similar tests are not available: {reason}")
-        hits = queries.similar(
+        hits = similar_tests(
             self._pool,
             self.method,
             model,
             test_id,
             limit=limit,
-            cache=self._vectors,
+            vectors=self._centred,
             means=self._means,
         )
         note = None if hits is not None else "this test has no vector yet"

@@ -18,8 +18,8 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from eventstore.database import read_pool
-from projections.testembeddings.queries import MEANS_SECONDS, MIN_GROUP, LanguageMeans
 from projections.testembeddings.search import TestMeaning
+from projections.testembeddings.similar import MEANS_SECONDS, MIN_GROUP, LanguageMeans
 from projections.testembeddings.store import EmbeddedTest, EmbeddingStore
 from tests.integration.embeddings import MODEL, CountingEmbedder, has_pgvector, slot
 

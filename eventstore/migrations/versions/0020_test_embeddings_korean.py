@@ -1,6 +1,6 @@
 """Each embedded test's language group, a column: ``korean`` (Hangul in its title or a tag).
 
-Similar tests are ranked centred per language group (``projections/testembeddings/queries.py``):
+Similar tests are ranked centred per language group (``projections/testembeddings/similar.py``):
 each group's nearest tests come through the HNSW index with the group as a filter. Written as
 an expression over the title and tags, the filter of the other group was estimated at one row,
 and the planner read the whole table instead of the index (30 ms against 1 ms for 10,000
