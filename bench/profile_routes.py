@@ -1,16 +1,19 @@
 """Where a hot route's time goes in the API process, sampled under load with py-spy.
 
-For each route (``POST /jobs/{id}/callback``, ``POST /jobs``, ``GET /me``, ``GET /jobs/{id}``)
-``--clients`` closed-loop clients load ``chronicle serve`` (a child process) while py-spy
-samples whichever of its threads holds the GIL (``--gil``): the shares are of the one core
-its Python code can use, the bound of one API process. Each sample goes to the first bucket
-its stack (leaf first) falls in: database (psycopg, the pool), JSON, validation (pydantic),
-JWT, executor (the command executor and the domain), logging (uvicorn's access log), threads
-(the thread pool's hand-overs), framework (uvicorn, starlette, FastAPI, anyio, h11), other.
+For each route (``POST /jobs/{id}/callback``, ``POST /jobs``, ``GET /me``, ``GET /jobs/{id}``,
+and ``GET /health``, the floor of every route) ``--clients`` closed-loop clients load
+``chronicle serve`` (a child process) while py-spy samples whichever of its threads holds the
+GIL (``--gil``): the shares are of the one core its Python code can use, the bound of one API
+process. Each sample goes to the first bucket its stack (leaf first) falls in: database
+(psycopg, the pool), JSON, validation (pydantic), JWT, executor (the command executor and the
+domain), logging (uvicorn's access log), threads (the thread pool's hand-overs), framework
+(uvicorn, starlette, FastAPI, anyio, h11), other. A second table turns the samples into
+milliseconds of the GIL held per request, by bucket: each sample stands for 1/``RATE`` s,
+divided by the requests answered while py-spy sampled.
 
-``--api`` profiles the two command routes on ``chronicle api`` instead (no projectors in the
-process: what ``bench_jobs`` loads). Run: ``.venv/bin/pip install py-spy`` then
-``.venv/bin/python -m bench.profile_routes [--api]``.
+``--api`` profiles the two command routes and ``GET /health`` on ``chronicle api`` instead (no
+projectors in the process: what ``bench_jobs`` loads). Run: ``.venv/bin/pip install py-spy``
+then ``.venv/bin/python -m bench.profile_routes [--api]``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ BUCKETS = (
     ("framework", ("uvicorn", "starlette", "fastapi", "anyio", "h11", "httptools", "asyncio")),
 )
 NAMES = [name for name, _ in BUCKETS] + ["other"]
+RATE = 250  # py-spy samples per second: one sample stands for 4 ms of the GIL held
 
 
 def main() -> int:
@@ -81,10 +85,17 @@ def main() -> int:
                 wait_caught_up(dsn)
             header = "".join(f"{n:>11}" for n in NAMES)
             print(f"{'route':<26}{'req/s':>7}{header}{'samples':>9}")
+            per_request = {}
             for route, calls in loads.items():
                 shares, total, done = _profile(server.pid, server.url, calls, args)
                 cells = "".join(f"{shares.get(n, 0) / total:>10.0%} " for n in NAMES)
                 print(f"{route:<26}{done / args.seconds:>7.0f}{cells}{total:>9}", flush=True)
+                per_request[route] = {n: shares.get(n, 0) * 1000 / RATE / done for n in NAMES}
+            print(f"\nGIL held per request, ms (samples × {1000 / RATE:g} ms ÷ requests answered)")
+            print(f"{'route':<33}{header}{'all':>11}")
+            for route, ms in per_request.items():
+                cells = "".join(f"{ms[n]:>11.3f}" for n in NAMES)
+                print(f"{route:<33}{cells}{sum(ms.values()):>11.3f}")
         finally:
             executor.close()
             app.close()
@@ -117,8 +128,12 @@ def _loads(
     def create(client: httpx.Client, n: int) -> Callable[[int], object]:
         return http_create_job(client, user_tokens[n])
 
+    def health(client: httpx.Client, n: int) -> Callable[[int], object]:
+        return lambda i: client.get("/health").raise_for_status()
+
     commands = {"POST /jobs/{id}/callback": callback, "POST /jobs": create}
-    return {**commands, "GET /me": me, "GET /jobs/{id}": get_job} if projected else commands
+    reads = {"GET /me": me, "GET /jobs/{id}": get_job} if projected else {}
+    return {**commands, **reads, "GET /health": health}
 
 
 def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tuple[dict, int, int]:
@@ -145,7 +160,7 @@ def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tu
         spy = Path(sys.executable).with_name("py-spy")
         command = [str(spy), "record", "-p", str(pid), "-d", str(int(args.seconds)), "--gil"]
         subprocess.run(
-            [*command, "-r", "250", "-f", "raw", "-o", out.name, "--nonblocking"],
+            [*command, "-r", str(RATE), "-f", "raw", "-o", out.name, "--nonblocking"],
             check=True,
             capture_output=True,
         )
