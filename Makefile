@@ -23,7 +23,7 @@ test: install lint  ## the whole suite, on the embedded PostgreSQL and the syste
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy domain eventstore adapters projections api worker
+	$(BIN)/mypy domain eventstore adapters projections api worker bench
 
 bench: install  ## figures next to baselines measured in the same run (bench/README.md)
 	$(BIN)/python -m bench.bench_commands $(BENCH_ARGS) && $(BIN)/python -m bench.bench_jobs $(BENCH_ARGS) \

@@ -119,4 +119,4 @@ ROUTERS: dict[ModuleType, tuple[int, ...]] = {
 # leases and callbacks, the jobs, the test site's public reads); each route tried before the one
 # that matches costs about 4 µs (bench/README.md). No path of theirs matches a route of another
 # router (tests/unit/test_routing.py), so the order changes which route answers no request.
-HOT = (health, me, worker, jobs, tests)
+HOT: tuple[ModuleType, ...] = (health, me, worker, jobs, tests)

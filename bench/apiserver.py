@@ -21,11 +21,19 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+from pydantic import SecretStr
 
+from api.auth import TokenIssuer
 from api.ratelimit import GROUPS
+from api.settings import Settings
 
 SECRET = "chronicle-bench-secret-of-at-least-32-bytes"
 READY_SECONDS = 60.0
+
+
+def bench_tokens() -> TokenIssuer:
+    """Issues the tokens that a server started by ``served`` accepts (signed with ``SECRET``)."""
+    return TokenIssuer(SECRET, Settings(jwt_secret=SecretStr(SECRET)))
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ SECRET = "chronicle-bench-secret-of-at-least-32-bytes"
 
 def app() -> Any:
     """The API on services with metrics, settings and presets only."""
+    from pydantic import SecretStr
+
     from api.app import create_app
     from api.auth import TokenIssuer
     from api.metrics import Metrics
@@ -44,7 +46,7 @@ def app() -> Any:
     from api.settings import Settings
     from domain.presets import Presets
 
-    settings = Settings(jwt_secret=SECRET)
+    settings = Settings(jwt_secret=SecretStr(SECRET))
     services = SimpleNamespace(
         settings=settings,
         presets=Presets.load(),

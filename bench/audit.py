@@ -24,7 +24,7 @@ def audit_users(
 def _audit(app: Any, user_id: UUID, balance: int, acked: Counter[tuple[UUID, str]]) -> list[str]:
     loaded = app.repository.get(user_id)
     events = list(app.events.get(user_id))
-    replayed = None
+    replayed: Any = None
     for event in events:
         replayed = event.mutate(replayed)
     consumed = sum(e.consumed for e in events if isinstance(e, UserCredits.Committed))

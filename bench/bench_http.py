@@ -25,9 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from api.auth import TokenIssuer
-from api.settings import Settings
-from bench.apiserver import SECRET, api_environ, free_url, wait_ready
+from bench.apiserver import api_environ, bench_tokens, free_url, wait_ready
 from bench.bench_commands import header
 from bench.bench_wrk import (
     check_credits,
@@ -166,7 +164,7 @@ def callback_script(tmp: Path, dsn: str, connections: int, run: int) -> Path:
         executor.close()
         app.close()
     lease_all(dsn, job, f"worker:{WORKER}")
-    token = TokenIssuer(SECRET, Settings(jwt_secret=SECRET)).issue(WORKER, "worker")
+    token = bench_tokens().issue(WORKER, "worker")
     values = {"threads": connections, "user": job.user_id, "job": job.job_id, "token": token}
     script = tmp / f"callback-{run}.lua"
     script.write_text(CALLBACK % values)

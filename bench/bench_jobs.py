@@ -16,9 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from uuid import UUID
 
-from api.auth import TokenIssuer
-from api.settings import Settings
-from bench.apiserver import SECRET, Served, served
+from bench.apiserver import Served, bench_tokens, served
 from bench.bench_commands import header
 from bench.cpu import CpuMeter
 from bench.harness import Run, drive
@@ -47,7 +45,7 @@ from bench.jobsetup import (
 )
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
 from bench.report import problems
-from bench.server import scratch_database
+from bench.server import scratch_database, wait_for_connections
 from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
 
@@ -100,10 +98,10 @@ class JobsBench:
     def __init__(self, dsn: str, server: Served, args: argparse.Namespace) -> None:
         self.dsn, self.server, self.args = dsn, server, args
         self.app = open_application(dsn, pool_size=args.workers + 4)
-        self.app.recorder.datastore.pool.wait(30)
+        wait_for_connections(self.app)
         self.executor = CommandExecutor(self.app)
         self.meter = CpuMeter(dsn, server.pid)
-        self.tokens = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
+        self.tokens = bench_tokens()
         self.worker_token = self.tokens.issue("bench-worker", "worker")
         self.results: dict[tuple[str, str], list[Sample]] = {}
         self.last_job: BenchJob | None = None

@@ -40,9 +40,7 @@ from urllib.parse import urlsplit
 import httpx
 import psutil
 
-from api.auth import TokenIssuer
-from api.settings import Settings
-from bench.apiserver import SECRET, served
+from bench.apiserver import SECRET, bench_tokens, served
 from bench.bench_commands import header
 from bench.bench_wrk import funded_tokens
 from bench.library import register_hot_plan
@@ -185,7 +183,7 @@ async def lag(url: str, user: str, worker: str, followers: int, items: int) -> d
     return {"lags": lags, "callbacks": latencies, "counts": sorted(counts)}
 
 
-def _p(values: list[float], q: float) -> float:
+def _p(values: list[float], q: int) -> float:
     return (
         statistics.quantiles(values, n=100, method="inclusive")[q - 1]
         if len(values) > 1
@@ -232,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         _, (user,) = funded_tokens(dsn, 1)
-        issuer = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
+        issuer = bench_tokens()
         admin, worker = issuer.issue("bench", "admin"), issuer.issue("bench-gpu", "worker")
         for layout in ("serve", "api"):
             (Path(tmp) / layout).mkdir()

@@ -23,7 +23,7 @@ from psycopg import sql
 
 from bench.bench_commands import header
 from bench.historydata import generate_events
-from bench.server import scratch_database
+from bench.server import scalar, scratch_database
 from eventstore.application import open_application
 from projections.engine.rebuild import log_page, rebuild
 from projections.engine.runner import Projection, project
@@ -124,9 +124,7 @@ def _empty_tables(dsn: str) -> list[str]:
         return [
             f"{name} is empty after its rebuild"
             for name in NAMES
-            if not conn.execute(
-                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name))
-            ).fetchone()[0]
+            if not scalar(conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(name)))
         ]
 
 

@@ -21,7 +21,7 @@ import httpx
 
 from bench.apiserver import served
 from bench.bench_commands import header
-from bench.harness import Client, Run, drive, median_run
+from bench.harness import Client, Run, Tally, drive, median_run
 from bench.jobload import http_clients
 from bench.server import scratch_database
 from bench.testsite import Lags, measure_lag, publish_tests, wait_caught_up
@@ -66,7 +66,10 @@ def getter(path: Callable[[int], str], check: Callable[[httpx.Response], bool]) 
             if response.status_code != 200 or not check(response):
                 raise AssertionError(f"{response.status_code}: {response.text[:200]}")
 
-        return lambda tally, deadline: tally.measure(call) and None
+        def iteration(tally: Tally, deadline: float) -> None:
+            tally.measure(call)
+
+        return iteration
 
     return client_of
 

@@ -23,10 +23,8 @@ from uuid import UUID
 
 import httpx
 
-from api.auth import TokenIssuer
-from api.settings import Settings
 from bench.apiprocesses import api_processes, clients_per_process, spread_clients, transactions
-from bench.apiserver import SECRET, Served, served
+from bench.apiserver import Served, bench_tokens, served
 from bench.bench_commands import header
 from bench.cpu import CpuMeter
 from bench.harness import Run, drive, median_run
@@ -34,7 +32,7 @@ from bench.jobload import Call, http_create_job, http_health, windowed
 from bench.jobsetup import check_users, funded_users
 from bench.library import BALANCE, HOT_PLAN, register_hot_plan
 from bench.report import problems
-from bench.server import scratch_database
+from bench.server import scratch_database, wait_for_connections
 from domain.errors import VersionConflict
 from eventstore.application import open_application
 from eventstore.executor import CommandExecutor
@@ -90,9 +88,9 @@ class WorkersBench:
     def __init__(self, dsn: str, args: argparse.Namespace) -> None:
         self.dsn, self.args = dsn, args
         self.app = open_application(dsn, pool_size=4)
-        self.app.recorder.datastore.pool.wait(30)
+        wait_for_connections(self.app)
         self.executor = CommandExecutor(self.app)
-        self.tokens = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
+        self.tokens = bench_tokens()
         self.meter = CpuMeter(dsn)
         self.runs: dict[tuple[int, str], list[Run]] = {}
         self.cpu: dict[tuple[int, str], list[tuple[float, ...]]] = {}

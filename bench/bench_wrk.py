@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
-from api.auth import TokenIssuer
-from api.settings import Settings
-from bench.apiserver import SECRET, served
+from bench.apiserver import bench_tokens, served
 from bench.bench_commands import header
 from bench.jobload import JOB_ITEMS, JOB_PRESET
 from bench.jobsetup import funded_users, project_user_summary
@@ -146,7 +144,7 @@ def funded_tokens(dsn: str, count: int) -> tuple[list[UUID], list[str]]:
     finally:
         executor.close()
         app.close()
-    issuer = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
+    issuer = bench_tokens()
     return users, [issuer.issue(str(u), "user") for u in users]
 
 

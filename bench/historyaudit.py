@@ -17,9 +17,7 @@ from urllib.parse import quote
 import httpx
 import psycopg
 
-from api.auth import TokenIssuer
-from api.settings import Settings
-from bench.apiserver import SECRET
+from bench.apiserver import bench_tokens
 from bench.bench_tests import getter
 from bench.harness import Run, drive
 from bench.historydata import ADMIN
@@ -71,11 +69,11 @@ def subjects(values: dict[str, str], head: int) -> dict[str, tuple[str, Callable
         least = 1 if label == "aggregate id" else PAGE_SIZE  # one user has a handful of events
         found[f"GET /api/admin/events {label}"] = (
             "api",
-            getter(lambda n, q=query: f"/api/admin/events{q}", _events_at_least(least)),
+            getter(_fixed(f"/api/admin/events{query}"), _events_at_least(least)),
         )
         found[f"GET /admin/audit {label}"] = (
             "page",
-            getter(lambda n, q=query: f"/admin/audit{q}", _rows_at_least(least)),
+            getter(_fixed(f"/admin/audit{query}"), _rows_at_least(least)),
         )
     found["GET /api/admin/events cursor at the middle"] = (
         "api",
@@ -88,13 +86,18 @@ def _events_at_least(count: int) -> Callable[[httpx.Response], bool]:
     return lambda response: len(response.json()["events"]) >= count
 
 
+def _fixed(path: str) -> Callable[[int], str]:
+    """The same path for every request."""
+    return lambda n: path
+
+
 def _rows_at_least(count: int) -> Callable[[httpx.Response], bool]:
     return lambda response: response.text.count('<details class="event"') >= count
 
 
 def signed_in_clients(url: str, count: int) -> dict[str, list[httpx.Client]]:
     """JSON clients with an admin bearer token and page clients with a session cookie."""
-    token = TokenIssuer(SECRET, Settings(jwt_secret=SECRET)).issue("bench", "admin", ttl=86400)
+    token = bench_tokens().issue("bench", "admin", ttl=86400)
     api = http_clients(url, count)
     for client in api:
         client.headers["Authorization"] = f"Bearer {token}"

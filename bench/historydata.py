@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -125,7 +126,7 @@ def _stories() -> dict[tuple[str, bool], list[Template]]:
     return templates
 
 
-def _scenario(with_test: bool) -> list[tuple[UUID, str, list[object]]]:
+def _scenario(with_test: bool) -> list[tuple[UUID, str, Sequence[Any]]]:
     """The template story: a user buys credits, runs a two-item job; an admin edits a test."""
     metadata = {"actor": ACTOR, "correlation_id": CORRELATION, "causation_id": CAUSATION}
     with recording_metadata(metadata):
@@ -146,11 +147,11 @@ def _scenario(with_test: bool) -> list[tuple[UUID, str, list[object]]]:
 
 def _split(
     credits: UserCredits, job: Job, test: TestDocument, with_test: bool
-) -> list[tuple[UUID, str, list[object]]]:
+) -> list[tuple[UUID, str, Sequence[Any]]]:
     """The events of the story in log order, each with the request (user or admin) behind it."""
     credit_events = credits.collect_events()
     job_events = job.collect_events()
-    story = [
+    story: list[tuple[UUID, str, Sequence[Any]]] = [
         (USER, "signup", credit_events[:1]),
         (USER, "admin", credit_events[1:2]),
         (JOB, "job", job_events[:1]),

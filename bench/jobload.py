@@ -71,7 +71,7 @@ def windowed(call: Call, acked: Counter[UUID] | None = None, key: UUID | None = 
     sequence = itertools.count()
 
     def iteration(tally: Tally, deadline: float) -> None:
-        if tally.measure(lambda: call(next(sequence))) and acked is not None:
+        if tally.measure(lambda: call(next(sequence))) and acked is not None and key is not None:
             acked[key] += 1
 
     return iteration

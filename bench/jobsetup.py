@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import psycopg
 from eventsourcing.utils import get_topic
 
+from bench.server import wait_for_connections
 from domain.commands.job import ConfirmUpload, CreateJob, ExecuteJob
 from domain.commands.usercredits import OpenAccount
 from domain.job import Job
@@ -104,11 +105,11 @@ def check_job(dsn: str, job: BenchJob, outcome_prefix: str | None) -> list[str]:
     """
     app = open_application(dsn, pool_size=2)
     try:
-        loaded = app.repository.get(job.job_id)
+        loaded: Job = app.repository.get(job.job_id)
     finally:
         app.close()
     with psycopg.connect(dsn) as conn:
-        counts = Counter(dict(conn.execute(COUNT_TOPICS, (job.job_id,)).fetchall()))
+        counts: Counter[str] = Counter(dict(conn.execute(COUNT_TOPICS, (job.job_id,)).fetchall()))
         outcomes = None
         if outcome_prefix is not None:
             row = conn.execute(COUNT_OUTCOMES, (outcome_prefix + "%",)).fetchone()
@@ -162,13 +163,14 @@ def load_times(dsn: str, job_id: UUID, repeats: int = 5) -> LoadTimes:
     for _ in range(repeats):
         app = open_application(dsn, pool_size=1)
         try:
-            app.recorder.datastore.pool.wait(30)
+            wait_for_connections(app)
             started = time.perf_counter()
             app.repository.get(job_id)
             snapshot.append(1000 * (time.perf_counter() - started))
             started = time.perf_counter()
-            aggregate = None
-            for event in app.events.get(job_id):
+            aggregate: Any = None
+            events: Any = app.events.get(job_id)  # the library types them without mutate
+            for event in events:
                 aggregate = event.mutate(aggregate)
             replay.append(1000 * (time.perf_counter() - started))
         finally:

@@ -13,6 +13,7 @@ from eventsourcing.persistence import IntegrityError
 
 from bench.audit import audit_users
 from bench.harness import Abandoned, Client, Scenario, Tally
+from bench.server import wait_for_connections
 from domain.commands.usercredits import CommitCredits, OpenAccount, ReserveCredits
 from domain.plans import PLANS, Plan
 from domain.usercredits import UserCredits
@@ -42,7 +43,7 @@ class _Session:
         self.clients: list[Client] = []
 
     def _build_clients(self, scenario: Scenario) -> None:
-        self.app.recorder.datastore.pool.wait(30)
+        wait_for_connections(self.app)
         self.clients = [
             self._client(i, self.users[0 if scenario.hot else i]) for i in range(scenario.clients)
         ]
@@ -138,7 +139,7 @@ class NaiveSession(_Session):
         self, user_id: UUID, change: Callable[[UserCredits], None], tally: Tally, deadline: float
     ) -> None:
         while True:
-            credits = self.app.repository.get(user_id)
+            credits: UserCredits = self.app.repository.get(user_id)
             change(credits)
             try:
                 self.app.save(credits)

@@ -31,8 +31,7 @@ from pathlib import Path
 import httpx
 
 from api.auth import TokenIssuer
-from api.settings import Settings
-from bench.apiserver import SECRET, served
+from bench.apiserver import bench_tokens, served
 from bench.jobload import http_callback, http_clients, http_create_job
 from bench.jobsetup import funded_users, lease_all, queued_job
 from bench.library import register_hot_plan
@@ -78,7 +77,7 @@ def main() -> int:
     ):
         app = open_application(dsn, pool_size=4)
         executor = CommandExecutor(app)
-        tokens = TokenIssuer(SECRET, Settings(jwt_secret=SECRET))
+        tokens = bench_tokens()
         try:
             loads = _loads(dsn, executor, tokens, args.clients, projected=not args.api)
             if not args.api:

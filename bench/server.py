@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import psycopg
@@ -43,7 +44,20 @@ def scratch_database(server_dsn: str | None) -> Iterator[str]:
 def describe(dsn: str) -> dict[str, str]:
     """The server settings that bound write throughput, and this machine's cores."""
     with psycopg.connect(dsn) as conn:
-        found = {name: str(conn.execute(f"SHOW {name}").fetchone()[0]) for name in SETTINGS}
+        found = {name: str(scalar(conn, f"SHOW {name}")) for name in SETTINGS}
     found["cpu_count"] = str(os.cpu_count())
     found["usable_cores"] = str(len(os.sched_getaffinity(0)))
     return found
+
+
+def wait_for_connections(app: Any, seconds: float = 30) -> None:
+    """Wait until ``app``'s event store pool holds its connections, so no run pays for them."""
+    app.recorder.datastore.pool.wait(seconds)
+
+
+def scalar(conn: psycopg.Connection[Any], query: Any) -> Any:
+    """The first column of the first row that ``query`` returns."""
+    row = conn.execute(query).fetchone()
+    if row is None:
+        raise AssertionError(f"no row from {query!r}")
+    return row[0]

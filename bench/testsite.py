@@ -132,6 +132,7 @@ def measure_lag(
             expected = versions.get(test_id, 2)  # created, then published
             save = SaveTestDocument(test_id, expected, document(n % len(ids), revision=n + 1))
             outcome = executor.execute(save, metadata=METADATA)
+            assert outcome.position is not None  # a save records an event
             commits.append((time.perf_counter(), outcome.position))
             versions[test_id] = outcome.result.version
         wait_caught_up(dsn, timeout=60)
