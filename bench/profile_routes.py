@@ -32,7 +32,7 @@ import httpx
 
 from api.auth import TokenIssuer
 from bench.apiserver import bench_tokens, served
-from bench.jobload import http_callback, http_clients, http_create_job
+from bench.jobload import http_callback, http_clients, http_create_job, http_health
 from bench.jobsetup import funded_users, lease_all, queued_job
 from bench.library import register_hot_plan
 from bench.server import scratch_database
@@ -128,7 +128,7 @@ def _loads(
         return http_create_job(client, user_tokens[n])
 
     def health(client: httpx.Client, n: int) -> Callable[[int], object]:
-        return lambda i: client.get("/health").raise_for_status()
+        return http_health(client)
 
     commands = {"POST /jobs/{id}/callback": callback, "POST /jobs": create}
     reads = {"GET /me": me, "GET /jobs/{id}": get_job} if projected else {}
