@@ -154,17 +154,25 @@ def _profile(pid: int, url: str, make: Callable, args: argparse.Namespace) -> tu
     threads = [threading.Thread(target=loop, args=(n, c)) for n, c in enumerate(clients)]
     for thread in threads:
         thread.start()
-    before = sum(claimed.values())
     with tempfile.NamedTemporaryFile(suffix=".txt") as out:
         spy = Path(sys.executable).with_name("py-spy")
         command = [str(spy), "record", "-p", str(pid), "-d", str(int(args.seconds)), "--gil"]
-        subprocess.run(
+        sampling = subprocess.Popen(
             [*command, "-r", str(RATE), "-f", "raw", "-o", out.name, "--nonblocking"],
-            check=True,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
+        # Count the requests answered while py-spy samples, not while it attaches (about a
+        # second): it says when it starts.
+        assert sampling.stdout is not None
+        said = [sampling.stdout.readline()]
+        before = sum(claimed.values())
+        said.append(sampling.communicate()[0])
+        done = sum(claimed.values()) - before
+        if sampling.returncode != 0 or "Sampling process" not in said[0]:
+            raise RuntimeError(f"py-spy failed: {''.join(said)}")
         stacks = Path(out.name).read_text().splitlines()
-    done = sum(claimed.values()) - before
     stop.set()
     for thread in threads:
         thread.join(30)
