@@ -64,9 +64,12 @@ class Streams:
     queue_size: int = 1000
     partials: PartialReplies = field(default_factory=PartialReplies)
     _stops: dict[asyncio.Event, asyncio.AbstractEventLoop] = field(default_factory=dict)
+    _closed: bool = False
 
     def close(self) -> None:
-        """End every open stream now (the process stops)."""
+        """End every open stream now (the process stops), and every stream opened after it:
+        the server answers requests until it closes its socket, a moment later."""
+        self._closed = True
         for event, loop in list(self._stops.items()):
             loop.call_soon_threadsafe(event.set)
         self.tail.close_all()
@@ -75,6 +78,8 @@ class Streams:
         """An event set when the process stops (on the caller's loop); ``forget`` it after."""
         event = asyncio.Event()
         self._stops[event] = asyncio.get_running_loop()
+        if self._closed:
+            event.set()
         return event
 
     def forget(self, event: asyncio.Event) -> None:
@@ -138,7 +143,7 @@ async def rows_after(
     sub.on_cut = on_cut
     sent = after
     try:
-        while sent < sub.history_until:  # older than the tail holds: from the read model
+        while sent < sub.history_until and not sub.cut:  # older than the tail holds
             read = functools.partial(read_after, reads.primary, feed, sent, sub.history_until)
             rows = await anyio.to_thread.run_sync(functools.partial(read, limit=HISTORY_PAGE))
             if not rows:

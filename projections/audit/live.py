@@ -107,6 +107,7 @@ class LiveTail:
         self._position = 0  # the newest row handed out
         self._subscriptions: list[Subscription] = []
         self._started = False
+        self._closed = False  # the process stops: every subscription is closed as it comes
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="live-tail", daemon=True)
 
@@ -123,6 +124,9 @@ class LiveTail:
         self._start()
         sub = Subscription(matches, after, asyncio.get_running_loop(), limit)
         with self._lock:
+            if self._closed:
+                sub._close()
+                return sub
             if after < self._floor:
                 sub.history_until = self._floor
             # What the tail holds is handed over whole: a resume is never cut for its backlog.
@@ -138,8 +142,10 @@ class LiveTail:
                 self._subscriptions.remove(sub)
 
     def close_all(self) -> None:
-        """Close every subscription (the process stops): each stream ends at once."""
+        """Close every subscription (the process stops), and each one made after: each stream
+        ends at once."""
         with self._lock:
+            self._closed = True
             subscriptions, self._subscriptions = self._subscriptions, []
         for sub in subscriptions:
             _call(sub.loop, sub._close)
@@ -152,7 +158,7 @@ class LiveTail:
 
     def _start(self) -> None:
         with self._lock:
-            if self._started:
+            if self._started or self._closed:
                 return
             self._started = True
             self._floor = self._position = self._newest()

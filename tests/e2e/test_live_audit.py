@@ -1,5 +1,6 @@
 """The audit log live (`GET /api/admin/events/stream`): resumes lose and repeat nothing, a slow
-client is cut and resumes, filters keep what the list keeps."""
+client is cut and resumes, filters keep what the list keeps, a stop ends a catch-up and a
+stream opened as the process stops."""
 
 import random
 import socket
@@ -9,9 +10,10 @@ import uuid
 import httpx
 import psycopg
 
+from api.streams import HISTORY_PAGE
 from domain.commands.usercredits import GrantCredits, OpenAccount
 from tests.conftest import wait_until
-from tests.e2e.sse import Message, events
+from tests.e2e.sse import Message, events, messages
 
 STREAM = "/api/admin/events/stream"
 
@@ -143,3 +145,42 @@ def test_a_client_that_stops_reading_is_disconnected_and_resumes(small_buffers_s
                     break
 
     assert [m.position for m in received] == _positions(built.dsn, start)
+
+
+def _goodbye(message: Message) -> str:
+    return " ".join(c for c in message.comments if "resume after id" in c)
+
+
+def test_a_stream_opened_while_the_process_stops_ends_at_once(http, admin, live_server):
+    # The server answers requests for a moment after the stop signal closed the open streams.
+    live_server.services.streams.close()
+    user_id, start = _account(live_server.services.executor)
+
+    with http.stream("GET", STREAM, headers=admin, params={"after": start}) as stream:
+        received = messages(stream.iter_lines())
+        first = next(received)  # not a heartbeat, 15 s later
+        rest = list(received)
+
+    assert _goodbye(first) == f"the server is stopping: resume after id {start}"
+    assert rest == []
+
+
+def test_a_stop_ends_a_catch_up_after_the_page_it_reads(http, admin, live_server):
+    executor = live_server.services.executor
+    user_id, start = _account(executor)
+    last = _grants(executor, user_id, 3 * HISTORY_PAGE)
+    dsn = live_server.services.dsn
+    wait_until(lambda: _positions(dsn, last - 1)[-1:] == [last], 60, "the audit log")
+
+    with http.stream("GET", STREAM, headers=admin, params={"after": start}) as stream:
+        received = messages(stream.iter_lines())
+        rows = [next(received)]  # the catch-up is under way, from the read model
+        live_server.services.streams.close()
+        for message in received:
+            if message.id is None or len(rows) > 2 * HISTORY_PAGE:
+                break
+            rows.append(message)
+
+    assert len(rows) <= 2 * HISTORY_PAGE  # the page it read, and what the buffers held
+    assert [m.position for m in rows] == _positions(dsn, start)[: len(rows)]
+    assert _goodbye(message) == f"the server is stopping: resume after id {rows[-1].id}"

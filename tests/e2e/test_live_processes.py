@@ -1,7 +1,9 @@
 """Live streams behind `api --workers 2`: every process's streams see the log's sequence, and a
-stop signal ends 50 open streams at once rather than after the graceful timeout."""
+stop signal ends 50 open streams at once rather than after the graceful timeout, and a stream
+whose client reads nothing too."""
 
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -75,4 +77,44 @@ def test_a_stop_signal_ends_fifty_open_streams_at_once(pair, running):
         r for r in received if any("server is stopping" in c for m in r for c in m.comments)
     ]
     assert len(goodbyes) == 50
+    assert "timeout graceful shutdown exceeded" not in pair.log.read_text()
+
+
+def _unsent(port: int) -> int:
+    """Bytes the server's sockets on ``port`` have sent and not had acknowledged (its Send-Q)."""
+    total = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if int(fields[1].split(":")[1], 16) == port:  # local address: the server's end
+                    total += int(fields[4].split(":")[0], 16)
+    return total
+
+
+def test_a_stop_signal_ends_a_stream_whose_client_stopped_reading(pair, running):
+    admin = {"Authorization": "Bearer " + running.tokens.issue("ann", "admin")}
+    user_id = uuid.uuid4()
+    start = running.executor.execute(OpenAccount(user_id, "free", 0)).position
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window
+    raw.connect(("127.0.0.1", pair.port))
+    request = f"GET {STREAM}?after={start} HTTP/1.1\r\nHost: chronicle\r\n"
+    raw.sendall((request + f"Authorization: {admin['Authorization']}\r\n\r\n").encode())
+    assert raw.recv(4096).startswith(b"HTTP/1.1 200")  # then it reads nothing more
+    try:
+        # Fewer events than a stream's queue holds (1,000): the stream is not cut for its
+        # slowness, its write waits on a client that reads nothing.
+        for n in range(600):
+            running.executor.execute(GrantCredits(user_id, 1, f"unread {n}"))
+        wait_until(lambda: _unsent(pair.port) > 0, 60, "the server's write to wait on the client")
+
+        started = time.monotonic()
+        pair.process.send_signal(signal.SIGTERM)
+        pair.process.wait(timeout=GRACE + 30)
+        stopped_in = time.monotonic() - started
+    finally:
+        raw.close()
+
+    assert stopped_in < GRACE / 2, f"the stop waited {stopped_in:.1f}s for the unread stream"
     assert "timeout graceful shutdown exceeded" not in pair.log.read_text()
