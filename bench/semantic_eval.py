@@ -124,7 +124,24 @@ def centre(docs: Any, passages: list[str], vectors: Any, texts: list[str], mode:
     return shifted / np.linalg.norm(shifted, axis=1, keepdims=True)
 
 
-def child(model: str, recipe: str, centred: str | None = None, data_file: Path = DATA) -> dict:
+def hubness(docs: Any, k: int) -> Any:
+    """Each passage's mean cosine to its ``k`` nearest other passages: CSLS's ``r``, which
+    ranks by ``2·cos(a, b) − r_b`` so that a passage near to many counts for less (an
+    experiment, not what the adapter does)."""
+    import numpy as np
+
+    cosines = docs @ docs.T
+    np.fill_diagonal(cosines, -np.inf)
+    return np.sort(cosines, axis=1)[:, -k:].mean(axis=1)
+
+
+def child(
+    model: str,
+    recipe: str,
+    centred: str | None = None,
+    data_file: Path = DATA,
+    csls: int | None = None,
+) -> dict:
     """Evaluate one model with one passage recipe; the figures as a dict."""
     import numpy as np
 
@@ -159,6 +176,8 @@ def child(model: str, recipe: str, centred: str | None = None, data_file: Path =
 
     ids = [t["id"] for t in tests]
     scores = qvecs @ docs.T
+    hubs = hubness(docs, csls) if csls else np.zeros(len(tests))
+    scores = 2 * scores - hubs[None, :] if csls else scores
     by_kind: dict[str, list[int]] = defaultdict(list)
     misses = []
     for q, row in zip(queries, scores, strict=True):
@@ -179,7 +198,7 @@ def child(model: str, recipe: str, centred: str | None = None, data_file: Path =
             )
     ranks = [r for rs in by_kind.values() for r in rs]
 
-    neighbours = docs @ docs.T
+    neighbours = 2 * (docs @ docs.T) - hubs[None, :]  # a test's own r: the same in its row
     np.fill_diagonal(neighbours, -np.inf)
     lang = {t["id"]: t["lang"] for t in tests}
     pairs: dict[str, list[bool]] = defaultdict(list)
@@ -195,7 +214,9 @@ def child(model: str, recipe: str, centred: str | None = None, data_file: Path =
     norms = np.linalg.norm(docs, axis=1)
     return {
         "model": model,
-        "passage": recipe + (f", centred per language ({centred})" if centred else ""),
+        "passage": recipe
+        + (f", centred per language ({centred})" if centred else "")
+        + (f", CSLS k={csls}" if csls else ""),
         "dimension": int(docs.shape[1]),
         "norms": [float(norms.min()), float(norms.max())],
         "top1": _share(ranks, 1),
@@ -222,12 +243,16 @@ def _share(ranks: list[int], k: int) -> float:
     return sum(r <= k for r in ranks) / len(ranks)
 
 
-def run_child(model: str, recipe: str, centred: str | None, data_file: Path) -> dict:
+def run_child(
+    model: str, recipe: str, centred: str | None, data_file: Path, csls: int | None
+) -> dict:
     """Run ``child`` in a fresh interpreter (own memory, one thread) and read its JSON."""
     env = {**os.environ, **ONE_THREAD}
     command = [sys.executable, "-m", "bench.semantic_eval", "--child", model, "--passage", recipe]
+    command += ["--centre", centred] if centred else []
+    command += ["--csls", str(csls)] if csls else []
     out = subprocess.run(
-        command + (["--centre", centred] if centred else []) + ["--data", str(data_file)],
+        command + ["--data", str(data_file)],
         env=env,
         check=True,
         capture_output=True,
@@ -285,15 +310,21 @@ def main() -> None:
         "from passages only, or with means taken from disjoint halves of the tests)",
     )
     parser.add_argument(
+        "--csls",
+        type=int,
+        metavar="K",
+        help="experiment: rank by CSLS with each passage's K nearest passages (hubness)",
+    )
+    parser.add_argument(
         "--data", type=Path, default=DATA, help="the evaluation set (tests/data/semantic_eval.json)"
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.passage[0], args.centre, args.data)))
+        print(json.dumps(child(args.child, args.passage[0], args.centre, args.data, args.csls)))
         return
     models, passages = args.model or ["e5", "use"], args.passage or ["full"]
-    results = [run_child(m, r, args.centre, args.data) for m in models for r in passages]
+    results = [run_child(m, r, args.centre, args.data, args.csls) for m in models for r in passages]
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=1))
         return
