@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from adapters.assistant import OpenAIAssistant
-from api.bootstrap import build_assistant
+from api.adapterchoice import build_assistant
 from api.settings import Settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.cache import InMemoryCache, NoCache
-from api.bootstrap import build_cache
+from api.adapterchoice import build_cache
 from api.settings import Settings
 
 
