@@ -64,21 +64,19 @@ class Streams:
     queue_size: int = 1000
     partials: PartialReplies = field(default_factory=PartialReplies)
     _stops: dict[asyncio.Event, asyncio.AbstractEventLoop] = field(default_factory=dict)
-    _closed: bool = False
 
     def close(self) -> None:
         """End every open stream now (the process stops), and every stream opened after it:
         the server answers requests until it closes its socket, a moment later."""
-        self._closed = True
+        self.tail.close_all()
         for event, loop in list(self._stops.items()):
             loop.call_soon_threadsafe(event.set)
-        self.tail.close_all()
 
     def stopped(self) -> asyncio.Event:
         """An event set when the process stops (on the caller's loop); ``forget`` it after."""
         event = asyncio.Event()
         self._stops[event] = asyncio.get_running_loop()
-        if self._closed:
+        if self.tail.closed:
             event.set()
         return event
 

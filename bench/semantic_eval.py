@@ -124,15 +124,14 @@ def centre(docs: Any, passages: list[str], vectors: Any, texts: list[str], mode:
     return shifted / np.linalg.norm(shifted, axis=1, keepdims=True)
 
 
-def hubness(docs: Any, k: int) -> Any:
-    """Each passage's mean cosine to its ``k`` nearest other passages: CSLS's ``r``, which
-    ranks by ``2·cos(a, b) − r_b`` so that a passage near to many counts for less (an
-    experiment, not what the adapter does)."""
+def hubness(neighbours: Any, k: int) -> Any:
+    """Each passage's mean cosine to its ``k`` nearest other passages (``neighbours``: the
+    passages' cosines, -inf on the diagonal): CSLS's ``r``, which ranks by
+    ``2·cos(a, b) − r_b`` so that a passage near to many counts for less (an experiment, not
+    what the adapter does)."""
     import numpy as np
 
-    cosines = docs @ docs.T
-    np.fill_diagonal(cosines, -np.inf)
-    return np.sort(cosines, axis=1)[:, -k:].mean(axis=1)
+    return np.sort(neighbours, axis=1)[:, -k:].mean(axis=1)
 
 
 def child(
@@ -176,8 +175,11 @@ def child(
 
     ids = [t["id"] for t in tests]
     scores = qvecs @ docs.T
-    hubs = hubness(docs, csls) if csls else np.zeros(len(tests))
-    scores = 2 * scores - hubs[None, :] if csls else scores
+    neighbours = docs @ docs.T
+    np.fill_diagonal(neighbours, -np.inf)
+    if csls:  # a test's own r is the same across its row of neighbours: it ranks nothing
+        hubs = hubness(neighbours, csls)[None, :]
+        scores, neighbours = 2 * scores - hubs, 2 * neighbours - hubs
     by_kind: dict[str, list[int]] = defaultdict(list)
     misses = []
     for q, row in zip(queries, scores, strict=True):
@@ -198,8 +200,6 @@ def child(
             )
     ranks = [r for rs in by_kind.values() for r in rs]
 
-    neighbours = 2 * (docs @ docs.T) - hubs[None, :]  # a test's own r: the same in its row
-    np.fill_diagonal(neighbours, -np.inf)
     lang = {t["id"]: t["lang"] for t in tests}
     pairs: dict[str, list[bool]] = defaultdict(list)
     sibling_misses = []

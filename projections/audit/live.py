@@ -115,6 +115,11 @@ class LiveTail:
     def subscribers(self) -> int:
         return len(self._subscriptions)
 
+    @property
+    def closed(self) -> bool:
+        """Whether the process stops: every subscription is closed as it is made."""
+        return self._closed
+
     def subscribe(self, matches: Callable[[Row], bool], after: int, limit: int) -> Subscription:
         """A subscription to rows after ``after``; the tail starts on the first one.
 
